@@ -1,0 +1,64 @@
+//! The single place where outcomes become HTTP statuses and bodies.
+
+use crate::model::{ApiError, ErrorKind};
+use crate::queue::protocol::Reply;
+
+/// The HTTP status of each error kind.
+pub fn status(kind: ErrorKind) -> u16 {
+    match kind {
+        ErrorKind::ValidationError | ErrorKind::InvalidJson | ErrorKind::BadRequest => 400,
+        ErrorKind::Unauthorized => 401,
+        ErrorKind::AccessDenied => 403,
+        ErrorKind::NotFound => 404,
+        ErrorKind::MethodNotAllowed => 405,
+        ErrorKind::Conflict | ErrorKind::LeaseExpired => 409,
+        ErrorKind::PayloadTooLarge => 413,
+        ErrorKind::RateLimitExceeded => 429,
+        ErrorKind::InternalError => 500,
+    }
+}
+
+/// An error as `(status, {"code", "message", "details"?})`.
+pub fn render_error(error: &ApiError) -> (u16, String) {
+    let body = serde_json::to_string(error)
+        .unwrap_or_else(|_| r#"{"code":"INTERNAL_ERROR","message":"error rendering failed"}"#.to_owned());
+    (status(error.kind), body)
+}
+
+/// A successful reply as `(status, body)`.
+pub fn render_reply(reply: Reply) -> (u16, String) {
+    match reply {
+        Reply::Ok(body) => (200, body),
+        Reply::Created(body) => (201, body),
+        Reply::NoContent => (204, String::new()),
+    }
+}
+
+/// Either outcome as `(status, body)`.
+pub fn render(outcome: Result<Reply, ApiError>) -> (u16, String) {
+    outcome.map_or_else(|e| render_error(&e), render_reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_render_with_their_code_and_status() {
+        let (status, body) = render_error(&ApiError::lease_expired());
+        assert_eq!(status, 409);
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["code"], "LEASE_EXPIRED");
+        assert!(json["message"].is_string());
+        assert!(json.get("details").is_none());
+    }
+
+    #[test]
+    fn validation_errors_carry_details() {
+        let (status, body) = render_error(&ApiError::validation("priority", "must be between -100 and 100"));
+        assert_eq!(status, 400);
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["code"], "VALIDATION_ERROR");
+        assert_eq!(json["details"][0]["field"], "priority");
+    }
+}

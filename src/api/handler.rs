@@ -1,0 +1,154 @@
+//! The Worker's request flow: route, read the body, authenticate, validate, forward to the
+//! right actor, and render the answer with the standard headers. It never touches job state.
+
+use super::body::{Query, MAX_BODY_BYTES};
+use super::error::{render_error, status};
+use super::jobs::{self, Call};
+use super::routes::{resolve, Route};
+use super::{auth, organizations};
+use crate::model::{ApiError, ErrorKind, OsEntropy};
+use crate::queue::protocol::{QueueCommand, QueueEnvelope};
+use crate::tenant::protocol::{TenantCommand, TenantEnvelope};
+use serde_json::{json, Value};
+use worker::{Env, Headers, Method, Request, RequestInit, Response};
+
+/// Durable Object binding of the queue actors.
+const QUEUE_BINDING: &str = "QUEUE";
+/// Durable Object binding of the tenant actors.
+const TENANT_BINDING: &str = "TENANT";
+
+/// Serves one request; every outcome, including internal failures, is a JSON response.
+pub async fn handle(mut req: Request, env: Env) -> Response {
+    let request_id = request_id(&req);
+    let (status, body) = match serve(&mut req, &env).await {
+        Ok(answer) => answer,
+        Err(error) => {
+            if error.kind == ErrorKind::InternalError {
+                worker::console_error!("request {request_id} failed: {}", error.message);
+            }
+            render_error(&error)
+        }
+    };
+    respond(status, body, &request_id)
+}
+
+async fn serve(req: &mut Request, env: &Env) -> Result<(u16, String), ApiError> {
+    let url = req.url().map_err(|_| ApiError::new(ErrorKind::BadRequest, "malformed URL"))?;
+    let route = resolve(req.method().as_ref(), url.path())?;
+    let query = Query(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect());
+    if route == Route::Health {
+        return Ok((200, json!({ "status": "healthy", "version": env!("CARGO_PKG_VERSION") }).to_string()));
+    }
+    let body = read_body(req).await?;
+    if route == Route::CreateOrganization {
+        return create_organization(req, env, &body).await;
+    }
+    let now = crate::actors::now();
+    let principal = auth::authenticate(req, env, now).await?;
+    match jobs::build(route, &body, &query, &principal)? {
+        Call::Queue { queue, command } => call_queue(env, &principal.tenant_id, queue, command).await,
+        Call::ReplayAcross(calls) => replay_across(env, &principal.tenant_id, calls).await,
+    }
+}
+
+/// Reads the body, refusing anything over [`MAX_BODY_BYTES`] before it is parsed.
+async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    let too_large = || ApiError::new(ErrorKind::PayloadTooLarge, format!("request body is larger than {MAX_BODY_BYTES} bytes"));
+    let declared = req.headers().get("Content-Length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
+    let body = req.bytes().await.map_err(|_| ApiError::new(ErrorKind::BadRequest, "the request body could not be read"))?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    Ok(body)
+}
+
+async fn create_organization(req: &Request, env: &Env, body: &[u8]) -> Result<(u16, String), ApiError> {
+    let configured = env.secret("ADMIN_KEY").map(|s| s.to_string()).or_else(|_| env.var("ADMIN_KEY").map(|v| v.to_string())).ok();
+    let presented = req.headers().get("X-Admin-Key").ok().flatten();
+    organizations::check_admin_key(configured.as_deref(), presented.as_deref())?;
+    let tenant = organizations::prepare(body, &mut OsEntropy)?;
+    let (status, reply) = call_actor(env, TENANT_BINDING, &tenant.envelope.tenant, serde_json::to_string(&tenant.envelope)).await?;
+    let mut created: Value = serde_json::from_str(&reply).map_err(|_| ApiError::internal("malformed organization reply"))?;
+    created["api_key"]["key"] = Value::String(tenant.raw_key);
+    Ok((status, created.to_string()))
+}
+
+async fn call_queue(env: &Env, tenant: &str, queue: String, command: QueueCommand) -> Result<(u16, String), ApiError> {
+    let name = format!("{tenant}/{queue}");
+    let envelope = QueueEnvelope { tenant: tenant.to_owned(), queue, command };
+    call_actor(env, QUEUE_BINDING, &name, serde_json::to_string(&envelope)).await
+}
+
+/// Asks a tenant actor; returns the reply body of a success, or the actor's error.
+pub async fn call_tenant(env: &Env, tenant: &str, command: TenantCommand) -> Result<String, ApiError> {
+    let envelope = TenantEnvelope { tenant: tenant.to_owned(), command };
+    let (status, body) = call_actor(env, TENANT_BINDING, tenant, serde_json::to_string(&envelope)).await?;
+    if status < 300 {
+        Ok(body)
+    } else {
+        Err(serde_json::from_str(&body).unwrap_or_else(|_| ApiError::internal("malformed tenant error")))
+    }
+}
+
+/// Sums dead-letter replays over several queues.
+async fn replay_across(env: &Env, tenant: &str, calls: Vec<(String, QueueCommand)>) -> Result<(u16, String), ApiError> {
+    let replies = futures::future::join_all(calls.into_iter().map(|(queue, command)| call_queue(env, tenant, queue, command))).await;
+    let (mut count, mut ids) = (0, Vec::new());
+    for reply in replies {
+        let (status, body) = reply?;
+        let parsed: Value = serde_json::from_str(&body).map_err(|_| ApiError::internal("malformed replay reply"))?;
+        if status >= 300 {
+            return Ok((status, body));
+        }
+        count += parsed["retried_count"].as_u64().unwrap_or(0);
+        ids.extend(parsed["retried_jobs"].as_array().cloned().unwrap_or_default());
+    }
+    Ok((200, json!({ "retried_count": count, "retried_jobs": ids }).to_string()))
+}
+
+/// Sends a serialized command to the named actor and returns its status and body.
+async fn call_actor(env: &Env, binding: &str, name: &str, body: serde_json::Result<String>) -> Result<(u16, String), ApiError> {
+    let runtime = |e: worker::Error| ApiError::internal(format!("actor call failed: {e}"));
+    let body = body.map_err(|e| ApiError::internal(format!("command encoding failed: {e}")))?;
+    let stub = env.durable_object(binding).and_then(|ns| ns.get_by_name(name)).map_err(runtime)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let request = Request::new_with_init("https://actor.internal/", &init).map_err(runtime)?;
+    let mut response = stub.fetch_with_request(request).await.map_err(runtime)?;
+    let text = response.text().await.map_err(runtime)?;
+    Ok((response.status_code(), text))
+}
+
+/// The client's `X-Request-Id` when it is sane, otherwise a fresh UUID.
+fn request_id(req: &Request) -> String {
+    req.headers()
+        .get("X-Request-Id")
+        .ok()
+        .flatten()
+        .filter(|id| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)))
+        .unwrap_or_else(|| {
+            let mut bytes = [0u8; 16];
+            crate::model::Entropy::fill(&mut OsEntropy, &mut bytes);
+            uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+        })
+}
+
+fn respond(status_code: u16, body: String, request_id: &str) -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("X-Request-Id", request_id);
+    let _ = headers.set("X-API-Version", "1");
+    let response = if status_code == 204 {
+        Response::empty()
+    } else {
+        let _ = headers.set("Content-Type", "application/json");
+        Response::ok(body)
+    };
+    match response {
+        Ok(r) => r.with_status(status_code).with_headers(headers),
+        // Building a response from a string cannot fail in practice; if it does, say so plainly.
+        Err(_) => Response::error("internal error", status(ErrorKind::InternalError)).unwrap_or_else(|_| Response::empty().unwrap()),
+    }
+}

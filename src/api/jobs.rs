@@ -1,0 +1,476 @@
+//! Job requests: the wire bodies of the job routes, validated into queue commands. Every
+//! check happens here, before any actor is reached, so a rejected request changes nothing.
+
+use super::body::{parse_json, parse_json_or_empty, Query};
+use super::routes::Route;
+use crate::model::ids::validate_queue_name;
+use crate::model::lease::Fence;
+use crate::model::spec::{self, check_range};
+use crate::model::time::parse_rfc3339;
+use crate::model::{ApiError, ErrorKind, JobId, JobSpec};
+use crate::queue::lease::ClaimRequest;
+use crate::queue::manage::DeadLetterSelection;
+use crate::queue::protocol::QueueCommand;
+use crate::tenant::Principal;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
+
+/// What the Worker must send to reach an answer.
+#[derive(Debug)]
+pub enum Call {
+    /// One command to one queue; its reply is the response.
+    Queue { queue: String, command: QueueCommand },
+    /// Dead-letter replays across several queues; the replies are summed.
+    ReplayAcross(Vec<(String, QueueCommand)>),
+}
+
+/// Builds the call for a job route (every route but health and organizations).
+pub fn build(route: Route, body: &[u8], query: &Query, principal: &Principal) -> Result<Call, ApiError> {
+    let one = |queue: String, command| Call::Queue { queue, command };
+    Ok(match route {
+        Route::Enqueue => {
+            let (queue, job) = parse_json::<JobFields>(body)?.validate_single()?;
+            one(writable(principal, queue)?, QueueCommand::Enqueue { job })
+        }
+        Route::EnqueueBulk => {
+            let (queue, jobs) = parse_json::<BulkBody>(body)?.validate()?;
+            one(writable(principal, queue)?, QueueCommand::EnqueueBulk { jobs })
+        }
+        Route::Claim => {
+            let (queue, request) = parse_json::<ClaimBody>(body)?.validate()?;
+            one(writable(principal, queue)?, QueueCommand::Claim(request))
+        }
+        Route::GetJob(id) => on_job(principal, &id, |id| QueueCommand::Get { id })?,
+        Route::CancelJob(id) => on_job(principal, &id, |id| QueueCommand::Cancel { id })?,
+        Route::ReplayJob(id) => on_job(principal, &id, |id| QueueCommand::Replay { id })?,
+        Route::CompleteJob(id) => {
+            let b = parse_json::<CompleteBody>(body)?;
+            if let Some(result) = &b.result {
+                spec::check_payload_size("result", result)?;
+            }
+            on_job(principal, &id, |id| QueueCommand::Complete { id, fence: Fence { lease_id: b.lease_id, worker_id: b.worker_id }, result: b.result })?
+        }
+        Route::FailJob(id) => {
+            let b = parse_json::<FailBody>(body)?;
+            let error = b.error.or(b.reason).ok_or_else(|| ApiError::validation("error", "is required"))?;
+            let retry_after_secs = optional_u32("retry_after_secs", b.retry_after_secs, &spec::RETRY_AFTER_SECS)?;
+            on_job(principal, &id, |id| QueueCommand::Fail { id, fence: Fence { lease_id: b.lease_id, worker_id: b.worker_id }, error, retry_after_secs })?
+        }
+        Route::HeartbeatJob(id) => {
+            let b = parse_json_or_empty::<HeartbeatBody>(body)?;
+            let lease_secs = optional_u32("lease_duration_secs", b.lease_duration_secs.or(b.visibility), &spec::LEASE_SECS)?;
+            on_job(principal, &id, |id| QueueCommand::Heartbeat { id, fence: Fence { lease_id: b.lease_id, worker_id: b.worker_id }, lease_secs })?
+        }
+        Route::ListDeadLetters => {
+            let queue = query.get(&["queue_name", "queue"]).ok_or_else(|| ApiError::validation("queue_name", "is required"))?;
+            let limit = query.int("limit", 50, &spec::LIST_LIMIT)? as u32;
+            let offset = query.int("offset", 0, &(0..=1_000_000))? as u32;
+            one(readable(principal, queue)?, QueueCommand::ListDeadLetters { limit, offset })
+        }
+        Route::ReplayDeadLetters => replay_dead_letters(parse_json_or_empty(body)?, principal)?,
+        Route::PurgeDeadLetters => {
+            let (queue, selection, older_than) = parse_json::<PurgeBody>(body)?.validate()?;
+            one(writable(principal, queue)?, QueueCommand::PurgeDeadLetters { selection, older_than })
+        }
+        Route::Health | Route::CreateOrganization => {
+            return Err(ApiError::internal("not a job route"));
+        }
+    })
+}
+
+/// A queue the key may write to (enqueue, claim, purge): 403 otherwise.
+fn writable(principal: &Principal, queue: String) -> Result<String, ApiError> {
+    validate_queue_name(&queue)?;
+    if !principal.allows_queue(&queue) {
+        return Err(ApiError::new(
+            ErrorKind::AccessDenied,
+            format!("API key does not have permission for queue '{queue}'"),
+        ));
+    }
+    Ok(queue)
+}
+
+/// A queue the key may read: invisible (404) otherwise.
+fn readable(principal: &Principal, queue: &str) -> Result<String, ApiError> {
+    validate_queue_name(queue)?;
+    if !principal.allows_queue(queue) {
+        return Err(ApiError::not_found("queue"));
+    }
+    Ok(queue.to_owned())
+}
+
+/// A command on one job: the id names its queue; ids that are not ours, or out of the key's
+/// scope, are simply not found.
+fn on_job(principal: &Principal, id: &str, command: impl FnOnce(String) -> QueueCommand) -> Result<Call, ApiError> {
+    let job = JobId::parse(id).filter(|j| principal.allows_queue(&j.queue)).ok_or_else(|| ApiError::not_found("job"))?;
+    Ok(Call::Queue { queue: job.queue, command: command(job.text) })
+}
+
+fn optional_u32(field: &str, value: Option<i64>, range: &std::ops::RangeInclusive<i64>) -> Result<Option<u32>, ApiError> {
+    value.map(|v| check_range(field, v, range).map(|v| v as u32)).transpose()
+}
+
+fn optional_time(field: &str, value: Option<String>) -> Result<Option<i64>, ApiError> {
+    value
+        .map(|text| parse_rfc3339(&text).ok_or_else(|| ApiError::validation(field, "must be an RFC 3339 timestamp")))
+        .transpose()
+}
+
+fn required_queue(queue_name: Option<String>) -> Result<String, ApiError> {
+    queue_name.ok_or_else(|| ApiError::validation("queue_name", "is required"))
+}
+
+/// `POST /jobs` (also accepts the seed names `queue` and `scheduled_for`), and each item of
+/// a bulk enqueue (where `queue_name` is ignored: the batch names the queue). No
+/// `#[serde(flatten)]` here or below: it would buffer the body and break raw payloads.
+#[derive(Deserialize)]
+struct JobFields {
+    #[serde(alias = "queue")]
+    queue_name: Option<String>,
+    payload: Option<Box<RawValue>>,
+    priority: Option<i64>,
+    max_retries: Option<i64>,
+    timeout_seconds: Option<i64>,
+    #[serde(alias = "scheduled_for")]
+    scheduled_at: Option<String>,
+    expires_at: Option<String>,
+    idempotency_key: Option<String>,
+    tags: Option<Box<RawValue>>,
+}
+
+/// Defaults a bulk request applies to items that do not set their own.
+#[derive(Default)]
+struct JobDefaults {
+    priority: Option<i64>,
+    max_retries: Option<i64>,
+    timeout_seconds: Option<i64>,
+}
+
+impl JobFields {
+    fn validate(self, defaults: &JobDefaults) -> Result<JobSpec, ApiError> {
+        let payload = self.payload.ok_or_else(|| ApiError::validation("payload", "is required"))?;
+        spec::check_payload_size("payload", &payload)?;
+        if let Some(key) = &self.idempotency_key {
+            spec::check_idempotency_key(key)?;
+        }
+        let tags = self.tags.filter(|t| t.get() != "null");
+        if let Some(tags) = &tags {
+            spec::check_tags(tags)?;
+        }
+        Ok(JobSpec {
+            payload,
+            priority: check_range("priority", self.priority.or(defaults.priority).unwrap_or(0), &spec::PRIORITY)?,
+            max_retries: optional_u32("max_retries", self.max_retries.or(defaults.max_retries), &spec::MAX_RETRIES)?,
+            timeout_seconds: optional_u32("timeout_seconds", self.timeout_seconds.or(defaults.timeout_seconds), &spec::TIMEOUT_SECS)?
+                .unwrap_or(spec::DEFAULT_TIMEOUT_SECS),
+            scheduled_at: optional_time("scheduled_at", self.scheduled_at)?,
+            expires_at: optional_time("expires_at", self.expires_at)?,
+            idempotency_key: self.idempotency_key,
+            tags,
+        })
+    }
+}
+
+impl JobFields {
+    fn validate_single(mut self) -> Result<(String, JobSpec), ApiError> {
+        let queue = required_queue(self.queue_name.take())?;
+        Ok((queue, self.validate(&JobDefaults::default())?))
+    }
+}
+
+/// `POST /jobs/bulk`.
+#[derive(Deserialize)]
+struct BulkBody {
+    #[serde(alias = "queue")]
+    queue_name: Option<String>,
+    jobs: Option<Vec<JobFields>>,
+    default_priority: Option<i64>,
+    default_max_retries: Option<i64>,
+    default_timeout_seconds: Option<i64>,
+    /// Makes the whole batch retry-safe: item `i` without a key of its own gets `"{key}:{i}"`.
+    idempotency_key: Option<String>,
+}
+
+impl BulkBody {
+    fn validate(self) -> Result<(String, Vec<JobSpec>), ApiError> {
+        let queue = required_queue(self.queue_name)?;
+        let items = self.jobs.ok_or_else(|| ApiError::validation("jobs", "is required"))?;
+        if !spec::BULK_JOBS.contains(&items.len()) {
+            return Err(ApiError::validation("jobs", "must hold 1 to 100 jobs"));
+        }
+        if let Some(key) = &self.idempotency_key {
+            spec::check_idempotency_key(key)?;
+        }
+        let defaults = JobDefaults {
+            priority: self.default_priority,
+            max_retries: self.default_max_retries,
+            timeout_seconds: self.default_timeout_seconds,
+        };
+        let jobs = items
+            .into_iter()
+            .enumerate()
+            .map(|(index, mut item)| {
+                if item.idempotency_key.is_none() {
+                    item.idempotency_key = self.idempotency_key.as_ref().map(|batch| format!("{batch}:{index}"));
+                }
+                item.validate(&defaults).map_err(|e| ApiError { message: format!("jobs[{index}].{}", e.message), ..e })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((queue, jobs))
+    }
+}
+
+/// `POST /jobs/claim`.
+#[derive(Deserialize)]
+struct ClaimBody {
+    #[serde(alias = "queue")]
+    queue_name: Option<String>,
+    worker_id: Option<String>,
+    limit: Option<i64>,
+    lease_duration_secs: Option<i64>,
+    visibility: Option<i64>,
+    filter: Option<ClaimFilter>,
+}
+
+#[derive(Deserialize)]
+struct ClaimFilter {
+    priority: Option<PriorityFilter>,
+}
+
+/// Bounds on the priorities a claim takes; several bounds combine.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriorityFilter {
+    gte: Option<i64>,
+    gt: Option<i64>,
+    lte: Option<i64>,
+    lt: Option<i64>,
+    eq: Option<i64>,
+}
+
+impl PriorityFilter {
+    /// The inclusive range the bounds leave (possibly empty: min > max).
+    fn range(&self) -> (i64, i64) {
+        let lows = [self.gte, self.gt.map(|v| v.saturating_add(1)), self.eq];
+        let highs = [self.lte, self.lt.map(|v| v.saturating_sub(1)), self.eq];
+        let min = lows.into_iter().flatten().fold(*spec::PRIORITY.start(), i64::max);
+        let max = highs.into_iter().flatten().fold(*spec::PRIORITY.end(), i64::min);
+        (min, max)
+    }
+}
+
+impl ClaimBody {
+    fn validate(self) -> Result<(String, ClaimRequest), ApiError> {
+        let queue = required_queue(self.queue_name)?;
+        if let Some(worker) = &self.worker_id {
+            if worker.is_empty() || worker.len() > 255 {
+                return Err(ApiError::validation("worker_id", "must be 1-255 characters"));
+            }
+        }
+        let (min_priority, max_priority) =
+            self.filter.and_then(|f| f.priority).map_or((*spec::PRIORITY.start(), *spec::PRIORITY.end()), |p| p.range());
+        Ok((
+            queue,
+            ClaimRequest {
+                limit: check_range("limit", self.limit.unwrap_or(1), &spec::CLAIM_LIMIT)? as u32,
+                lease_secs: optional_u32("lease_duration_secs", self.lease_duration_secs.or(self.visibility), &spec::LEASE_SECS)?,
+                worker_id: self.worker_id,
+                min_priority,
+                max_priority,
+            },
+        ))
+    }
+}
+
+/// `POST /jobs/{id}/complete`.
+#[derive(Deserialize)]
+struct CompleteBody {
+    lease_id: Option<String>,
+    worker_id: Option<String>,
+    result: Option<Box<RawValue>>,
+}
+
+/// `POST /jobs/{id}/fail` (`reason` is accepted for `error`).
+#[derive(Deserialize)]
+struct FailBody {
+    lease_id: Option<String>,
+    worker_id: Option<String>,
+    error: Option<String>,
+    reason: Option<String>,
+    retry_after_secs: Option<i64>,
+}
+
+/// `POST /jobs/{id}/heartbeat`.
+#[derive(Deserialize)]
+struct HeartbeatBody {
+    lease_id: Option<String>,
+    worker_id: Option<String>,
+    lease_duration_secs: Option<i64>,
+    visibility: Option<i64>,
+}
+
+/// `POST /jobs/dlq/retry`.
+#[derive(Deserialize)]
+struct ReplayBody {
+    #[serde(alias = "queue")]
+    queue_name: Option<String>,
+    job_ids: Option<Vec<String>>,
+    limit: Option<i64>,
+}
+
+fn replay_dead_letters(b: ReplayBody, principal: &Principal) -> Result<Call, ApiError> {
+    let limit = check_range("limit", b.limit.unwrap_or(100), &spec::LIST_LIMIT)?;
+    let command = |selection| QueueCommand::ReplayDeadLetters { selection };
+    match (b.job_ids, b.queue_name) {
+        (Some(ids), queue) => {
+            if ids.len() as i64 > limit {
+                return Err(ApiError::new(ErrorKind::BadRequest, format!("at most {limit} job_ids per request")));
+            }
+            let mut by_queue: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for id in ids {
+                // Ids that are not ours, or not in the named queue, simply match nothing.
+                if let Some(job) = JobId::parse(&id).filter(|j| queue.as_ref().is_none_or(|q| *q == j.queue)) {
+                    by_queue.entry(writable(principal, job.queue)?).or_default().push(job.text);
+                }
+            }
+            Ok(Call::ReplayAcross(
+                by_queue.into_iter().map(|(q, ids)| (q, command(DeadLetterSelection::Ids(ids)))).collect(),
+            ))
+        }
+        (None, Some(queue)) => {
+            Ok(Call::Queue { queue: writable(principal, queue)?, command: command(DeadLetterSelection::Oldest(limit as u32)) })
+        }
+        (None, None) => Err(ApiError::validation("queue_name", "queue_name or job_ids is required")),
+    }
+}
+
+/// `POST /jobs/dlq/purge`.
+#[derive(Deserialize)]
+struct PurgeBody {
+    #[serde(alias = "queue")]
+    queue_name: Option<String>,
+    older_than: Option<String>,
+    limit: Option<i64>,
+    confirm: Option<bool>,
+}
+
+impl PurgeBody {
+    fn validate(self) -> Result<(String, DeadLetterSelection, Option<i64>), ApiError> {
+        if self.confirm != Some(true) {
+            return Err(ApiError::new(ErrorKind::BadRequest, "purging dead letters needs \"confirm\": true"));
+        }
+        let queue = required_queue(self.queue_name)?;
+        let limit = check_range("limit", self.limit.unwrap_or(10_000), &(1..=10_000))? as u32;
+        Ok((queue, DeadLetterSelection::Oldest(limit), optional_time("older_than", self.older_than)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn admin() -> Principal {
+        Principal { tenant_id: "t".into(), key_id: "k".into(), queues: vec![], rate_limit: None }
+    }
+
+    fn build_ok(route: Route, body: &str) -> Call {
+        build(route, body.as_bytes(), &Query::default(), &admin()).unwrap()
+    }
+
+    fn build_err(route: Route, body: &str) -> ErrorKind {
+        build(route, body.as_bytes(), &Query::default(), &admin()).unwrap_err().kind
+    }
+
+    #[test]
+    fn enqueue_accepts_seed_aliases() {
+        let call = build_ok(Route::Enqueue, r#"{"queue":"q","payload":{"a":1},"scheduled_for":"2030-01-01T00:00:00Z"}"#);
+        let Call::Queue { queue, command: QueueCommand::Enqueue { job } } = call else { panic!("wrong call") };
+        assert_eq!(queue, "q");
+        assert_eq!(job.payload.get(), r#"{"a":1}"#);
+        assert_eq!(job.scheduled_at, Some(1_893_456_000_000));
+    }
+
+    #[test]
+    fn enqueue_rejects_bad_fields() {
+        for body in [
+            r#"{"payload":1}"#,
+            r#"{"queue_name":"a b","payload":1}"#,
+            r#"{"queue_name":"q"}"#,
+            r#"{"queue_name":"q","payload":1,"priority":101}"#,
+            r#"{"queue_name":"q","payload":1,"priority":1.5}"#,
+            r#"{"queue_name":"q","payload":1,"max_retries":-1}"#,
+            r#"{"queue_name":"q","payload":1,"scheduled_at":"soon"}"#,
+            r#"{"queue_name":"q","payload":1,"idempotency_key":""}"#,
+            r#"{"queue_name":"q","payload":1,"tags":[1]}"#,
+        ] {
+            assert_eq!(build_err(Route::Enqueue, body), ErrorKind::ValidationError, "{body}");
+        }
+        assert_eq!(build_err(Route::Enqueue, "{"), ErrorKind::InvalidJson);
+    }
+
+    #[test]
+    fn bulk_derives_item_keys_from_the_batch_key() {
+        let call = build_ok(Route::EnqueueBulk, r#"{"queue_name":"q","idempotency_key":"b","jobs":[{"payload":1},{"payload":2,"idempotency_key":"own"}]}"#);
+        let Call::Queue { command: QueueCommand::EnqueueBulk { jobs }, .. } = call else { panic!("wrong call") };
+        assert_eq!(jobs[0].idempotency_key.as_deref(), Some("b:0"));
+        assert_eq!(jobs[1].idempotency_key.as_deref(), Some("own"));
+    }
+
+    #[test]
+    fn bulk_size_is_bounded() {
+        assert_eq!(build_err(Route::EnqueueBulk, r#"{"queue_name":"q","jobs":[]}"#), ErrorKind::ValidationError);
+        let many = format!(r#"{{"queue_name":"q","jobs":[{}]}}"#, vec![r#"{"payload":1}"#; 101].join(","));
+        assert_eq!(build_err(Route::EnqueueBulk, &many), ErrorKind::ValidationError);
+    }
+
+    #[test]
+    fn priority_filters_become_ranges() {
+        let range = |f: &str| {
+            let call = build_ok(Route::Claim, &format!(r#"{{"queue_name":"q","filter":{{"priority":{f}}}}}"#));
+            let Call::Queue { command: QueueCommand::Claim(c), .. } = call else { panic!("wrong call") };
+            (c.min_priority, c.max_priority)
+        };
+        assert_eq!(range(r#"{"gte":5}"#), (5, 100));
+        assert_eq!(range(r#"{"gt":5,"lt":9}"#), (6, 8));
+        assert_eq!(range(r#"{"eq":-3}"#), (-3, -3));
+        assert_eq!(range(r#"{"lte":0}"#), (-100, 0));
+        assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","filter":{"priority":{"ge":1}}}"#), ErrorKind::ValidationError);
+    }
+
+    #[test]
+    fn claim_bounds_limit_and_lease() {
+        assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","limit":0}"#), ErrorKind::ValidationError);
+        assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","limit":101}"#), ErrorKind::ValidationError);
+        assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","visibility":4}"#), ErrorKind::ValidationError);
+        assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","lease_duration_secs":43201}"#), ErrorKind::ValidationError);
+    }
+
+    #[test]
+    fn foreign_job_ids_are_not_found() {
+        assert_eq!(build_err(Route::GetJob("../etc".into()), ""), ErrorKind::NotFound);
+        assert_eq!(build_err(Route::GetJob("q.123".into()), ""), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn fail_requires_an_error_and_accepts_reason() {
+        let id = "q.01JD3Q0000000000000000000A";
+        assert_eq!(build_err(Route::FailJob(id.into()), r#"{"lease_id":"x"}"#), ErrorKind::ValidationError);
+        assert!(matches!(build_ok(Route::FailJob(id.into()), r#"{"lease_id":"x","reason":"boom"}"#), Call::Queue { .. }));
+    }
+
+    #[test]
+    fn purge_needs_confirmation() {
+        assert_eq!(build_err(Route::PurgeDeadLetters, r#"{"queue_name":"q"}"#), ErrorKind::BadRequest);
+        assert!(matches!(build_ok(Route::PurgeDeadLetters, r#"{"queue_name":"q","confirm":true}"#), Call::Queue { .. }));
+    }
+
+    #[test]
+    fn scoped_keys_are_denied_other_queues() {
+        let scoped = Principal { queues: vec!["a".into()], ..admin() };
+        let err = build(Route::Enqueue, br#"{"queue_name":"b","payload":1}"#, &Query::default(), &scoped).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::AccessDenied);
+        let err = build(Route::GetJob("b.01JD3Q0000000000000000000A".into()), b"", &Query::default(), &scoped).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound);
+    }
+}

@@ -1,0 +1,13 @@
+//! The HTTP edge: routes, request validation, authentication and the error → HTTP mapping.
+//!
+//! Pure (tested natively): [`routes`], [`body`], [`jobs`], [`organizations`], [`error`].
+//! Runtime glue: [`handler`] (the Worker's request flow) and [`auth`] (key verification with
+//! an isolate cache).
+
+pub mod auth;
+pub mod body;
+pub mod error;
+pub mod handler;
+pub mod jobs;
+pub mod organizations;
+pub mod routes;

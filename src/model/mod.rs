@@ -1,0 +1,27 @@
+//! The job model: pure rules and vocabulary shared by every layer.
+//!
+//! Nothing here touches the runtime: time arrives as epoch milliseconds and randomness through
+//! the [`Entropy`] trait, so every rule compiles and is tested on the host.
+//!
+//! - [`status`]: the job states and their wire names.
+//! - [`spec`]: a validated enqueue request ([`JobSpec`]) and the limits it is checked against.
+//! - [`ids`]: queue names, job ids (which encode their queue) and lease ids.
+//! - [`lease`]: lease fencing and what a failed attempt leads to.
+//! - [`retry`]: the exponential backoff curve.
+//! - [`time`]: epoch milliseconds to and from RFC 3339.
+//! - [`error`]: the typed error every layer returns, rendered to HTTP in one place.
+
+pub mod error;
+pub mod ids;
+pub mod lease;
+pub mod retry;
+pub mod spec;
+pub mod status;
+pub mod time;
+
+pub use error::{ApiError, ErrorKind};
+pub use ids::{Entropy, JobId, OsEntropy};
+pub use retry::RetryPolicy;
+pub use spec::JobSpec;
+pub use status::JobStatus;
+pub use time::EpochMs;

@@ -1,0 +1,154 @@
+//! What a job is made of before it is stored: the validated enqueue request, and the limits
+//! every request is checked against. Each bound lives here and nowhere else.
+
+use super::error::ApiError;
+use super::time::EpochMs;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::ops::RangeInclusive;
+
+/// Largest serialized payload (and job result).
+pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
+/// Largest serialized `tags` value.
+pub const MAX_TAGS_BYTES: usize = 64 * 1024;
+/// Longest idempotency key.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+/// Longest error message kept from a failed attempt (longer ones are truncated).
+pub const MAX_ERROR_LEN: usize = 2048;
+/// Allowed priorities; higher runs first.
+pub const PRIORITY: RangeInclusive<i64> = -100..=100;
+/// Allowed `max_retries`; a job runs at most `max_retries + 1` times.
+pub const MAX_RETRIES: RangeInclusive<i64> = 0..=100;
+/// `max_retries` when neither the job nor its queue sets one.
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+/// Allowed `timeout_seconds` (advisory, returned to workers).
+pub const TIMEOUT_SECS: RangeInclusive<i64> = 1..=86_400;
+/// `timeout_seconds` when the job sets none.
+pub const DEFAULT_TIMEOUT_SECS: u32 = 300;
+/// Allowed lease (visibility timeout) lengths in seconds.
+pub const LEASE_SECS: RangeInclusive<i64> = 5..=43_200;
+/// Lease length when the claim sets none.
+pub const DEFAULT_LEASE_SECS: u32 = 30;
+/// Allowed `retry_after_secs` on fail.
+pub const RETRY_AFTER_SECS: RangeInclusive<i64> = 0..=86_400;
+/// Jobs per bulk enqueue.
+pub const BULK_JOBS: RangeInclusive<usize> = 1..=100;
+/// Jobs per claim.
+pub const CLAIM_LIMIT: RangeInclusive<i64> = 1..=100;
+/// Page size of list endpoints.
+pub const LIST_LIMIT: RangeInclusive<i64> = 1..=100;
+
+/// A validated job, ready to insert into its queue.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JobSpec {
+    /// Any JSON value, kept as its original text.
+    pub payload: Box<RawValue>,
+    /// −100…100, higher first.
+    pub priority: i64,
+    /// `None` takes the queue's default.
+    pub max_retries: Option<u32>,
+    /// Advisory run time limit returned to workers.
+    pub timeout_seconds: u32,
+    /// Earliest run time; in the future the job starts `scheduled`.
+    pub scheduled_at: Option<EpochMs>,
+    /// After this time the job is no longer claimed.
+    pub expires_at: Option<EpochMs>,
+    /// Unique within the queue while the job is retained.
+    pub idempotency_key: Option<String>,
+    /// Free-form labels (array of strings or object), kept as text.
+    pub tags: Option<Box<RawValue>>,
+}
+
+/// Checks that an integer `field` lies in `range`.
+pub fn check_range(field: &str, value: i64, range: &RangeInclusive<i64>) -> Result<i64, ApiError> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ApiError::validation(
+            field,
+            &format!("must be between {} and {}", range.start(), range.end()),
+        ))
+    }
+}
+
+/// Checks a payload (or result) against the size limit.
+pub fn check_payload_size(field: &str, raw: &RawValue) -> Result<(), ApiError> {
+    if raw.get().len() > MAX_PAYLOAD_BYTES {
+        return Err(ApiError::new(
+            super::ErrorKind::PayloadTooLarge,
+            format!("{field} is larger than {MAX_PAYLOAD_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an idempotency key: 1–255 characters.
+pub fn check_idempotency_key(key: &str) -> Result<(), ApiError> {
+    if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_LEN {
+        return Err(ApiError::validation("idempotency_key", "must be 1-255 characters"));
+    }
+    Ok(())
+}
+
+/// Checks `tags`: an array of strings or an object, at most 64 KiB.
+pub fn check_tags(raw: &RawValue) -> Result<(), ApiError> {
+    let text = raw.get();
+    let shape_ok = match text.trim_start().as_bytes().first() {
+        Some(b'{') => true,
+        Some(b'[') => serde_json::from_str::<Vec<String>>(text).is_ok(),
+        _ => text == "null",
+    };
+    if !shape_ok {
+        return Err(ApiError::validation("tags", "must be an array of strings or an object"));
+    }
+    if text.len() > MAX_TAGS_BYTES {
+        return Err(ApiError::validation("tags", "must be at most 64 KiB"));
+    }
+    Ok(())
+}
+
+/// Truncates a worker's error message to [`MAX_ERROR_LEN`] characters.
+pub fn clip_error(message: &str) -> String {
+    message.chars().take(MAX_ERROR_LEN).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn ranges_include_both_ends() {
+        assert!(check_range("priority", -100, &PRIORITY).is_ok());
+        assert!(check_range("priority", 100, &PRIORITY).is_ok());
+        assert!(check_range("priority", 101, &PRIORITY).is_err());
+        assert!(check_range("lease_duration_secs", 4, &LEASE_SECS).is_err());
+    }
+
+    #[test]
+    fn payload_limit_is_one_mebibyte() {
+        let at_limit = raw(&format!("\"{}\"", "x".repeat(MAX_PAYLOAD_BYTES - 2)));
+        assert!(check_payload_size("payload", &at_limit).is_ok());
+        let over = raw(&format!("\"{}\"", "x".repeat(MAX_PAYLOAD_BYTES - 1)));
+        let err = check_payload_size("payload", &over).unwrap_err();
+        assert_eq!(err.kind, super::super::ErrorKind::PayloadTooLarge);
+    }
+
+    #[test]
+    fn tags_are_string_arrays_or_objects() {
+        assert!(check_tags(&raw(r#"["a","b"]"#)).is_ok());
+        assert!(check_tags(&raw(r#"{"k":1}"#)).is_ok());
+        assert!(check_tags(&raw(r#"[1]"#)).is_err());
+        assert!(check_tags(&raw(r#""a""#)).is_err());
+    }
+
+    #[test]
+    fn idempotency_keys_are_bounded() {
+        assert!(check_idempotency_key("k").is_ok());
+        assert!(check_idempotency_key("").is_err());
+        assert!(check_idempotency_key(&"k".repeat(256)).is_err());
+    }
+}

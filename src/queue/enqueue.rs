@@ -1,0 +1,117 @@
+//! Enqueue: one statement inserts a whole batch from a JSON array, and idempotency keys turn
+//! repeats into references to the job that already exists.
+
+use super::sql::RowExt;
+use super::Queue;
+use crate::model::{ApiError, EpochMs, Entropy, JobId, JobSpec, JobStatus};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use std::collections::{HashMap, HashSet};
+
+/// The outcome for one enqueued job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Enqueued {
+    /// The new job's id, or the existing job's id for a duplicate idempotency key.
+    pub id: String,
+    /// False when an existing job with the same idempotency key was found instead.
+    pub created: bool,
+}
+
+/// One row as bound into the insert statement's JSON array.
+#[derive(Serialize)]
+struct NewRow<'a> {
+    id: &'a str,
+    status: &'static str,
+    payload: &'a RawValue,
+    priority: i64,
+    max_retries: u32,
+    timeout_seconds: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idempotency_key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scheduled_at: Option<EpochMs>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<EpochMs>,
+}
+
+/// Inserts every row of the bound array in array order (so `seq` keeps FIFO order); a row
+/// whose idempotency key exists already, in the table or earlier in the batch, is skipped.
+/// `WHERE true` keeps SQLite from reading `ON CONFLICT` as a join constraint.
+const INSERT_BATCH: &str = "INSERT INTO jobs (id, status, payload, priority, max_retries, \
+    timeout_seconds, tags, idempotency_key, created_at, updated_at, scheduled_at, expires_at) \
+    SELECT value->>'id', value->>'status', value->'payload', value->>'priority', \
+    value->>'max_retries', value->>'timeout_seconds', value->'tags', value->>'idempotency_key', \
+    ?1, ?1, value->>'scheduled_at', value->>'expires_at' \
+    FROM json_each(?2) WHERE true \
+    ON CONFLICT(idempotency_key) DO NOTHING RETURNING id";
+
+/// Finds the jobs that hold any of the bound idempotency keys.
+const FIND_BY_KEYS: &str =
+    "SELECT idempotency_key, id FROM jobs WHERE idempotency_key IN (SELECT value FROM json_each(?1))";
+
+impl Queue<'_> {
+    /// Enqueues `specs` atomically and in order; returns one outcome per spec.
+    pub fn enqueue(
+        &self,
+        specs: &[JobSpec],
+        now: EpochMs,
+        entropy: &mut dyn Entropy,
+    ) -> Result<Vec<Enqueued>, ApiError> {
+        let ids: Vec<JobId> = specs.iter().map(|_| JobId::generate(self.name, now, entropy)).collect();
+        let rows: Vec<NewRow> = specs.iter().zip(&ids).map(|(spec, id)| self.new_row(spec, &id.text, now)).collect();
+        let batch = super::render::to_json(&rows)?;
+        let inserted: HashSet<String> = self
+            .sql
+            .query(INSERT_BATCH, &[now.into(), batch.into()])?
+            .iter()
+            .map(|row| row.text(0).map(str::to_owned))
+            .collect::<Result<_, _>>()?;
+        let existing = if inserted.len() == specs.len() {
+            HashMap::new()
+        } else {
+            self.ids_by_key(specs)?
+        };
+        specs
+            .iter()
+            .zip(ids)
+            .map(|(spec, id)| {
+                if inserted.contains(&id.text) {
+                    return Ok(Enqueued { id: id.text, created: true });
+                }
+                spec.idempotency_key
+                    .as_ref()
+                    .and_then(|key| existing.get(key))
+                    .map(|found| Enqueued { id: found.clone(), created: false })
+                    .ok_or_else(|| ApiError::internal("an enqueued job was neither inserted nor found"))
+            })
+            .collect()
+    }
+
+    fn new_row<'a>(&self, spec: &'a JobSpec, id: &'a str, now: EpochMs) -> NewRow<'a> {
+        let scheduled = spec.scheduled_at.is_some_and(|at| at > now);
+        NewRow {
+            id,
+            status: if scheduled { JobStatus::Scheduled } else { JobStatus::Pending }.as_str(),
+            payload: &spec.payload,
+            priority: spec.priority,
+            max_retries: spec.max_retries.unwrap_or(self.settings.default_max_retries),
+            timeout_seconds: spec.timeout_seconds,
+            tags: spec.tags.as_deref(),
+            idempotency_key: spec.idempotency_key.as_deref(),
+            scheduled_at: spec.scheduled_at,
+            expires_at: spec.expires_at,
+        }
+    }
+
+    fn ids_by_key(&self, specs: &[JobSpec]) -> Result<HashMap<String, String>, ApiError> {
+        let keys: Vec<&str> = specs.iter().filter_map(|s| s.idempotency_key.as_deref()).collect();
+        let keys = super::render::to_json(&keys)?;
+        self.sql
+            .query(FIND_BY_KEYS, &[keys.into()])?
+            .iter()
+            .map(|row| Ok((row.text(0)?.to_owned(), row.text(1)?.to_owned())))
+            .collect()
+    }
+}

@@ -1,0 +1,177 @@
+//! The worker loop: claim jobs under a lease, then complete, fail or heartbeat them. Every
+//! operation after claim is fenced by the lease (see [`Fence::check`]).
+
+use super::render::{ClaimedView, CLAIMED_COLUMNS};
+use super::sql::{Row, RowExt};
+use super::Queue;
+use crate::model::lease::{after_failure, AfterFailure, Fence, FenceCheck, LeaseState};
+use crate::model::time::SECOND_MS;
+use crate::model::{spec::clip_error, ApiError, EpochMs, Entropy, JobStatus};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// A validated claim.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimRequest {
+    /// How many jobs at most (1–100).
+    pub limit: u32,
+    /// Lease length; `None` takes the queue's default.
+    pub lease_secs: Option<u32>,
+    /// Who is claiming, recorded on the job.
+    pub worker_id: Option<String>,
+    /// Lowest priority to claim (inclusive).
+    pub min_priority: i64,
+    /// Highest priority to claim (inclusive).
+    pub max_priority: i64,
+}
+
+/// What a failed attempt led to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailOutcome {
+    /// `pending` (will retry) or `deadletter`.
+    pub status: JobStatus,
+    /// Failed attempts counted so far.
+    pub retry_count: u32,
+    /// When the retry may run, for a retried job.
+    pub retry_at: Option<EpochMs>,
+}
+
+/// Leases up to `limit` ready jobs in priority order (then FIFO), each with a fresh random
+/// lease id, in one statement over the `jobs_claimable` index.
+const CLAIM: &str = "UPDATE jobs SET status = 'processing', worker_id = ?1, \
+    lease_id = lower(hex(randomblob(16))), lease_secs = ?2, lease_expires_at = ?3, \
+    started_at = ?4, updated_at = ?4 \
+    WHERE seq IN (SELECT seq FROM jobs WHERE status = 'pending' AND priority BETWEEN ?5 AND ?6 \
+        AND (scheduled_at IS NULL OR scheduled_at <= ?4) AND (expires_at IS NULL OR expires_at > ?4) \
+        ORDER BY priority DESC, seq LIMIT ?7)";
+
+const LEASE_STATE: &str = "SELECT status, lease_id, worker_id, lease_expires_at, retry_count, \
+    max_retries, lease_secs FROM jobs WHERE id = ?1";
+
+/// A job's lease columns plus what fail and heartbeat need.
+struct Leased {
+    state: LeaseState,
+    retry_count: u32,
+    max_retries: u32,
+    lease_secs: Option<i64>,
+}
+
+impl Queue<'_> {
+    /// Claims jobs for a worker; returns the rendered `{"jobs": [...]}` reply.
+    pub fn claim(&self, request: &ClaimRequest, now: EpochMs) -> Result<String, ApiError> {
+        // Scheduled jobs that came due are claimable now, even if the alarm is running late.
+        self.promote_due(now)?;
+        let lease_secs = request.lease_secs.unwrap_or(self.settings.default_lease_secs);
+        let statement = format!("{CLAIM} RETURNING {CLAIMED_COLUMNS}");
+        let rows = self.sql.query(
+            &statement,
+            &[
+                request.worker_id.clone().into(),
+                lease_secs.into(),
+                (now + i64::from(lease_secs) * SECOND_MS).into(),
+                now.into(),
+                request.min_priority.into(),
+                request.max_priority.into(),
+                request.limit.into(),
+            ],
+        )?;
+        let mut jobs = rows.iter().map(|r| ClaimedView::read(r, self.name)).collect::<Result<Vec<_>, _>>()?;
+        // RETURNING does not promise an order; workers expect the claim order.
+        jobs.sort_by_key(ClaimedView::claim_order);
+        #[derive(Serialize)]
+        struct Reply<'a> {
+            jobs: Vec<ClaimedView<'a>>,
+        }
+        super::render::to_json(&Reply { jobs })
+    }
+
+    /// Completes a leased job and stores its result. Completing again with the same lease
+    /// succeeds without changing anything, so a worker may retry a lost acknowledgement.
+    pub fn complete(&self, id: &str, fence: &Fence, result: Option<&RawValue>, now: EpochMs) -> Result<(), ApiError> {
+        let leased = self.leased(id)?;
+        if fence.check(&leased.state, now)? == FenceCheck::AlreadyCompleted {
+            return Ok(());
+        }
+        self.sql.query(
+            "UPDATE jobs SET status = 'completed', result = ?2, completed_at = ?3, updated_at = ?3, \
+             lease_expires_at = NULL WHERE id = ?1",
+            &[id.into(), result.map(RawValue::get).into(), now.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: back to `pending` after a backoff delay (or
+    /// `retry_after_secs`), or to `deadletter` once retries are used up.
+    pub fn fail(
+        &self,
+        id: &str,
+        fence: &Fence,
+        error: &str,
+        retry_after_secs: Option<u32>,
+        now: EpochMs,
+        entropy: &mut dyn Entropy,
+    ) -> Result<FailOutcome, ApiError> {
+        let leased = self.leased(id)?;
+        if fence.check(&leased.state, now)? == FenceCheck::AlreadyCompleted {
+            return Err(ApiError::lease_expired());
+        }
+        let outcome = match after_failure(leased.retry_count, leased.max_retries) {
+            AfterFailure::Retry { retry_count } => {
+                let delay = match retry_after_secs {
+                    Some(secs) => i64::from(secs) * SECOND_MS,
+                    None => self.settings.retry.delay_ms(leased.retry_count, entropy.fraction()),
+                };
+                FailOutcome { status: JobStatus::Pending, retry_count, retry_at: Some(now + delay) }
+            }
+            AfterFailure::DeadLetter { retry_count } => {
+                FailOutcome { status: JobStatus::Deadletter, retry_count, retry_at: None }
+            }
+        };
+        self.sql.query(
+            "UPDATE jobs SET status = ?2, retry_count = ?3, last_error = ?4, \
+             scheduled_at = coalesce(?5, scheduled_at), updated_at = ?6, \
+             worker_id = NULL, lease_id = NULL, lease_expires_at = NULL WHERE id = ?1",
+            &[
+                id.into(),
+                outcome.status.as_str().into(),
+                outcome.retry_count.into(),
+                clip_error(error).into(),
+                outcome.retry_at.into(),
+                now.into(),
+            ],
+        )?;
+        Ok(outcome)
+    }
+
+    /// Extends a live lease to `now + lease_secs` (default: the length it was claimed with).
+    /// An expired lease is never revived. Returns the new deadline.
+    pub fn heartbeat(&self, id: &str, fence: &Fence, lease_secs: Option<u32>, now: EpochMs) -> Result<EpochMs, ApiError> {
+        let leased = self.leased(id)?;
+        if fence.check(&leased.state, now)? == FenceCheck::AlreadyCompleted {
+            return Err(ApiError::lease_expired());
+        }
+        let secs = lease_secs.map(i64::from).or(leased.lease_secs).unwrap_or(self.settings.default_lease_secs.into());
+        let until = now + secs * SECOND_MS;
+        self.sql.query(
+            "UPDATE jobs SET lease_expires_at = ?2, updated_at = ?3 WHERE id = ?1",
+            &[id.into(), until.into(), now.into()],
+        )?;
+        Ok(until)
+    }
+
+    fn leased(&self, id: &str) -> Result<Leased, ApiError> {
+        let row: Row = self.sql.query_one(LEASE_STATE, &[id.into()])?.ok_or_else(|| ApiError::not_found("job"))?;
+        let status = JobStatus::parse(row.text(0)?).ok_or_else(|| ApiError::internal("unknown stored status"))?;
+        Ok(Leased {
+            state: LeaseState {
+                status,
+                lease_id: row.opt_text(1)?.map(str::to_owned),
+                worker_id: row.opt_text(2)?.map(str::to_owned),
+                lease_expires_at: row.opt_int(3)?,
+            },
+            retry_count: u32::try_from(row.int(4)?).unwrap_or(0),
+            max_retries: u32::try_from(row.int(5)?).unwrap_or(0),
+            lease_secs: row.opt_int(6)?,
+        })
+    }
+}

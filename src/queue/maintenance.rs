@@ -1,0 +1,106 @@
+//! What the alarm does: promote scheduled jobs that came due, end expired leases, prune
+//! finished jobs past retention, and say when it must run next. Every step only acts on rows
+//! that are due at `now`, so running the sweep twice changes nothing the second time.
+
+use super::sql::{Row, RowExt};
+use super::Queue;
+use crate::model::lease::{after_failure, AfterFailure};
+use crate::model::{ApiError, EpochMs};
+use serde::Serialize;
+
+/// Most expired leases or pruned jobs handled by one sweep; the rest are due at once, so the
+/// alarm comes straight back for them without one run growing unbounded.
+pub const SWEEP_BATCH: u32 = 1_000;
+
+/// The error recorded on a job whose lease ran out.
+pub const LEASE_EXPIRED_ERROR: &str = "lease expired before the job was completed";
+
+/// What one sweep changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    /// Scheduled jobs that became pending.
+    pub promoted: usize,
+    /// Expired leases whose jobs went back to pending.
+    pub requeued: usize,
+    /// Expired leases whose jobs were out of retries.
+    pub dead_lettered: usize,
+    /// Finished jobs deleted after retention.
+    pub pruned: usize,
+}
+
+/// The earliest time any job needs the alarm: a scheduled job coming due, a lease ending, or a
+/// finished job's retention ending. Each part is one index lookup.
+const NEXT_WAKE: &str = "SELECT min(t) FROM ( \
+    SELECT min(scheduled_at) AS t FROM jobs WHERE status = 'scheduled' \
+    UNION ALL SELECT min(lease_expires_at) FROM jobs WHERE status = 'processing' \
+    UNION ALL SELECT min(completed_at) + ?1 FROM jobs WHERE status IN ('completed', 'cancelled'))";
+
+impl Queue<'_> {
+    /// Runs every due step; safe to run at any time and any number of times.
+    pub fn sweep(&self, now: EpochMs) -> Result<SweepReport, ApiError> {
+        let promoted = self.promote_due(now)?;
+        let (requeued, dead_lettered) = self.expire_leases(now)?;
+        let pruned = self.prune_finished(now)?;
+        Ok(SweepReport { promoted, requeued, dead_lettered, pruned })
+    }
+
+    /// When the alarm must next run, or `None` when nothing is waiting on time.
+    pub fn next_wake(&self) -> Result<Option<EpochMs>, ApiError> {
+        let row = self.sql.query_one(NEXT_WAKE, &[self.settings.retention_ms.into()])?;
+        row.map_or(Ok(None), |r| r.opt_int(0))
+    }
+
+    /// Moves scheduled jobs whose time has come to `pending`; returns how many.
+    pub fn promote_due(&self, now: EpochMs) -> Result<usize, ApiError> {
+        let rows = self.sql.query(
+            "UPDATE jobs SET status = 'pending', updated_at = ?1 \
+             WHERE status = 'scheduled' AND scheduled_at <= ?1 RETURNING seq",
+            &[now.into()],
+        )?;
+        Ok(rows.len())
+    }
+
+    /// Ends leases whose deadline has passed (`lease_expires_at <= now`), counting a failed
+    /// attempt each: back to `pending`, or `deadletter` when no retries are left.
+    fn expire_leases(&self, now: EpochMs) -> Result<(usize, usize), ApiError> {
+        let expired = self.sql.query(
+            "SELECT id, retry_count, max_retries FROM jobs \
+             WHERE status = 'processing' AND lease_expires_at <= ?1 ORDER BY lease_expires_at LIMIT ?2",
+            &[now.into(), SWEEP_BATCH.into()],
+        )?;
+        let (mut requeued, mut dead_lettered) = (0, 0);
+        for row in &expired {
+            let (status, retry_count) = match Self::failed_attempt(row)? {
+                AfterFailure::Retry { retry_count } => {
+                    requeued += 1;
+                    ("pending", retry_count)
+                }
+                AfterFailure::DeadLetter { retry_count } => {
+                    dead_lettered += 1;
+                    ("deadletter", retry_count)
+                }
+            };
+            self.sql.query(
+                "UPDATE jobs SET status = ?2, retry_count = ?3, last_error = ?4, updated_at = ?5, \
+                 worker_id = NULL, lease_id = NULL, lease_expires_at = NULL WHERE id = ?1",
+                &[row.text(0)?.into(), status.into(), retry_count.into(), LEASE_EXPIRED_ERROR.into(), now.into()],
+            )?;
+        }
+        Ok((requeued, dead_lettered))
+    }
+
+    fn failed_attempt(row: &Row) -> Result<AfterFailure, ApiError> {
+        let count = |col| row.int(col).map(|v| u32::try_from(v).unwrap_or(0));
+        Ok(after_failure(count(1)?, count(2)?))
+    }
+
+    /// Deletes completed and cancelled jobs older than the queue's retention.
+    fn prune_finished(&self, now: EpochMs) -> Result<usize, ApiError> {
+        let rows = self.sql.query(
+            "DELETE FROM jobs WHERE seq IN (SELECT seq FROM jobs \
+             WHERE status IN ('completed', 'cancelled') AND completed_at <= ?1 LIMIT ?2) RETURNING seq",
+            &[(now - self.settings.retention_ms).into(), SWEEP_BATCH.into()],
+        )?;
+        Ok(rows.len())
+    }
+}

@@ -1,0 +1,119 @@
+//! Reading jobs, cancelling them, replaying dead letters and purging the dead-letter queue.
+
+use super::render::{to_json, JobView, SummaryView, JOB_COLUMNS, SUMMARY_COLUMNS};
+use super::sql::{RowExt, SqlValue};
+use super::Queue;
+use crate::model::{ApiError, EpochMs, JobStatus};
+use serde::{Deserialize, Serialize};
+
+/// Which dead letters a replay or purge acts on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadLetterSelection {
+    /// These job ids (those not dead-lettered are skipped).
+    Ids(Vec<String>),
+    /// The oldest dead letters, up to a limit.
+    Oldest(u32),
+}
+
+/// Puts a dead-lettered (or failed) job back to `pending` with a fresh set of attempts.
+const REPLAY: &str = "UPDATE jobs SET status = 'pending', retry_count = 0, last_error = NULL, \
+    scheduled_at = NULL, completed_at = NULL, updated_at = ?1";
+
+impl Queue<'_> {
+    /// The full job as JSON, or 404.
+    pub fn get_job(&self, id: &str) -> Result<String, ApiError> {
+        let row = self
+            .sql
+            .query_one(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"), &[id.into()])?
+            .ok_or_else(|| ApiError::not_found("job"))?;
+        to_json(&JobView::read(&row, self.tenant, self.name)?)
+    }
+
+    /// Cancels a job that has not started (pending or scheduled); anything else is a conflict.
+    pub fn cancel(&self, id: &str, now: EpochMs) -> Result<(), ApiError> {
+        let status = self.status_of(id)?;
+        if !status.is_cancellable() {
+            return Err(ApiError::conflict(format!("a {status} job cannot be cancelled")));
+        }
+        self.sql.query(
+            "UPDATE jobs SET status = 'cancelled', completed_at = ?2, updated_at = ?2 WHERE id = ?1",
+            &[id.into(), now.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Replays one dead-lettered (or failed) job and returns it as JSON.
+    pub fn replay(&self, id: &str, now: EpochMs) -> Result<String, ApiError> {
+        let status = self.status_of(id)?;
+        if !matches!(status, JobStatus::Deadletter | JobStatus::Failed) {
+            return Err(ApiError::conflict(format!("only dead-lettered jobs can be retried; this one is {status}")));
+        }
+        self.sql.query(&format!("{REPLAY} WHERE id = ?2"), &[now.into(), id.into()])?;
+        self.get_job(id)
+    }
+
+    /// Dead letters, newest first, as a JSON array of summaries.
+    pub fn list_dead_letters(&self, limit: u32, offset: u32) -> Result<String, ApiError> {
+        let rows = self.sql.query(
+            &format!(
+                "SELECT {SUMMARY_COLUMNS} FROM jobs WHERE status = 'deadletter' \
+                 ORDER BY seq DESC LIMIT ?1 OFFSET ?2"
+            ),
+            &[limit.into(), offset.into()],
+        )?;
+        let views = rows.iter().map(|r| SummaryView::read(r, self.name)).collect::<Result<Vec<_>, _>>()?;
+        to_json(&views)
+    }
+
+    /// Replays the selected dead letters; returns the replayed ids in queue order.
+    pub fn replay_dead_letters(&self, selection: &DeadLetterSelection, now: EpochMs) -> Result<Vec<String>, ApiError> {
+        let (filter, param) = Self::dead_letter_filter(selection)?;
+        let rows = self.sql.query(
+            &format!("{REPLAY} WHERE seq IN ({filter}) RETURNING id, seq"),
+            &[now.into(), param, SqlValue::Null],
+        )?;
+        let mut replayed = rows
+            .iter()
+            .map(|r| Ok((r.int(1)?, r.text(0)?.to_owned())))
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        replayed.sort();
+        Ok(replayed.into_iter().map(|(_, id)| id).collect())
+    }
+
+    /// Deletes the selected dead letters (optionally only those dead-lettered before
+    /// `older_than`); returns how many were deleted.
+    pub fn purge_dead_letters(&self, selection: &DeadLetterSelection, older_than: Option<EpochMs>) -> Result<usize, ApiError> {
+        let (filter, param) = Self::dead_letter_filter(selection)?;
+        let rows = self.sql.query(
+            &format!("DELETE FROM jobs WHERE seq IN ({filter}) RETURNING seq"),
+            &[SqlValue::Null, param, older_than.into()],
+        )?;
+        Ok(rows.len())
+    }
+
+    /// The sub-select choosing dead letters: `?2` is the ids or the limit, `?3` an optional
+    /// "dead-lettered before" time.
+    fn dead_letter_filter(selection: &DeadLetterSelection) -> Result<(&'static str, SqlValue), ApiError> {
+        Ok(match selection {
+            DeadLetterSelection::Ids(ids) => (
+                "SELECT seq FROM jobs WHERE status = 'deadletter' AND (?3 IS NULL OR updated_at < ?3) \
+                 AND id IN (SELECT value FROM json_each(?2))",
+                to_json(ids)?.into(),
+            ),
+            DeadLetterSelection::Oldest(limit) => (
+                "SELECT seq FROM jobs WHERE status = 'deadletter' AND (?3 IS NULL OR updated_at < ?3) \
+                 ORDER BY seq LIMIT ?2",
+                (*limit).into(),
+            ),
+        })
+    }
+
+    fn status_of(&self, id: &str) -> Result<JobStatus, ApiError> {
+        let row = self
+            .sql
+            .query_one("SELECT status FROM jobs WHERE id = ?1", &[id.into()])?
+            .ok_or_else(|| ApiError::not_found("job"))?;
+        JobStatus::parse(row.text(0)?).ok_or_else(|| ApiError::internal("unknown stored status"))
+    }
+}

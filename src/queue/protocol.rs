@@ -1,0 +1,136 @@
+//! The commands the Worker sends to a queue actor, and what the actor answers.
+//!
+//! The Worker validates every request before it builds a command, so a command is always
+//! well-formed; the actor only decides what the queue's state allows. Commands travel as
+//! JSON (externally tagged, so raw payloads pass through untouched).
+
+use super::enqueue::Enqueued;
+use super::lease::ClaimRequest;
+use super::manage::DeadLetterSelection;
+use super::render::{timestamp, to_json};
+use super::Queue;
+use crate::model::{lease::Fence, ApiError, EpochMs, Entropy, JobSpec};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use serde_json::value::RawValue;
+
+/// One operation on one queue.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueCommand {
+    /// Enqueue one job; replies `{id, created}`.
+    Enqueue { job: JobSpec },
+    /// Enqueue a batch atomically; replies with Spooled's bulk shape.
+    EnqueueBulk { jobs: Vec<JobSpec> },
+    /// Read one job.
+    Get { id: String },
+    /// Cancel a pending or scheduled job.
+    Cancel { id: String },
+    /// Replay one dead-lettered job.
+    Replay { id: String },
+    /// Lease ready jobs to a worker.
+    Claim(ClaimRequest),
+    /// Complete a leased job.
+    Complete { id: String, fence: Fence, result: Option<Box<RawValue>> },
+    /// Record a failed attempt of a leased job.
+    Fail { id: String, fence: Fence, error: String, retry_after_secs: Option<u32> },
+    /// Extend a live lease.
+    Heartbeat { id: String, fence: Fence, lease_secs: Option<u32> },
+    /// List dead letters, newest first.
+    ListDeadLetters { limit: u32, offset: u32 },
+    /// Replay dead letters.
+    ReplayDeadLetters { selection: DeadLetterSelection },
+    /// Delete dead letters.
+    PurgeDeadLetters { selection: DeadLetterSelection, older_than: Option<EpochMs> },
+}
+
+/// What travels from the Worker to a queue actor: the command and the queue it is for.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct QueueEnvelope {
+    /// The tenant that owns the queue.
+    pub tenant: String,
+    /// The queue name.
+    pub queue: String,
+    /// What to do.
+    pub command: QueueCommand,
+}
+
+/// A successful answer; `api::error` picks its HTTP status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// 200 with a JSON body.
+    Ok(String),
+    /// 201 with a JSON body.
+    Created(String),
+    /// 204 with no body.
+    NoContent,
+}
+
+impl QueueCommand {
+    /// Whether the command may change the queue (and so the alarm's due time).
+    pub fn writes(&self) -> bool {
+        !matches!(self, QueueCommand::Get { .. } | QueueCommand::ListDeadLetters { .. })
+    }
+}
+
+const SUCCESS: &str = r#"{"success":true}"#;
+
+/// Carries out `command` on `queue` at `now`.
+pub fn execute(queue: &Queue, command: QueueCommand, now: EpochMs, entropy: &mut dyn Entropy) -> Result<Reply, ApiError> {
+    Ok(match command {
+        QueueCommand::Enqueue { job } => {
+            let outcome = queue.enqueue(std::slice::from_ref(&job), now, entropy)?.remove(0);
+            let body = to_json(&outcome)?;
+            if outcome.created { Reply::Created(body) } else { Reply::Ok(body) }
+        }
+        QueueCommand::EnqueueBulk { jobs } => Reply::Ok(bulk_reply(&queue.enqueue(&jobs, now, entropy)?)?),
+        QueueCommand::Get { id } => Reply::Ok(queue.get_job(&id)?),
+        QueueCommand::Cancel { id } => {
+            queue.cancel(&id, now)?;
+            Reply::NoContent
+        }
+        QueueCommand::Replay { id } => Reply::Ok(queue.replay(&id, now)?),
+        QueueCommand::Claim(request) => Reply::Ok(queue.claim(&request, now)?),
+        QueueCommand::Complete { id, fence, result } => {
+            queue.complete(&id, &fence, result.as_deref(), now)?;
+            Reply::Ok(SUCCESS.to_owned())
+        }
+        QueueCommand::Fail { id, fence, error, retry_after_secs } => {
+            let outcome = queue.fail(&id, &fence, &error, retry_after_secs, now, entropy)?;
+            Reply::Ok(to_json(&json!({
+                "success": true,
+                "status": outcome.status.as_str(),
+                "retry_count": outcome.retry_count,
+                "retry_at": outcome.retry_at.map(timestamp),
+            }))?)
+        }
+        QueueCommand::Heartbeat { id, fence, lease_secs } => {
+            let until = queue.heartbeat(&id, &fence, lease_secs, now)?;
+            Reply::Ok(to_json(&json!({ "success": true, "lease_expires_at": timestamp(until) }))?)
+        }
+        QueueCommand::ListDeadLetters { limit, offset } => Reply::Ok(queue.list_dead_letters(limit, offset)?),
+        QueueCommand::ReplayDeadLetters { selection } => {
+            let ids = queue.replay_dead_letters(&selection, now)?;
+            Reply::Ok(to_json(&json!({ "retried_count": ids.len(), "retried_jobs": ids }))?)
+        }
+        QueueCommand::PurgeDeadLetters { selection, older_than } => {
+            let purged = queue.purge_dead_letters(&selection, older_than)?;
+            Reply::Ok(to_json(&json!({ "purged_count": purged }))?)
+        }
+    })
+}
+
+fn bulk_reply(outcomes: &[Enqueued]) -> Result<String, ApiError> {
+    let succeeded: Vec<_> = outcomes
+        .iter()
+        .enumerate()
+        .map(|(index, o)| json!({ "index": index, "job_id": o.id, "created": o.created }))
+        .collect();
+    to_json(&json!({
+        "succeeded": succeeded,
+        "failed": [],
+        "total": outcomes.len(),
+        "success_count": outcomes.len(),
+        "failure_count": 0,
+    }))
+}

@@ -1,0 +1,54 @@
+//! The queue actor's tables and indexes. Every statement is idempotent, so the schema is
+//! applied each time an actor starts.
+
+use super::sql::Sql;
+use crate::model::ApiError;
+
+/// DDL, applied in order.
+const STATEMENTS: &[&str] = &[
+    // `seq` is the enqueue order (FIFO within a priority); `id` is the public job id.
+    // Times are epoch milliseconds. `scheduled_at` is when a scheduled or retry-delayed job
+    // may run; `lease_*` columns are set exactly while the job is processing.
+    "CREATE TABLE IF NOT EXISTS jobs (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN
+            ('pending','scheduled','processing','completed','failed','deadletter','cancelled')),
+        payload TEXT NOT NULL,
+        result TEXT,
+        priority INTEGER NOT NULL CHECK (priority BETWEEN -100 AND 100),
+        retry_count INTEGER NOT NULL DEFAULT 0,
+        max_retries INTEGER NOT NULL CHECK (max_retries BETWEEN 0 AND 100),
+        timeout_seconds INTEGER NOT NULL,
+        last_error TEXT,
+        tags TEXT,
+        idempotency_key TEXT UNIQUE,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        scheduled_at INTEGER,
+        started_at INTEGER,
+        completed_at INTEGER,
+        expires_at INTEGER,
+        worker_id TEXT,
+        lease_id TEXT,
+        lease_secs INTEGER,
+        lease_expires_at INTEGER,
+        CHECK ((status = 'processing') = (lease_expires_at IS NOT NULL)),
+        CHECK (retry_count BETWEEN 0 AND max_retries + 1)
+    )",
+    // Claim walks this in order and stops after `limit` ready rows.
+    "CREATE INDEX IF NOT EXISTS jobs_claimable ON jobs (priority DESC, seq) WHERE status = 'pending'",
+    // The alarm promotes due scheduled jobs, expires leases and prunes finished jobs: each
+    // finds its rows, and its next due time, through one of these.
+    "CREATE INDEX IF NOT EXISTS jobs_due ON jobs (scheduled_at) WHERE status = 'scheduled'",
+    "CREATE INDEX IF NOT EXISTS jobs_leases ON jobs (lease_expires_at) WHERE status = 'processing'",
+    "CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (completed_at)
+        WHERE status IN ('completed', 'cancelled')",
+    // Listings by status (dead letters, newest first) and counts per status.
+    "CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq)",
+];
+
+/// Creates the tables and indexes if they do not exist yet.
+pub fn migrate(sql: &dyn Sql) -> Result<(), ApiError> {
+    STATEMENTS.iter().try_for_each(|s| sql.query(s, &[]).map(drop))
+}

@@ -1,0 +1,59 @@
+//! Tenancy: organizations, their API keys and what a verified key may do. Pure logic over
+//! the same [`Sql`](crate::queue::Sql) interface as the queues, run by the tenant actor.
+//!
+//! - [`keys`]: the key format (`sp_live_{tenant}_{secret}`), parsing and hashing.
+//! - [`store`]: the tenant actor's tables and operations.
+//! - [`protocol`]: the commands the Worker sends to a tenant actor.
+
+pub mod keys;
+pub mod protocol;
+pub mod store;
+
+use serde::{Deserialize, Serialize};
+
+/// Who is calling: the tenant and key behind a verified credential.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    /// The tenant (organization) id; every actor the request reaches belongs to it.
+    pub tenant_id: String,
+    /// The API key's id.
+    pub key_id: String,
+    /// Queues the key may use; empty or containing `"*"` means all.
+    pub queues: Vec<String>,
+    /// Requests per minute allowed for this key, when limited.
+    pub rate_limit: Option<u32>,
+}
+
+impl Principal {
+    /// Whether the key may act on `queue`.
+    pub fn allows_queue(&self, queue: &str) -> bool {
+        self.queues.is_empty() || self.queues.iter().any(|q| q == "*" || q == queue)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_queues(queues: &[&str]) -> Principal {
+        Principal {
+            tenant_id: "t".into(),
+            key_id: "k".into(),
+            queues: queues.iter().map(|q| q.to_string()).collect(),
+            rate_limit: None,
+        }
+    }
+
+    #[test]
+    fn empty_or_star_scope_allows_every_queue() {
+        assert!(with_queues(&[]).allows_queue("any"));
+        assert!(with_queues(&["*"]).allows_queue("any"));
+    }
+
+    #[test]
+    fn listed_queues_only() {
+        let p = with_queues(&["a", "b"]);
+        assert!(p.allows_queue("a"));
+        assert!(!p.allows_queue("c"));
+    }
+}
