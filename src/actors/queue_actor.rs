@@ -3,16 +3,21 @@
 
 use super::storage::{transaction, ActorSql};
 use crate::api::error::render;
+use crate::api::handler::call_tenant;
 use crate::model::{ApiError, EpochMs, OsEntropy};
 use crate::queue::protocol::{execute, QueueEnvelope, Reply};
 use crate::queue::{schema, Queue, QueueSettings};
+use crate::tenant::protocol::TenantCommand;
 use std::cell::Cell;
-use worker::{durable_object, js_sys, wasm_bindgen::JsValue, DurableObject, Env, Request, Response, Result, ScheduledTime, State};
+use worker::{
+    durable_object, js_sys, wasm_bindgen::JsValue, DurableObject, Env, Request, Response, Result, ScheduledTime, State,
+};
 
 /// The Durable Object that owns one queue's jobs.
 #[durable_object(alarm)]
 pub struct QueueActor {
     state: State,
+    env: Env,
     sql: ActorSql,
     settings: QueueSettings,
     /// Whether the schema is in place; an actor whose schema failed answers every request
@@ -21,13 +26,17 @@ pub struct QueueActor {
     /// The alarm time this instance last set: `None` until known (a fresh instance must set
     /// it once), `Some(None)` for no alarm.
     armed: Cell<Option<Option<EpochMs>>>,
+    /// Whether this instance has recorded the queue in its tenant's catalog (idempotent, so
+    /// once per instance is enough).
+    registered: Cell<bool>,
 }
 
 impl DurableObject for QueueActor {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let sql = ActorSql(state.storage().sql());
         let ready = schema::migrate(&sql);
-        QueueActor { state, sql, settings: QueueSettings::default(), ready, armed: Cell::new(None) }
+        let (armed, registered) = (Cell::new(None), Cell::new(false));
+        QueueActor { state, env, sql, settings: QueueSettings::default(), ready, armed, registered }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -60,6 +69,12 @@ impl QueueActor {
         self.ready.clone()?;
         let envelope: QueueEnvelope =
             serde_json::from_str(body).map_err(|e| ApiError::internal(format!("malformed queue command: {e}")))?;
+        if envelope.command.creates_jobs() && !self.registered.get() {
+            // Before the first job, so the catalog never misses a queue that has jobs.
+            let register = TenantCommand::RegisterQueue { queue: envelope.queue.clone() };
+            call_tenant(&self.env, &envelope.tenant, register).await?;
+            self.registered.set(true);
+        }
         let writes = envelope.command.writes();
         let (sql, settings, now) = (self.sql.clone(), self.settings.clone(), super::now());
         let (reply, wake) = transaction(&self.state.storage(), move || {

@@ -66,7 +66,11 @@ pub fn transaction<T: 'static>(
         let failed = result.is_err();
         *slot.borrow_mut() = Some(result);
         // Throwing is what makes transactionSync roll back.
-        if failed { Err(JsValue::from_str("rolled back")) } else { Ok(JsValue::UNDEFINED) }
+        if failed {
+            Err(JsValue::from_str("rolled back"))
+        } else {
+            Ok(JsValue::UNDEFINED)
+        }
     });
     let thrown = storage.as_raw().unchecked_ref::<TransactionalStorage>().transaction_sync(callback.unchecked_ref());
     let result = outcome.borrow_mut().take();

@@ -35,6 +35,8 @@ impl TenantActor {
         let envelope: TenantEnvelope =
             serde_json::from_str(body).map_err(|e| ApiError::internal(format!("malformed tenant command: {e}")))?;
         let (sql, now) = (self.sql.clone(), super::now());
-        transaction(&self.state.storage(), move || execute(&Tenant { sql: &sql }, &envelope.tenant, envelope.command, now))
+        transaction(&self.state.storage(), move || {
+            execute(&Tenant { sql: &sql }, &envelope.tenant, envelope.command, now)
+        })
     }
 }

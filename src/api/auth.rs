@@ -1,24 +1,33 @@
-//! Authenticating API keys, with an isolate-local cache so the hot path makes no extra actor
-//! hop for a key verified in the last [`KEY_CACHE_TTL_MS`].
+//! Authenticating API keys and limiting their request rate, both in isolate memory so the hot
+//! path makes no extra actor hop: a verified key is trusted for [`KEY_CACHE_TTL_MS`], and each
+//! key's requests are counted in one-minute windows.
 
 use super::handler::call_tenant;
 use crate::model::{ApiError, EpochMs, ErrorKind};
 use crate::tenant::keys::{hash_key, tenant_of};
 use crate::tenant::protocol::TenantCommand;
+use crate::tenant::rate_limit::{RateLimiter, Verdict};
 use crate::tenant::Principal;
+use serde_json::json;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use worker::{Env, Request};
 
 /// How long a verified key is trusted without asking its tenant actor again. A revoked key
-/// keeps working at most this long in other isolates.
+/// keeps working at most this long in other isolates (immediately refused in the one that
+/// revoked it).
 pub const KEY_CACHE_TTL_MS: EpochMs = 30_000;
 /// Entries kept at most; past this the cache starts over (it only saves round trips).
 const KEY_CACHE_CAPACITY: usize = 10_000;
+/// Requests per minute for keys without a `rate_limit` of their own, unless the
+/// `DEFAULT_RATE_LIMIT` variable says otherwise (0 turns the default off).
+pub const DEFAULT_RATE_LIMIT: u32 = 600_000;
 
 thread_local! {
     /// Verified keys by hash: the principal and when the entry stops being trusted.
     static VERIFIED: RefCell<HashMap<String, (Principal, EpochMs)>> = RefCell::new(HashMap::new());
+    /// Request counts per key id.
+    static LIMITER: RefCell<RateLimiter> = RefCell::new(RateLimiter::default());
 }
 
 fn unauthorized(message: &str) -> ApiError {
@@ -51,8 +60,46 @@ pub async fn authenticate(req: &Request, env: &Env, now: EpochMs) -> Result<Prin
 }
 
 fn cached(hash: &str, now: EpochMs) -> Option<Principal> {
-    VERIFIED.with(|cache| {
-        let cache = cache.borrow();
-        cache.get(hash).filter(|(_, until)| now < *until).map(|(p, _)| p.clone())
-    })
+    VERIFIED.with(|cache| cache.borrow().get(hash).filter(|(_, until)| now < *until).map(|(p, _)| p.clone()))
+}
+
+/// Drops a key's cached verification, so a revoked or changed key is re-checked at once.
+pub fn forget_key(key_id: &str) {
+    VERIFIED.with(|cache| cache.borrow_mut().retain(|_, (p, _)| p.key_id != key_id));
+}
+
+/// Counts this request against the key's limit; `None` when the key is unlimited.
+pub fn admit(principal: &Principal, env: &Env, now: EpochMs) -> Option<Verdict> {
+    let default =
+        env.var("DEFAULT_RATE_LIMIT").ok().and_then(|v| v.to_string().parse().ok()).unwrap_or(DEFAULT_RATE_LIMIT);
+    let limit = principal.rate_limit.or((default > 0).then_some(default))?;
+    Some(LIMITER.with(|l| l.borrow_mut().admit(&principal.key_id, limit, now)))
+}
+
+/// The 429 for a refused verdict, with the numbers in `details`.
+pub fn refusal(verdict: &Verdict, now: EpochMs) -> ApiError {
+    let retry_after = verdict.retry_after_secs(now);
+    ApiError {
+        kind: ErrorKind::RateLimitExceeded,
+        message: format!("rate limit of {} requests per minute exceeded; retry in {retry_after} s", verdict.limit),
+        details: Some(json!({
+            "retry_after_secs": retry_after,
+            "limit": verdict.limit,
+            "remaining": 0,
+            "reset_at": crate::model::time::format_rfc3339(verdict.reset_at),
+        })),
+    }
+}
+
+/// The `X-RateLimit-*` headers (and `Retry-After` when refused) for a verdict.
+pub fn rate_headers(verdict: &Verdict, now: EpochMs) -> Vec<(&'static str, String)> {
+    let mut headers = vec![
+        ("X-RateLimit-Limit", verdict.limit.to_string()),
+        ("X-RateLimit-Remaining", verdict.remaining.to_string()),
+        ("X-RateLimit-Reset", (verdict.reset_at / 1000).to_string()),
+    ];
+    if !verdict.allowed {
+        headers.push(("Retry-After", verdict.retry_after_secs(now).to_string()));
+    }
+    headers
 }

@@ -6,6 +6,37 @@ use serde::de::DeserializeOwned;
 
 /// Largest request body accepted (checked before parsing).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// Deepest nesting of arrays and objects accepted in a body.
+pub const MAX_JSON_DEPTH: usize = 64;
+
+/// Whether `json` nests arrays and objects deeper than `max`, found by one scan that skips
+/// strings, before any parser recurses into it.
+fn nests_deeper_than(json: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
 
 /// Parses a JSON body: empty, non-UTF-8 or malformed bodies are `INVALID_JSON`; a body of the
 /// wrong shape (missing field, wrong type) is a `VALIDATION_ERROR`.
@@ -13,7 +44,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::new(ErrorKind::InvalidJson, "request body is empty; a JSON object is required"));
     }
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::new(ErrorKind::InvalidJson, "request body is not valid UTF-8"))?;
+    if nests_deeper_than(body, MAX_JSON_DEPTH) {
+        return Err(ApiError::new(ErrorKind::InvalidJson, format!("JSON nests deeper than {MAX_JSON_DEPTH} levels")));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::new(ErrorKind::InvalidJson, "request body is not valid UTF-8"))?;
     serde_json::from_str(text).map_err(|e| {
         let kind = if e.is_data() { ErrorKind::ValidationError } else { ErrorKind::InvalidJson };
         ApiError::new(kind, format!("request body: {e}"))
@@ -70,6 +105,18 @@ mod tests {
         assert_eq!(parse_json::<Shape>(b"{\"n\":\"x\"}").unwrap_err().kind, ErrorKind::ValidationError);
         assert_eq!(parse_json::<Shape>(b"{}").unwrap_err().kind, ErrorKind::ValidationError);
         assert!(parse_json::<Shape>(b"{\"n\":1}").is_ok());
+    }
+
+    #[test]
+    fn depth_bombs_are_refused_and_strings_do_not_count() {
+        let at_limit = format!("{}{}", "[".repeat(64), "]".repeat(64));
+        assert!(!nests_deeper_than(at_limit.as_bytes(), 64));
+        let bomb = format!("{}{}", "[".repeat(65), "]".repeat(65));
+        assert!(nests_deeper_than(bomb.as_bytes(), 64));
+        assert_eq!(parse_json::<serde_json::Value>(bomb.as_bytes()).unwrap_err().kind, ErrorKind::InvalidJson);
+        let quoted = format!("{{\"s\":\"{}\\\"\"}}", "[".repeat(100));
+        assert!(!nests_deeper_than(quoted.as_bytes(), 64));
+        assert!(parse_json::<serde_json::Value>(quoted.as_bytes()).is_ok());
     }
 
     #[test]

@@ -5,10 +5,11 @@ use super::body::{Query, MAX_BODY_BYTES};
 use super::error::{render_error, status};
 use super::jobs::{self, Call};
 use super::routes::{resolve, Route};
-use super::{auth, organizations};
-use crate::model::{ApiError, ErrorKind, OsEntropy};
+use super::{auth, keys, organizations};
+use crate::model::{ApiError, EpochMs, ErrorKind, OsEntropy};
 use crate::queue::protocol::{QueueCommand, QueueEnvelope};
 use crate::tenant::protocol::{TenantCommand, TenantEnvelope};
+use crate::tenant::Principal;
 use serde_json::{json, Value};
 use worker::{Env, Headers, Method, Request, RequestInit, Response};
 
@@ -17,10 +18,14 @@ const QUEUE_BINDING: &str = "QUEUE";
 /// Durable Object binding of the tenant actors.
 const TENANT_BINDING: &str = "TENANT";
 
+/// Extra response headers gathered while serving (rate-limit headers).
+type ExtraHeaders = Vec<(&'static str, String)>;
+
 /// Serves one request; every outcome, including internal failures, is a JSON response.
 pub async fn handle(mut req: Request, env: Env) -> Response {
     let request_id = request_id(&req);
-    let (status, body) = match serve(&mut req, &env).await {
+    let mut extra = ExtraHeaders::new();
+    let (status, body) = match serve(&mut req, &env, &mut extra).await {
         Ok(answer) => answer,
         Err(error) => {
             if error.kind == ErrorKind::InternalError {
@@ -29,10 +34,10 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
             render_error(&error)
         }
     };
-    respond(status, body, &request_id)
+    respond(status, body, &request_id, &extra)
 }
 
-async fn serve(req: &mut Request, env: &Env) -> Result<(u16, String), ApiError> {
+async fn serve(req: &mut Request, env: &Env, extra: &mut ExtraHeaders) -> Result<(u16, String), ApiError> {
     let url = req.url().map_err(|_| ApiError::new(ErrorKind::BadRequest, "malformed URL"))?;
     let route = resolve(req.method().as_ref(), url.path())?;
     let query = Query(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect());
@@ -45,6 +50,15 @@ async fn serve(req: &mut Request, env: &Env) -> Result<(u16, String), ApiError> 
     }
     let now = crate::actors::now();
     let principal = auth::authenticate(req, env, now).await?;
+    if let Some(verdict) = auth::admit(&principal, env, now) {
+        extra.extend(auth::rate_headers(&verdict, now));
+        if !verdict.allowed {
+            return Err(auth::refusal(&verdict, now));
+        }
+    }
+    if route.is_key_management() {
+        return manage_keys(env, route, &body, &principal, now).await;
+    }
     match jobs::build(route, &body, &query, &principal)? {
         Call::Queue { queue, command } => call_queue(env, &principal.tenant_id, queue, command).await,
         Call::ReplayAcross(calls) => replay_across(env, &principal.tenant_id, calls).await,
@@ -53,12 +67,14 @@ async fn serve(req: &mut Request, env: &Env) -> Result<(u16, String), ApiError> 
 
 /// Reads the body, refusing anything over [`MAX_BODY_BYTES`] before it is parsed.
 async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    let too_large = || ApiError::new(ErrorKind::PayloadTooLarge, format!("request body is larger than {MAX_BODY_BYTES} bytes"));
+    let too_large =
+        || ApiError::new(ErrorKind::PayloadTooLarge, format!("request body is larger than {MAX_BODY_BYTES} bytes"));
     let declared = req.headers().get("Content-Length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
         return Err(too_large());
     }
-    let body = req.bytes().await.map_err(|_| ApiError::new(ErrorKind::BadRequest, "the request body could not be read"))?;
+    let body =
+        req.bytes().await.map_err(|_| ApiError::new(ErrorKind::BadRequest, "the request body could not be read"))?;
     if body.len() > MAX_BODY_BYTES {
         return Err(too_large());
     }
@@ -66,14 +82,42 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
 }
 
 async fn create_organization(req: &Request, env: &Env, body: &[u8]) -> Result<(u16, String), ApiError> {
-    let configured = env.secret("ADMIN_KEY").map(|s| s.to_string()).or_else(|_| env.var("ADMIN_KEY").map(|v| v.to_string())).ok();
+    let configured =
+        env.secret("ADMIN_KEY").map(|s| s.to_string()).or_else(|_| env.var("ADMIN_KEY").map(|v| v.to_string())).ok();
     let presented = req.headers().get("X-Admin-Key").ok().flatten();
     organizations::check_admin_key(configured.as_deref(), presented.as_deref())?;
     let tenant = organizations::prepare(body, &mut OsEntropy)?;
-    let (status, reply) = call_actor(env, TENANT_BINDING, &tenant.envelope.tenant, serde_json::to_string(&tenant.envelope)).await?;
-    let mut created: Value = serde_json::from_str(&reply).map_err(|_| ApiError::internal("malformed organization reply"))?;
+    let (status, reply) =
+        call_actor(env, TENANT_BINDING, &tenant.envelope.tenant, serde_json::to_string(&tenant.envelope)).await?;
+    let mut created: Value =
+        serde_json::from_str(&reply).map_err(|_| ApiError::internal("malformed organization reply"))?;
     created["api_key"]["key"] = Value::String(tenant.raw_key);
     Ok((status, created.to_string()))
+}
+
+async fn manage_keys(
+    env: &Env,
+    route: Route,
+    body: &[u8],
+    principal: &Principal,
+    now: EpochMs,
+) -> Result<(u16, String), ApiError> {
+    let call = keys::build(route, body, principal, now, &mut OsEntropy)?;
+    let envelope = TenantEnvelope { tenant: principal.tenant_id.clone(), command: call.command };
+    let (status, reply) =
+        call_actor(env, TENANT_BINDING, &principal.tenant_id, serde_json::to_string(&envelope)).await?;
+    if let Some(key_id) = call.forget.filter(|_| status < 300) {
+        auth::forget_key(&key_id);
+    }
+    match call.raw_key.filter(|_| status < 300) {
+        Some(raw) => {
+            let mut created: Value =
+                serde_json::from_str(&reply).map_err(|_| ApiError::internal("malformed key reply"))?;
+            created["key"] = Value::String(raw);
+            Ok((status, created.to_string()))
+        }
+        None => Ok((status, reply)),
+    }
 }
 
 async fn call_queue(env: &Env, tenant: &str, queue: String, command: QueueCommand) -> Result<(u16, String), ApiError> {
@@ -95,7 +139,9 @@ pub async fn call_tenant(env: &Env, tenant: &str, command: TenantCommand) -> Res
 
 /// Sums dead-letter replays over several queues.
 async fn replay_across(env: &Env, tenant: &str, calls: Vec<(String, QueueCommand)>) -> Result<(u16, String), ApiError> {
-    let replies = futures::future::join_all(calls.into_iter().map(|(queue, command)| call_queue(env, tenant, queue, command))).await;
+    let replies =
+        futures::future::join_all(calls.into_iter().map(|(queue, command)| call_queue(env, tenant, queue, command)))
+            .await;
     let (mut count, mut ids) = (0, Vec::new());
     for reply in replies {
         let (status, body) = reply?;
@@ -110,7 +156,12 @@ async fn replay_across(env: &Env, tenant: &str, calls: Vec<(String, QueueCommand
 }
 
 /// Sends a serialized command to the named actor and returns its status and body.
-async fn call_actor(env: &Env, binding: &str, name: &str, body: serde_json::Result<String>) -> Result<(u16, String), ApiError> {
+async fn call_actor(
+    env: &Env,
+    binding: &str,
+    name: &str,
+    body: serde_json::Result<String>,
+) -> Result<(u16, String), ApiError> {
     let runtime = |e: worker::Error| ApiError::internal(format!("actor call failed: {e}"));
     let body = body.map_err(|e| ApiError::internal(format!("command encoding failed: {e}")))?;
     let stub = env.durable_object(binding).and_then(|ns| ns.get_by_name(name)).map_err(runtime)?;
@@ -128,7 +179,9 @@ fn request_id(req: &Request) -> String {
         .get("X-Request-Id")
         .ok()
         .flatten()
-        .filter(|id| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)))
+        .filter(|id| {
+            (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        })
         .unwrap_or_else(|| {
             let mut bytes = [0u8; 16];
             crate::model::Entropy::fill(&mut OsEntropy, &mut bytes);
@@ -136,8 +189,11 @@ fn request_id(req: &Request) -> String {
         })
 }
 
-fn respond(status_code: u16, body: String, request_id: &str) -> Response {
+fn respond(status_code: u16, body: String, request_id: &str, extra: &ExtraHeaders) -> Response {
     let headers = Headers::new();
+    for (name, value) in extra {
+        let _ = headers.set(name, value);
+    }
     let _ = headers.set("X-Request-Id", request_id);
     let _ = headers.set("X-API-Version", "1");
     let response = if status_code == 204 {
@@ -149,6 +205,7 @@ fn respond(status_code: u16, body: String, request_id: &str) -> Response {
     match response {
         Ok(r) => r.with_status(status_code).with_headers(headers),
         // Building a response from a string cannot fail in practice; if it does, say so plainly.
-        Err(_) => Response::error("internal error", status(ErrorKind::InternalError)).unwrap_or_else(|_| Response::empty().unwrap()),
+        Err(_) => Response::error("internal error", status(ErrorKind::InternalError))
+            .unwrap_or_else(|_| Response::empty().unwrap()),
     }
 }

@@ -49,21 +49,36 @@ pub fn build(route: Route, body: &[u8], query: &Query, principal: &Principal) ->
             if let Some(result) = &b.result {
                 spec::check_payload_size("result", result)?;
             }
-            on_job(principal, &id, |id| QueueCommand::Complete { id, fence: Fence { lease_id: b.lease_id, worker_id: b.worker_id }, result: b.result })?
+            on_job(principal, &id, |id| QueueCommand::Complete {
+                id,
+                fence: Fence { lease_id: b.lease_id, worker_id: b.worker_id },
+                result: b.result,
+            })?
         }
         Route::FailJob(id) => {
             let b = parse_json::<FailBody>(body)?;
             let error = b.error.or(b.reason).ok_or_else(|| ApiError::validation("error", "is required"))?;
             let retry_after_secs = optional_u32("retry_after_secs", b.retry_after_secs, &spec::RETRY_AFTER_SECS)?;
-            on_job(principal, &id, |id| QueueCommand::Fail { id, fence: Fence { lease_id: b.lease_id, worker_id: b.worker_id }, error, retry_after_secs })?
+            on_job(principal, &id, |id| QueueCommand::Fail {
+                id,
+                fence: Fence { lease_id: b.lease_id, worker_id: b.worker_id },
+                error,
+                retry_after_secs,
+            })?
         }
         Route::HeartbeatJob(id) => {
             let b = parse_json_or_empty::<HeartbeatBody>(body)?;
-            let lease_secs = optional_u32("lease_duration_secs", b.lease_duration_secs.or(b.visibility), &spec::LEASE_SECS)?;
-            on_job(principal, &id, |id| QueueCommand::Heartbeat { id, fence: Fence { lease_id: b.lease_id, worker_id: b.worker_id }, lease_secs })?
+            let lease_secs =
+                optional_u32("lease_duration_secs", b.lease_duration_secs.or(b.visibility), &spec::LEASE_SECS)?;
+            on_job(principal, &id, |id| QueueCommand::Heartbeat {
+                id,
+                fence: Fence { lease_id: b.lease_id, worker_id: b.worker_id },
+                lease_secs,
+            })?
         }
         Route::ListDeadLetters => {
-            let queue = query.get(&["queue_name", "queue"]).ok_or_else(|| ApiError::validation("queue_name", "is required"))?;
+            let queue =
+                query.get(&["queue_name", "queue"]).ok_or_else(|| ApiError::validation("queue_name", "is required"))?;
             let limit = query.int("limit", 50, &spec::LIST_LIMIT)? as u32;
             let offset = query.int("offset", 0, &(0..=1_000_000))? as u32;
             one(readable(principal, queue)?, QueueCommand::ListDeadLetters { limit, offset })
@@ -73,9 +88,7 @@ pub fn build(route: Route, body: &[u8], query: &Query, principal: &Principal) ->
             let (queue, selection, older_than) = parse_json::<PurgeBody>(body)?.validate()?;
             one(writable(principal, queue)?, QueueCommand::PurgeDeadLetters { selection, older_than })
         }
-        Route::Health | Route::CreateOrganization => {
-            return Err(ApiError::internal("not a job route"));
-        }
+        _ => return Err(ApiError::internal("not a job route")),
     })
 }
 
@@ -103,11 +116,16 @@ fn readable(principal: &Principal, queue: &str) -> Result<String, ApiError> {
 /// A command on one job: the id names its queue; ids that are not ours, or out of the key's
 /// scope, are simply not found.
 fn on_job(principal: &Principal, id: &str, command: impl FnOnce(String) -> QueueCommand) -> Result<Call, ApiError> {
-    let job = JobId::parse(id).filter(|j| principal.allows_queue(&j.queue)).ok_or_else(|| ApiError::not_found("job"))?;
+    let job =
+        JobId::parse(id).filter(|j| principal.allows_queue(&j.queue)).ok_or_else(|| ApiError::not_found("job"))?;
     Ok(Call::Queue { queue: job.queue, command: command(job.text) })
 }
 
-fn optional_u32(field: &str, value: Option<i64>, range: &std::ops::RangeInclusive<i64>) -> Result<Option<u32>, ApiError> {
+fn optional_u32(
+    field: &str,
+    value: Option<i64>,
+    range: &std::ops::RangeInclusive<i64>,
+) -> Result<Option<u32>, ApiError> {
     value.map(|v| check_range(field, v, range).map(|v| v as u32)).transpose()
 }
 
@@ -162,8 +180,12 @@ impl JobFields {
             payload,
             priority: check_range("priority", self.priority.or(defaults.priority).unwrap_or(0), &spec::PRIORITY)?,
             max_retries: optional_u32("max_retries", self.max_retries.or(defaults.max_retries), &spec::MAX_RETRIES)?,
-            timeout_seconds: optional_u32("timeout_seconds", self.timeout_seconds.or(defaults.timeout_seconds), &spec::TIMEOUT_SECS)?
-                .unwrap_or(spec::DEFAULT_TIMEOUT_SECS),
+            timeout_seconds: optional_u32(
+                "timeout_seconds",
+                self.timeout_seconds.or(defaults.timeout_seconds),
+                &spec::TIMEOUT_SECS,
+            )?
+            .unwrap_or(spec::DEFAULT_TIMEOUT_SECS),
             scheduled_at: optional_time("scheduled_at", self.scheduled_at)?,
             expires_at: optional_time("expires_at", self.expires_at)?,
             idempotency_key: self.idempotency_key,
@@ -268,13 +290,19 @@ impl ClaimBody {
                 return Err(ApiError::validation("worker_id", "must be 1-255 characters"));
             }
         }
-        let (min_priority, max_priority) =
-            self.filter.and_then(|f| f.priority).map_or((*spec::PRIORITY.start(), *spec::PRIORITY.end()), |p| p.range());
+        let (min_priority, max_priority) = self
+            .filter
+            .and_then(|f| f.priority)
+            .map_or((*spec::PRIORITY.start(), *spec::PRIORITY.end()), |p| p.range());
         Ok((
             queue,
             ClaimRequest {
                 limit: check_range("limit", self.limit.unwrap_or(1), &spec::CLAIM_LIMIT)? as u32,
-                lease_secs: optional_u32("lease_duration_secs", self.lease_duration_secs.or(self.visibility), &spec::LEASE_SECS)?,
+                lease_secs: optional_u32(
+                    "lease_duration_secs",
+                    self.lease_duration_secs.or(self.visibility),
+                    &spec::LEASE_SECS,
+                )?,
                 worker_id: self.worker_id,
                 min_priority,
                 max_priority,
@@ -338,9 +366,10 @@ fn replay_dead_letters(b: ReplayBody, principal: &Principal) -> Result<Call, Api
                 by_queue.into_iter().map(|(q, ids)| (q, command(DeadLetterSelection::Ids(ids)))).collect(),
             ))
         }
-        (None, Some(queue)) => {
-            Ok(Call::Queue { queue: writable(principal, queue)?, command: command(DeadLetterSelection::Oldest(limit as u32)) })
-        }
+        (None, Some(queue)) => Ok(Call::Queue {
+            queue: writable(principal, queue)?,
+            command: command(DeadLetterSelection::Oldest(limit as u32)),
+        }),
         (None, None) => Err(ApiError::validation("queue_name", "queue_name or job_ids is required")),
     }
 }
@@ -384,7 +413,8 @@ mod tests {
 
     #[test]
     fn enqueue_accepts_seed_aliases() {
-        let call = build_ok(Route::Enqueue, r#"{"queue":"q","payload":{"a":1},"scheduled_for":"2030-01-01T00:00:00Z"}"#);
+        let call =
+            build_ok(Route::Enqueue, r#"{"queue":"q","payload":{"a":1},"scheduled_for":"2030-01-01T00:00:00Z"}"#);
         let Call::Queue { queue, command: QueueCommand::Enqueue { job } } = call else { panic!("wrong call") };
         assert_eq!(queue, "q");
         assert_eq!(job.payload.get(), r#"{"a":1}"#);
@@ -411,7 +441,10 @@ mod tests {
 
     #[test]
     fn bulk_derives_item_keys_from_the_batch_key() {
-        let call = build_ok(Route::EnqueueBulk, r#"{"queue_name":"q","idempotency_key":"b","jobs":[{"payload":1},{"payload":2,"idempotency_key":"own"}]}"#);
+        let call = build_ok(
+            Route::EnqueueBulk,
+            r#"{"queue_name":"q","idempotency_key":"b","jobs":[{"payload":1},{"payload":2,"idempotency_key":"own"}]}"#,
+        );
         let Call::Queue { command: QueueCommand::EnqueueBulk { jobs }, .. } = call else { panic!("wrong call") };
         assert_eq!(jobs[0].idempotency_key.as_deref(), Some("b:0"));
         assert_eq!(jobs[1].idempotency_key.as_deref(), Some("own"));
@@ -435,7 +468,10 @@ mod tests {
         assert_eq!(range(r#"{"gt":5,"lt":9}"#), (6, 8));
         assert_eq!(range(r#"{"eq":-3}"#), (-3, -3));
         assert_eq!(range(r#"{"lte":0}"#), (-100, 0));
-        assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","filter":{"priority":{"ge":1}}}"#), ErrorKind::ValidationError);
+        assert_eq!(
+            build_err(Route::Claim, r#"{"queue_name":"q","filter":{"priority":{"ge":1}}}"#),
+            ErrorKind::ValidationError
+        );
     }
 
     #[test]
@@ -443,7 +479,10 @@ mod tests {
         assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","limit":0}"#), ErrorKind::ValidationError);
         assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","limit":101}"#), ErrorKind::ValidationError);
         assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","visibility":4}"#), ErrorKind::ValidationError);
-        assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","lease_duration_secs":43201}"#), ErrorKind::ValidationError);
+        assert_eq!(
+            build_err(Route::Claim, r#"{"queue_name":"q","lease_duration_secs":43201}"#),
+            ErrorKind::ValidationError
+        );
     }
 
     #[test]
@@ -456,13 +495,19 @@ mod tests {
     fn fail_requires_an_error_and_accepts_reason() {
         let id = "q.01JD3Q0000000000000000000A";
         assert_eq!(build_err(Route::FailJob(id.into()), r#"{"lease_id":"x"}"#), ErrorKind::ValidationError);
-        assert!(matches!(build_ok(Route::FailJob(id.into()), r#"{"lease_id":"x","reason":"boom"}"#), Call::Queue { .. }));
+        assert!(matches!(
+            build_ok(Route::FailJob(id.into()), r#"{"lease_id":"x","reason":"boom"}"#),
+            Call::Queue { .. }
+        ));
     }
 
     #[test]
     fn purge_needs_confirmation() {
         assert_eq!(build_err(Route::PurgeDeadLetters, r#"{"queue_name":"q"}"#), ErrorKind::BadRequest);
-        assert!(matches!(build_ok(Route::PurgeDeadLetters, r#"{"queue_name":"q","confirm":true}"#), Call::Queue { .. }));
+        assert!(matches!(
+            build_ok(Route::PurgeDeadLetters, r#"{"queue_name":"q","confirm":true}"#),
+            Call::Queue { .. }
+        ));
     }
 
     #[test]
@@ -470,7 +515,8 @@ mod tests {
         let scoped = Principal { queues: vec!["a".into()], ..admin() };
         let err = build(Route::Enqueue, br#"{"queue_name":"b","payload":1}"#, &Query::default(), &scoped).unwrap_err();
         assert_eq!(err.kind, ErrorKind::AccessDenied);
-        let err = build(Route::GetJob("b.01JD3Q0000000000000000000A".into()), b"", &Query::default(), &scoped).unwrap_err();
+        let err =
+            build(Route::GetJob("b.01JD3Q0000000000000000000A".into()), b"", &Query::default(), &scoped).unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound);
     }
 }

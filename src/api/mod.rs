@@ -1,13 +1,15 @@
 //! The HTTP edge: routes, request validation, authentication and the error → HTTP mapping.
 //!
-//! Pure (tested natively): [`routes`], [`body`], [`jobs`], [`organizations`], [`error`].
+//! Pure (tested natively): [`routes`], [`body`], [`jobs`], [`keys`], [`organizations`],
+//! [`error`].
 //! Runtime glue: [`handler`] (the Worker's request flow) and [`auth`] (key verification with
-//! an isolate cache).
+//! an isolate cache, and per-key rate limits).
 
 pub mod auth;
 pub mod body;
 pub mod error;
 pub mod handler;
 pub mod jobs;
+pub mod keys;
 pub mod organizations;
 pub mod routes;

@@ -2,9 +2,10 @@
 
 use super::body::parse_json;
 use crate::model::{ApiError, Entropy, ErrorKind};
+use crate::tenant::key_store::NewKey;
 use crate::tenant::keys::{mint_key, new_key_id, new_tenant_id};
 use crate::tenant::protocol::{TenantCommand, TenantEnvelope};
-use crate::tenant::store::{NewKey, NewOrganization};
+use crate::tenant::store::NewOrganization;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -33,7 +34,8 @@ pub fn check_admin_key(configured: Option<&str>, presented: Option<&str>) -> Res
         .filter(|k| !k.is_empty())
         .ok_or_else(|| ApiError::new(ErrorKind::AccessDenied, "admin routes are disabled: ADMIN_KEY is not set"))?;
     // Hashing both sides first makes the comparison constant-time regardless of length.
-    let matches = presented.is_some_and(|p| Sha256::digest(p.as_bytes()).ct_eq(&Sha256::digest(configured.as_bytes())).into());
+    let matches =
+        presented.is_some_and(|p| Sha256::digest(p.as_bytes()).ct_eq(&Sha256::digest(configured.as_bytes())).into());
     if matches {
         Ok(())
     } else {
@@ -44,7 +46,9 @@ pub fn check_admin_key(configured: Option<&str>, presented: Option<&str>) -> Res
 /// Validates the request and mints the tenant id and first key.
 pub fn prepare(body: &[u8], entropy: &mut dyn Entropy) -> Result<NewTenant, ApiError> {
     let b: OrganizationBody = parse_json(body)?;
-    let name = b.name.filter(|n| !n.trim().is_empty() && n.chars().count() <= 100)
+    let name = b
+        .name
+        .filter(|n| !n.trim().is_empty() && n.chars().count() <= 100)
         .ok_or_else(|| ApiError::validation("name", "must be 1-100 characters"))?;
     let slug = match b.slug {
         Some(slug) => check_slug(slug)?,
@@ -57,7 +61,13 @@ pub fn prepare(body: &[u8], entropy: &mut dyn Entropy) -> Result<NewTenant, ApiE
             tenant: tenant.clone(),
             command: TenantCommand::CreateOrganization {
                 organization: NewOrganization { id: tenant, name, slug },
-                key: NewKey { id: new_key_id(entropy), name: FIRST_KEY_NAME.to_owned(), hash: key.hash, prefix: key.prefix },
+                key: NewKey {
+                    id: new_key_id(entropy),
+                    name: FIRST_KEY_NAME.to_owned(),
+                    hash: key.hash,
+                    prefix: key.prefix,
+                    ..NewKey::default()
+                },
             },
         },
         raw_key: key.raw,
@@ -65,12 +75,18 @@ pub fn prepare(body: &[u8], entropy: &mut dyn Entropy) -> Result<NewTenant, ApiE
 }
 
 fn check_slug(slug: String) -> Result<String, ApiError> {
-    let ok = (1..=64).contains(&slug.len()) && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok { Ok(slug) } else { Err(ApiError::validation("slug", "must be 1-64 characters of a-z 0-9 -")) }
+    let ok = (1..=64).contains(&slug.len())
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(slug)
+    } else {
+        Err(ApiError::validation("slug", "must be 1-64 characters of a-z 0-9 -"))
+    }
 }
 
 fn slugify(name: &str) -> String {
-    let dashed: String = name.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let dashed: String =
+        name.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
     dashed.split('-').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("-").chars().take(64).collect()
 }
 

@@ -34,6 +34,26 @@ pub enum Route {
     FailJob(String),
     /// `POST /api/v1/jobs/{id}/heartbeat`.
     HeartbeatJob(String),
+    /// `POST /api/v1/api-keys`.
+    CreateKey,
+    /// `GET /api/v1/api-keys`.
+    ListKeys,
+    /// `GET /api/v1/api-keys/{id}`.
+    GetKey(String),
+    /// `PUT /api/v1/api-keys/{id}`.
+    UpdateKey(String),
+    /// `DELETE /api/v1/api-keys/{id}`.
+    RevokeKey(String),
+}
+
+impl Route {
+    /// Whether the route manages API keys (answered by the tenant actor).
+    pub fn is_key_management(&self) -> bool {
+        matches!(
+            self,
+            Route::CreateKey | Route::ListKeys | Route::GetKey(_) | Route::UpdateKey(_) | Route::RevokeKey(_)
+        )
+    }
 }
 
 /// Resolves `method` and `path` to a route: 404 for unknown paths, 405 for a known path
@@ -57,6 +77,12 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
             ["jobs", job, "complete"] => vec![("POST", Route::CompleteJob(id(job)))],
             ["jobs", job, "fail"] => vec![("POST", Route::FailJob(id(job)))],
             ["jobs", job, "heartbeat"] => vec![("POST", Route::HeartbeatJob(id(job)))],
+            ["api-keys"] => vec![("POST", Route::CreateKey), ("GET", Route::ListKeys)],
+            ["api-keys", key] => vec![
+                ("GET", Route::GetKey(id(key))),
+                ("PUT", Route::UpdateKey(id(key))),
+                ("DELETE", Route::RevokeKey(id(key))),
+            ],
             _ => vec![],
         },
         _ => vec![],

@@ -123,8 +123,15 @@ mod tests {
 
     #[test]
     fn foreign_or_malformed_ids_do_not_parse() {
-        for bad in ["", "emails", "emails.", ".01JD3Q0000000000000000000", "a/b.01JD3Q0000000000000000000",
-            "emails.01JD3Q00000000000000000U", "../x.01JD3Q0000000000000000000"] {
+        for bad in [
+            "",
+            "emails",
+            "emails.",
+            ".01JD3Q0000000000000000000",
+            "a/b.01JD3Q0000000000000000000",
+            "emails.01JD3Q00000000000000000U",
+            "../x.01JD3Q0000000000000000000",
+        ] {
             assert_eq!(JobId::parse(bad), None, "{bad}");
         }
     }

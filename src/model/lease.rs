@@ -56,8 +56,7 @@ impl Fence {
         if state.status == JobStatus::Completed && self.lease_id.is_some() && matches {
             return Ok(FenceCheck::AlreadyCompleted);
         }
-        let live = state.status == JobStatus::Processing
-            && state.lease_expires_at.is_some_and(|end| now < end);
+        let live = state.status == JobStatus::Processing && state.lease_expires_at.is_some_and(|end| now < end);
         if live && matches {
             Ok(FenceCheck::Live)
         } else {

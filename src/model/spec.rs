@@ -64,10 +64,7 @@ pub fn check_range(field: &str, value: i64, range: &RangeInclusive<i64>) -> Resu
     if range.contains(&value) {
         Ok(value)
     } else {
-        Err(ApiError::validation(
-            field,
-            &format!("must be between {} and {}", range.start(), range.end()),
-        ))
+        Err(ApiError::validation(field, &format!("must be between {} and {}", range.start(), range.end())))
     }
 }
 

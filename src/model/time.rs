@@ -11,9 +11,7 @@ pub const SECOND_MS: EpochMs = 1_000;
 
 /// Renders epoch milliseconds as RFC 3339 UTC with millisecond precision and a `Z` suffix.
 pub fn format_rfc3339(ms: EpochMs) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// Parses an RFC 3339 timestamp with any offset; `None` when malformed or out of range.

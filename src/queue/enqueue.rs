@@ -3,7 +3,7 @@
 
 use super::sql::RowExt;
 use super::Queue;
-use crate::model::{ApiError, EpochMs, Entropy, JobId, JobSpec, JobStatus};
+use crate::model::{ApiError, Entropy, EpochMs, JobId, JobSpec, JobStatus};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use std::collections::{HashMap, HashSet};
@@ -68,11 +68,7 @@ impl Queue<'_> {
             .iter()
             .map(|row| row.text(0).map(str::to_owned))
             .collect::<Result<_, _>>()?;
-        let existing = if inserted.len() == specs.len() {
-            HashMap::new()
-        } else {
-            self.ids_by_key(specs)?
-        };
+        let existing = if inserted.len() == specs.len() { HashMap::new() } else { self.ids_by_key(specs)? };
         specs
             .iter()
             .zip(ids)

@@ -6,7 +6,7 @@ use super::sql::{Row, RowExt};
 use super::Queue;
 use crate::model::lease::{after_failure, AfterFailure, Fence, FenceCheck, LeaseState};
 use crate::model::time::SECOND_MS;
-use crate::model::{spec::clip_error, ApiError, EpochMs, Entropy, JobStatus};
+use crate::model::{spec::clip_error, ApiError, Entropy, EpochMs, JobStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -145,7 +145,13 @@ impl Queue<'_> {
 
     /// Extends a live lease to `now + lease_secs` (default: the length it was claimed with).
     /// An expired lease is never revived. Returns the new deadline.
-    pub fn heartbeat(&self, id: &str, fence: &Fence, lease_secs: Option<u32>, now: EpochMs) -> Result<EpochMs, ApiError> {
+    pub fn heartbeat(
+        &self,
+        id: &str,
+        fence: &Fence,
+        lease_secs: Option<u32>,
+        now: EpochMs,
+    ) -> Result<EpochMs, ApiError> {
         let leased = self.leased(id)?;
         if fence.check(&leased.state, now)? == FenceCheck::AlreadyCompleted {
             return Err(ApiError::lease_expired());

@@ -73,17 +73,19 @@ impl Queue<'_> {
             &format!("{REPLAY} WHERE seq IN ({filter}) RETURNING id, seq"),
             &[now.into(), param, SqlValue::Null],
         )?;
-        let mut replayed = rows
-            .iter()
-            .map(|r| Ok((r.int(1)?, r.text(0)?.to_owned())))
-            .collect::<Result<Vec<_>, ApiError>>()?;
+        let mut replayed =
+            rows.iter().map(|r| Ok((r.int(1)?, r.text(0)?.to_owned()))).collect::<Result<Vec<_>, ApiError>>()?;
         replayed.sort();
         Ok(replayed.into_iter().map(|(_, id)| id).collect())
     }
 
     /// Deletes the selected dead letters (optionally only those dead-lettered before
     /// `older_than`); returns how many were deleted.
-    pub fn purge_dead_letters(&self, selection: &DeadLetterSelection, older_than: Option<EpochMs>) -> Result<usize, ApiError> {
+    pub fn purge_dead_letters(
+        &self,
+        selection: &DeadLetterSelection,
+        older_than: Option<EpochMs>,
+    ) -> Result<usize, ApiError> {
         let (filter, param) = Self::dead_letter_filter(selection)?;
         let rows = self.sql.query(
             &format!("DELETE FROM jobs WHERE seq IN ({filter}) RETURNING seq"),

@@ -9,7 +9,7 @@ use super::lease::ClaimRequest;
 use super::manage::DeadLetterSelection;
 use super::render::{timestamp, to_json};
 use super::Queue;
-use crate::model::{lease::Fence, ApiError, EpochMs, Entropy, JobSpec};
+use crate::model::{lease::Fence, ApiError, Entropy, EpochMs, JobSpec};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -67,6 +67,11 @@ pub enum Reply {
 }
 
 impl QueueCommand {
+    /// Whether the command creates jobs, so the queue must be in its tenant's catalog first.
+    pub fn creates_jobs(&self) -> bool {
+        matches!(self, QueueCommand::Enqueue { .. } | QueueCommand::EnqueueBulk { .. })
+    }
+
     /// Whether the command may change the queue (and so the alarm's due time).
     pub fn writes(&self) -> bool {
         !matches!(self, QueueCommand::Get { .. } | QueueCommand::ListDeadLetters { .. })
@@ -76,12 +81,21 @@ impl QueueCommand {
 const SUCCESS: &str = r#"{"success":true}"#;
 
 /// Carries out `command` on `queue` at `now`.
-pub fn execute(queue: &Queue, command: QueueCommand, now: EpochMs, entropy: &mut dyn Entropy) -> Result<Reply, ApiError> {
+pub fn execute(
+    queue: &Queue,
+    command: QueueCommand,
+    now: EpochMs,
+    entropy: &mut dyn Entropy,
+) -> Result<Reply, ApiError> {
     Ok(match command {
         QueueCommand::Enqueue { job } => {
             let outcome = queue.enqueue(std::slice::from_ref(&job), now, entropy)?.remove(0);
             let body = to_json(&outcome)?;
-            if outcome.created { Reply::Created(body) } else { Reply::Ok(body) }
+            if outcome.created {
+                Reply::Created(body)
+            } else {
+                Reply::Ok(body)
+            }
         }
         QueueCommand::EnqueueBulk { jobs } => Reply::Ok(bulk_reply(&queue.enqueue(&jobs, now, entropy)?)?),
         QueueCommand::Get { id } => Reply::Ok(queue.get_job(&id)?),

@@ -25,9 +25,7 @@ fn time(ms: Option<i64>) -> Option<String> {
 }
 
 fn raw_json(text: Option<&str>) -> Result<Option<&RawValue>, ApiError> {
-    text.map(serde_json::from_str::<&RawValue>)
-        .transpose()
-        .map_err(|_| ApiError::internal("stored JSON is corrupt"))
+    text.map(serde_json::from_str::<&RawValue>).transpose().map_err(|_| ApiError::internal("stored JSON is corrupt"))
 }
 
 /// The full Spooled `Job` object (GET /jobs/{id}).

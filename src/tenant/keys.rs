@@ -52,7 +52,8 @@ pub fn hash_key(raw: &str) -> String {
 pub fn tenant_of(raw: &str) -> Option<&str> {
     let rest = raw.strip_prefix(LIVE_PREFIX).or_else(|| raw.strip_prefix(TEST_PREFIX))?;
     let (tenant, secret) = rest.split_once('_')?;
-    let well_formed = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
+    let well_formed =
+        |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
     (well_formed(tenant, TENANT_ID_LEN) && well_formed(secret, SECRET_LEN)).then_some(tenant)
 }
 

@@ -2,11 +2,15 @@
 //! the same [`Sql`](crate::queue::Sql) interface as the queues, run by the tenant actor.
 //!
 //! - [`keys`]: the key format (`sp_live_{tenant}_{secret}`), parsing and hashing.
-//! - [`store`]: the tenant actor's tables and operations.
+//! - [`store`]: the tenant actor's tables, organization and queue catalog.
+//! - [`key_store`]: API keys: create, list, update, revoke, verify.
 //! - [`protocol`]: the commands the Worker sends to a tenant actor.
+//! - [`rate_limit`]: per-key request counting in one-minute windows.
 
+pub mod key_store;
 pub mod keys;
 pub mod protocol;
+pub mod rate_limit;
 pub mod store;
 
 use serde::{Deserialize, Serialize};

@@ -1,12 +1,13 @@
-//! The commands the Worker sends to a tenant actor.
+//! The commands the Worker (or a queue actor) sends to a tenant actor.
 
-use super::store::{NewKey, NewOrganization, Tenant};
+use super::key_store::{KeyChanges, NewKey};
+use super::store::{NewOrganization, Tenant};
 use crate::model::{ApiError, EpochMs};
 use crate::queue::protocol::Reply;
 use crate::queue::render::to_json;
 use serde::{Deserialize, Serialize};
 
-/// What travels from the Worker to a tenant actor.
+/// What travels to a tenant actor.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct TenantEnvelope {
     /// The tenant id (the actor's name).
@@ -23,6 +24,20 @@ pub enum TenantCommand {
     CreateOrganization { organization: NewOrganization, key: NewKey },
     /// Check a key hash; replies with the [`Principal`](super::Principal).
     VerifyKey { hash: String },
+    /// Add a key.
+    CreateKey { key: NewKey },
+    /// List keys (no secrets).
+    ListKeys,
+    /// Read one key.
+    GetKey { id: String },
+    /// Change a key's name, scope, rate limit or activity.
+    UpdateKey { id: String, changes: KeyChanges },
+    /// Delete a key for good.
+    RevokeKey { id: String },
+    /// Record a queue in the catalog (sent by a queue actor before its first job).
+    RegisterQueue { queue: String },
+    /// List the catalog's queue names.
+    ListQueues,
 }
 
 /// Carries out `command` for tenant `tenant_id` at `now`.
@@ -32,5 +47,18 @@ pub fn execute(tenant: &Tenant, tenant_id: &str, command: TenantCommand, now: Ep
             Reply::Created(to_json(&tenant.create_organization(&organization, &key, now)?)?)
         }
         TenantCommand::VerifyKey { hash } => Reply::Ok(to_json(&tenant.verify_key(tenant_id, &hash, now)?)?),
+        TenantCommand::CreateKey { key } => Reply::Created(to_json(&tenant.create_key(&key, now)?)?),
+        TenantCommand::ListKeys => Reply::Ok(to_json(&tenant.list_keys()?)?),
+        TenantCommand::GetKey { id } => Reply::Ok(to_json(&tenant.get_key(&id)?)?),
+        TenantCommand::UpdateKey { id, changes } => Reply::Ok(to_json(&tenant.update_key(&id, &changes)?)?),
+        TenantCommand::RevokeKey { id } => {
+            tenant.revoke_key(&id)?;
+            Reply::NoContent
+        }
+        TenantCommand::RegisterQueue { queue } => {
+            tenant.register_queue(&queue, now)?;
+            Reply::NoContent
+        }
+        TenantCommand::ListQueues => Reply::Ok(to_json(&tenant.queue_names()?)?),
     })
 }

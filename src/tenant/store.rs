@@ -1,7 +1,8 @@
-//! The tenant actor's tables and operations: the organization record and its API keys.
+//! The tenant actor's tables, its organization record and its catalog of queues. Keys are
+//! in [`key_store`](super::key_store).
 
-use super::Principal;
-use crate::model::{ApiError, EpochMs, ErrorKind};
+use super::key_store::NewKey;
+use crate::model::{ApiError, EpochMs};
 use crate::queue::render::timestamp;
 use crate::queue::{RowExt, Sql};
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,8 @@ const SCHEMA: &[&str] = &[
         key_prefix TEXT NOT NULL, queues TEXT NOT NULL DEFAULT '[]', rate_limit INTEGER,
         is_active INTEGER NOT NULL DEFAULT 1, created_at INTEGER NOT NULL, last_used INTEGER,
         expires_at INTEGER)",
+    // The catalog of this tenant's queues, recorded when a queue is first used.
+    "CREATE TABLE IF NOT EXISTS queues (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL)",
 ];
 
 /// Plan tier recorded for every organization (edgespool has no billing tiers).
@@ -33,19 +36,6 @@ pub struct NewOrganization {
     pub slug: String,
 }
 
-/// A new API key's stored parts (never the raw key).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewKey {
-    /// Key id.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// SHA-256 of the raw key.
-    pub hash: String,
-    /// First characters of the raw key.
-    pub prefix: String,
-}
-
 /// One tenant's storage.
 pub struct Tenant<'a> {
     /// The tenant actor's SQLite database.
@@ -60,7 +50,12 @@ impl Tenant<'_> {
 
     /// Records the organization and its first key; returns `{organization, api_key}` without
     /// the raw key (the Worker adds it). Creating the same organization twice is a conflict.
-    pub fn create_organization(&self, org: &NewOrganization, key: &NewKey, now: EpochMs) -> Result<serde_json::Value, ApiError> {
+    pub fn create_organization(
+        &self,
+        org: &NewOrganization,
+        key: &NewKey,
+        now: EpochMs,
+    ) -> Result<serde_json::Value, ApiError> {
         if self.sql.query_one("SELECT id FROM organization", &[])?.is_some() {
             return Err(ApiError::conflict("organization already exists"));
         }
@@ -79,33 +74,21 @@ impl Tenant<'_> {
         }))
     }
 
-    fn insert_key(&self, key: &NewKey, now: EpochMs) -> Result<(), ApiError> {
+    /// Records `queue` in the catalog (once; later calls change nothing).
+    pub fn register_queue(&self, queue: &str, now: EpochMs) -> Result<(), ApiError> {
         self.sql.query(
-            "INSERT INTO api_keys (id, name, key_hash, key_prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            &[key.id.as_str().into(), key.name.as_str().into(), key.hash.as_str().into(), key.prefix.as_str().into(), now.into()],
+            "INSERT INTO queues (name, created_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
+            &[queue.into(), now.into()],
         )?;
         Ok(())
     }
 
-    /// Finds the active, unexpired key with this hash; 401 otherwise.
-    pub fn verify_key(&self, tenant_id: &str, hash: &str, now: EpochMs) -> Result<Principal, ApiError> {
-        let row = self
-            .sql
-            .query_one(
-                "UPDATE api_keys SET last_used = ?2 WHERE key_hash = ?1 AND is_active = 1 \
-                 AND (expires_at IS NULL OR expires_at > ?2) RETURNING id, queues, rate_limit",
-                &[hash.into(), now.into()],
-            )?
-            .ok_or_else(|| ApiError::new(ErrorKind::Unauthorized, "Invalid API key"))?;
-        let queues: Vec<String> =
-            serde_json::from_str(row.text(1)?).map_err(|_| ApiError::internal("stored key scope is corrupt"))?;
-        Ok(Principal {
-            tenant_id: tenant_id.to_owned(),
-            key_id: row.text(0)?.to_owned(),
-            queues,
-            rate_limit: row.opt_int(2)?.and_then(|v| u32::try_from(v).ok()),
-        })
+    /// Every queue in the catalog, by name.
+    pub fn queue_names(&self) -> Result<Vec<String>, ApiError> {
+        self.sql
+            .query("SELECT name FROM queues ORDER BY name", &[])?
+            .iter()
+            .map(|row| row.text(0).map(str::to_owned))
+            .collect()
     }
 }
-
-

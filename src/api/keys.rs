@@ -1,0 +1,195 @@
+//! API key management requests (`/api/v1/api-keys`), validated into tenant commands.
+
+use super::body::{parse_json, parse_json_or_empty};
+use super::routes::Route;
+use crate::model::ids::validate_queue_name;
+use crate::model::time::parse_rfc3339;
+use crate::model::{ApiError, Entropy, EpochMs, ErrorKind};
+use crate::tenant::key_store::{KeyChanges, NewKey};
+use crate::tenant::keys::{mint_key, new_key_id};
+use crate::tenant::protocol::TenantCommand;
+use crate::tenant::Principal;
+use serde::{Deserialize, Deserializer};
+
+/// Highest per-key rate limit, in requests per minute.
+pub const MAX_RATE_LIMIT: i64 = 1_000_000;
+
+/// What the Worker must send, and what it must do around it.
+#[derive(Debug)]
+pub struct KeyCall {
+    /// The tenant actor's command.
+    pub command: TenantCommand,
+    /// A newly minted raw key to add to the reply (shown only once).
+    pub raw_key: Option<String>,
+    /// A key whose cached verification must be dropped in this isolate right away.
+    pub forget: Option<String>,
+}
+
+/// Builds the tenant command for a key-management route.
+pub fn build(
+    route: Route,
+    body: &[u8],
+    principal: &Principal,
+    now: EpochMs,
+    entropy: &mut dyn Entropy,
+) -> Result<KeyCall, ApiError> {
+    // A key confined to some queues must not mint itself a wider one.
+    if !principal.queues.is_empty() && !principal.queues.iter().any(|q| q == "*") {
+        return Err(ApiError::new(ErrorKind::AccessDenied, "only keys with access to all queues can manage API keys"));
+    }
+    let plain = |command| KeyCall { command, raw_key: None, forget: None };
+    Ok(match route {
+        Route::CreateKey => {
+            let b: CreateKeyBody = parse_json(body)?;
+            let minted = mint_key(&principal.tenant_id, entropy);
+            let key = NewKey {
+                id: new_key_id(entropy),
+                name: check_name(b.name)?,
+                hash: minted.hash,
+                prefix: minted.prefix,
+                queues: check_queues(b.queues.unwrap_or_default())?,
+                rate_limit: check_rate_limit(b.rate_limit)?,
+                expires_at: b.expires_at.map(|t| check_expiry(&t, now)).transpose()?,
+            };
+            KeyCall { command: TenantCommand::CreateKey { key }, raw_key: Some(minted.raw), forget: None }
+        }
+        Route::ListKeys => plain(TenantCommand::ListKeys),
+        Route::GetKey(id) => plain(TenantCommand::GetKey { id }),
+        Route::UpdateKey(id) => {
+            let b: UpdateKeyBody = parse_json_or_empty(body)?;
+            let changes = KeyChanges {
+                name: b.name.map(|n| check_name(Some(n))).transpose()?,
+                queues: b.queues.map(check_queues).transpose()?,
+                rate_limit: b.rate_limit.map(check_rate_limit).transpose()?,
+                is_active: b.is_active,
+            };
+            KeyCall { command: TenantCommand::UpdateKey { id: id.clone(), changes }, raw_key: None, forget: Some(id) }
+        }
+        Route::RevokeKey(id) => {
+            if id == principal.key_id {
+                return Err(ApiError::conflict("a key cannot revoke itself; revoke it with another key"));
+            }
+            KeyCall { command: TenantCommand::RevokeKey { id: id.clone() }, raw_key: None, forget: Some(id) }
+        }
+        _ => return Err(ApiError::internal("not a key route")),
+    })
+}
+
+#[derive(Deserialize)]
+struct CreateKeyBody {
+    name: Option<String>,
+    queues: Option<Vec<String>>,
+    rate_limit: Option<i64>,
+    expires_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UpdateKeyBody {
+    name: Option<String>,
+    queues: Option<Vec<String>>,
+    /// Absent: unchanged; `null`: no limit; a number: the new limit.
+    #[serde(default, deserialize_with = "present")]
+    rate_limit: Option<Option<i64>>,
+    is_active: Option<bool>,
+}
+
+/// Tells a field sent as `null` apart from a field not sent.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+fn check_name(name: Option<String>) -> Result<String, ApiError> {
+    name.filter(|n| !n.trim().is_empty() && n.chars().count() <= 100)
+        .ok_or_else(|| ApiError::validation("name", "must be 1-100 characters"))
+}
+
+fn check_queues(queues: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if queues.len() > 100 {
+        return Err(ApiError::validation("queues", "at most 100 queues"));
+    }
+    for queue in queues.iter().filter(|q| q.as_str() != "*") {
+        validate_queue_name(queue)
+            .map_err(|_| ApiError::validation("queues", &format!("'{queue}' is not a valid queue name")))?;
+    }
+    Ok(queues)
+}
+
+fn check_rate_limit(limit: Option<i64>) -> Result<Option<u32>, ApiError> {
+    limit.map(|l| crate::model::spec::check_range("rate_limit", l, &(1..=MAX_RATE_LIMIT)).map(|l| l as u32)).transpose()
+}
+
+fn check_expiry(text: &str, now: EpochMs) -> Result<EpochMs, ApiError> {
+    parse_rfc3339(text)
+        .filter(|at| *at > now)
+        .ok_or_else(|| ApiError::validation("expires_at", "must be an RFC 3339 time in the future"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::OsEntropy;
+
+    fn principal(queues: &[&str]) -> Principal {
+        Principal {
+            tenant_id: "a".repeat(20),
+            key_id: "key_self".into(),
+            queues: queues.iter().map(|q| q.to_string()).collect(),
+            rate_limit: None,
+        }
+    }
+
+    fn call(route: Route, body: &str, p: &Principal) -> Result<KeyCall, ApiError> {
+        build(route, body.as_bytes(), p, 1_767_225_600_000, &mut OsEntropy)
+    }
+
+    #[test]
+    fn created_keys_are_minted_for_the_callers_tenant() {
+        let c = call(Route::CreateKey, r#"{"name":"ci","queues":["a"],"rate_limit":20}"#, &principal(&[])).unwrap();
+        let raw = c.raw_key.unwrap();
+        assert_eq!(crate::tenant::keys::tenant_of(&raw), Some("a".repeat(20).as_str()));
+        let TenantCommand::CreateKey { key } = c.command else { panic!("wrong command") };
+        assert_eq!(key.hash, crate::tenant::keys::hash_key(&raw));
+        assert_eq!((key.queues, key.rate_limit), (vec!["a".to_string()], Some(20)));
+    }
+
+    #[test]
+    fn scoped_keys_cannot_manage_keys() {
+        assert_eq!(call(Route::ListKeys, "", &principal(&["a"])).unwrap_err().kind, ErrorKind::AccessDenied);
+        assert!(call(Route::ListKeys, "", &principal(&["*"])).is_ok());
+    }
+
+    #[test]
+    fn bad_fields_are_rejected() {
+        for body in [
+            r#"{}"#,
+            r#"{"name":"x","queues":["a b"]}"#,
+            r#"{"name":"x","rate_limit":0}"#,
+            r#"{"name":"x","expires_at":"1999-01-01T00:00:00Z"}"#,
+        ] {
+            assert_eq!(
+                call(Route::CreateKey, body, &principal(&[])).unwrap_err().kind,
+                ErrorKind::ValidationError,
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_key_cannot_revoke_itself() {
+        assert_eq!(
+            call(Route::RevokeKey("key_self".into()), "", &principal(&[])).unwrap_err().kind,
+            ErrorKind::Conflict
+        );
+    }
+
+    #[test]
+    fn null_rate_limit_removes_it_and_absent_keeps_it() {
+        let changes = |body: &str| match call(Route::UpdateKey("k".into()), body, &principal(&[])).unwrap().command {
+            TenantCommand::UpdateKey { changes, .. } => changes,
+            _ => panic!("wrong command"),
+        };
+        assert_eq!(changes(r#"{"rate_limit":null}"#).rate_limit, Some(None));
+        assert_eq!(changes(r#"{}"#).rate_limit, None);
+        assert_eq!(changes(r#"{"rate_limit":5}"#).rate_limit, Some(Some(5)));
+    }
+}

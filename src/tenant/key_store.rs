@@ -1,0 +1,157 @@
+//! API keys in the tenant actor: create, list, read, update, revoke and verify. Only the
+//! SHA-256 hash of a key is stored, with its first characters for display.
+
+use super::store::Tenant;
+use super::Principal;
+use crate::model::{ApiError, EpochMs, ErrorKind};
+use crate::queue::render::{timestamp, to_json};
+use crate::queue::{Row, RowExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// A new API key's stored parts (never the raw key) and its limits.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewKey {
+    /// Key id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// SHA-256 of the raw key.
+    pub hash: String,
+    /// First characters of the raw key.
+    pub prefix: String,
+    /// Queues the key may use; empty or `"*"` means all.
+    #[serde(default)]
+    pub queues: Vec<String>,
+    /// Requests per minute allowed for this key.
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+    /// When the key stops working.
+    #[serde(default)]
+    pub expires_at: Option<EpochMs>,
+}
+
+/// Changes to a key; absent fields stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyChanges {
+    /// New display name.
+    pub name: Option<String>,
+    /// New queue scope.
+    pub queues: Option<Vec<String>>,
+    /// New rate limit; `Some(None)` removes it.
+    pub rate_limit: Option<Option<u32>>,
+    /// Deactivate (false) or reactivate (true).
+    pub is_active: Option<bool>,
+}
+
+const KEY_COLUMNS: &str = "id, name, key_prefix, queues, rate_limit, is_active, created_at, last_used, expires_at";
+
+fn key_json(row: &Row) -> Result<Value, ApiError> {
+    let queues: Value =
+        serde_json::from_str(row.text(3)?).map_err(|_| ApiError::internal("stored key scope is corrupt"))?;
+    Ok(json!({
+        "id": row.text(0)?,
+        "name": row.text(1)?,
+        "key_prefix": row.text(2)?,
+        "queues": queues,
+        "rate_limit": row.opt_int(4)?,
+        "is_active": row.int(5)? != 0,
+        "created_at": timestamp(row.int(6)?),
+        "last_used": row.opt_int(7)?.map(timestamp),
+        "expires_at": row.opt_int(8)?.map(timestamp),
+    }))
+}
+
+fn key_not_found() -> ApiError {
+    ApiError::not_found("API key")
+}
+
+impl Tenant<'_> {
+    /// Stores a key.
+    pub fn insert_key(&self, key: &NewKey, now: EpochMs) -> Result<(), ApiError> {
+        self.sql.query(
+            "INSERT INTO api_keys (id, name, key_hash, key_prefix, queues, rate_limit, created_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            &[
+                key.id.as_str().into(),
+                key.name.as_str().into(),
+                key.hash.as_str().into(),
+                key.prefix.as_str().into(),
+                to_json(&key.queues)?.into(),
+                key.rate_limit.into(),
+                now.into(),
+                key.expires_at.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Creates a key for an existing organization; returns its public fields.
+    pub fn create_key(&self, key: &NewKey, now: EpochMs) -> Result<Value, ApiError> {
+        self.insert_key(key, now)?;
+        self.get_key(&key.id)
+    }
+
+    /// Every key, oldest first, without secrets.
+    pub fn list_keys(&self) -> Result<Value, ApiError> {
+        let rows = self.sql.query(&format!("SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"), &[])?;
+        Ok(Value::Array(rows.iter().map(key_json).collect::<Result<_, _>>()?))
+    }
+
+    /// One key without its secret, or 404.
+    pub fn get_key(&self, id: &str) -> Result<Value, ApiError> {
+        let row = self.sql.query_one(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?1"), &[id.into()])?;
+        key_json(&row.ok_or_else(key_not_found)?)
+    }
+
+    /// Applies `changes` to a key; returns it.
+    pub fn update_key(&self, id: &str, changes: &KeyChanges) -> Result<Value, ApiError> {
+        let queues = changes.queues.as_ref().map(to_json).transpose()?;
+        let rows = self.sql.query(
+            "UPDATE api_keys SET name = coalesce(?2, name), queues = coalesce(?3, queues), \
+             rate_limit = CASE WHEN ?4 THEN ?5 ELSE rate_limit END, is_active = coalesce(?6, is_active) \
+             WHERE id = ?1 RETURNING id",
+            &[
+                id.into(),
+                changes.name.clone().into(),
+                queues.into(),
+                i64::from(changes.rate_limit.is_some()).into(),
+                changes.rate_limit.flatten().into(),
+                changes.is_active.map(i64::from).into(),
+            ],
+        )?;
+        if rows.is_empty() {
+            return Err(key_not_found());
+        }
+        self.get_key(id)
+    }
+
+    /// Deletes a key for good; 404 when unknown.
+    pub fn revoke_key(&self, id: &str) -> Result<(), ApiError> {
+        let rows = self.sql.query("DELETE FROM api_keys WHERE id = ?1 RETURNING id", &[id.into()])?;
+        if rows.is_empty() {
+            return Err(key_not_found());
+        }
+        Ok(())
+    }
+
+    /// Finds the active, unexpired key with this hash and records its use; 401 otherwise.
+    pub fn verify_key(&self, tenant_id: &str, hash: &str, now: EpochMs) -> Result<Principal, ApiError> {
+        let row = self
+            .sql
+            .query_one(
+                "UPDATE api_keys SET last_used = ?2 WHERE key_hash = ?1 AND is_active = 1 \
+                 AND (expires_at IS NULL OR expires_at > ?2) RETURNING id, queues, rate_limit",
+                &[hash.into(), now.into()],
+            )?
+            .ok_or_else(|| ApiError::new(ErrorKind::Unauthorized, "Invalid API key"))?;
+        let queues: Vec<String> =
+            serde_json::from_str(row.text(1)?).map_err(|_| ApiError::internal("stored key scope is corrupt"))?;
+        Ok(Principal {
+            tenant_id: tenant_id.to_owned(),
+            key_id: row.text(0)?.to_owned(),
+            queues,
+            rate_limit: row.opt_int(2)?.and_then(|v| u32::try_from(v).ok()),
+        })
+    }
+}
