@@ -52,7 +52,7 @@ impl DurableObject for QueueActor {
         let wake = transaction(&self.state.storage(), move || {
             let queue = Queue { sql: &sql, tenant: "", name: "", settings: &settings };
             queue.sweep(now)?;
-            queue.next_wake()
+            queue.next_wake(now)
         });
         match wake {
             Ok(wake) => self.arm(wake).await?,
@@ -80,7 +80,7 @@ impl QueueActor {
         let (reply, wake) = transaction(&self.state.storage(), move || {
             let queue = Queue { sql: &sql, tenant: &envelope.tenant, name: &envelope.queue, settings: &settings };
             let reply = execute(&queue, envelope.command, now, &mut OsEntropy)?;
-            let wake = if writes { Some(queue.next_wake()?) } else { None };
+            let wake = if writes { Some(queue.next_wake(now)?) } else { None };
             Ok((reply, wake))
         })?;
         if let Some(wake) = wake {

@@ -41,7 +41,7 @@ pub const LIST_LIMIT: RangeInclusive<i64> = 1..=100;
 /// A validated job, ready to insert into its queue.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct JobSpec {
-    /// Any JSON value, kept as its original text.
+    /// Any JSON value (stored minified: whitespace between tokens is dropped, tokens kept).
     pub payload: Box<RawValue>,
     /// −100…100, higher first.
     pub priority: i64,

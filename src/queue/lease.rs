@@ -9,6 +9,7 @@ use crate::model::time::SECOND_MS;
 use crate::model::{spec::clip_error, ApiError, Entropy, EpochMs, JobStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::sync::LazyLock;
 
 /// A validated claim.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,14 +37,23 @@ pub struct FailOutcome {
     pub retry_at: Option<EpochMs>,
 }
 
-/// Leases up to `limit` ready jobs in priority order (then FIFO), each with a fresh random
-/// lease id, in one statement over the `jobs_claimable` index.
-const CLAIM: &str = "UPDATE jobs SET status = 'processing', worker_id = ?1, \
-    lease_id = lower(hex(randomblob(16))), lease_secs = ?2, lease_expires_at = ?3, \
-    started_at = ?4, updated_at = ?4 \
-    WHERE seq IN (SELECT seq FROM jobs WHERE status = 'pending' AND priority BETWEEN ?5 AND ?6 \
-        AND (scheduled_at IS NULL OR scheduled_at <= ?4) AND (expires_at IS NULL OR expires_at > ?4) \
-        ORDER BY priority DESC, seq LIMIT ?7)";
+/// The `seq` of up to `limit` (?7) ready jobs in claim order: pending, priority in ?5..=?6,
+/// due by ?4 and not expired. `INDEXED BY` keeps SQLite on the claimable index even without
+/// `ANALYZE` statistics (it would otherwise pick `jobs_status` and sort every pending job).
+pub const CLAIMABLE_SEQS: &str = "SELECT seq FROM jobs INDEXED BY jobs_claimable \
+    WHERE status = 'pending' AND priority BETWEEN ?5 AND ?6 \
+    AND (scheduled_at IS NULL OR scheduled_at <= ?4) AND (expires_at IS NULL OR expires_at > ?4) \
+    ORDER BY priority DESC, seq LIMIT ?7";
+
+/// Leases the [`CLAIMABLE_SEQS`] jobs to worker ?1 for ?2 seconds (until ?3), each with a fresh
+/// random lease id, in one statement.
+static CLAIM: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE jobs SET status = 'processing', worker_id = ?1, lease_id = lower(hex(randomblob(16))), \
+         lease_secs = ?2, lease_expires_at = ?3, started_at = ?4, updated_at = ?4 \
+         WHERE seq IN ({CLAIMABLE_SEQS}) RETURNING {CLAIMED_COLUMNS}"
+    )
+});
 
 const LEASE_STATE: &str = "SELECT status, lease_id, worker_id, lease_expires_at, retry_count, \
     max_retries, lease_secs FROM jobs WHERE id = ?1";
@@ -62,9 +72,8 @@ impl Queue<'_> {
         // Scheduled jobs that came due are claimable now, even if the alarm is running late.
         self.promote_due(now)?;
         let lease_secs = request.lease_secs.unwrap_or(self.settings.default_lease_secs);
-        let statement = format!("{CLAIM} RETURNING {CLAIMED_COLUMNS}");
         let rows = self.sql.query(
-            &statement,
+            &CLAIM,
             &[
                 request.worker_id.clone().into(),
                 lease_secs.into(),

@@ -26,27 +26,38 @@ pub struct SweepReport {
     pub dead_lettered: usize,
     /// Finished jobs deleted after retention.
     pub pruned: usize,
+    /// Jobs that reached `expires_at` before they ran, now cancelled.
+    pub expired: usize,
 }
 
-/// The earliest time any job needs the alarm: a scheduled job coming due, a lease ending, or a
-/// finished job's retention ending. Each part is one index lookup.
+/// The earliest time any job needs the alarm after ?2 (now): a scheduled job coming due, a
+/// retry delay ending (so waiting claims wake), a lease ending, a job expiring unrun, or a
+/// finished job's retention (?1) ending. Each part is one lookup on a partial index.
 const NEXT_WAKE: &str = "SELECT min(t) FROM ( \
     SELECT min(scheduled_at) AS t FROM jobs WHERE status = 'scheduled' \
+    UNION ALL SELECT min(scheduled_at) FROM jobs \
+        WHERE status = 'pending' AND scheduled_at IS NOT NULL AND scheduled_at > ?2 \
     UNION ALL SELECT min(lease_expires_at) FROM jobs WHERE status = 'processing' \
+    UNION ALL SELECT min(expires_at) FROM jobs \
+        WHERE status IN ('pending', 'scheduled') AND expires_at IS NOT NULL \
     UNION ALL SELECT min(completed_at) + ?1 FROM jobs WHERE status IN ('completed', 'cancelled'))";
+
+/// The error recorded on a job cancelled because it reached `expires_at` unrun.
+pub const EXPIRED_ERROR: &str = "expired before it ran";
 
 impl Queue<'_> {
     /// Runs every due step; safe to run at any time and any number of times.
     pub fn sweep(&self, now: EpochMs) -> Result<SweepReport, ApiError> {
         let promoted = self.promote_due(now)?;
         let (requeued, dead_lettered) = self.expire_leases(now)?;
+        let expired = self.cancel_expired(now)?;
         let pruned = self.prune_finished(now)?;
-        Ok(SweepReport { promoted, requeued, dead_lettered, pruned })
+        Ok(SweepReport { promoted, requeued, dead_lettered, pruned, expired })
     }
 
-    /// When the alarm must next run, or `None` when nothing is waiting on time.
-    pub fn next_wake(&self) -> Result<Option<EpochMs>, ApiError> {
-        let row = self.sql.query_one(NEXT_WAKE, &[self.settings.retention_ms.into()])?;
+    /// When the alarm must next run after `now`, or `None` when nothing is waiting on time.
+    pub fn next_wake(&self, now: EpochMs) -> Result<Option<EpochMs>, ApiError> {
+        let row = self.sql.query_one(NEXT_WAKE, &[self.settings.retention_ms.into(), now.into()])?;
         row.map_or(Ok(None), |r| r.opt_int(0))
     }
 
@@ -92,6 +103,17 @@ impl Queue<'_> {
     fn failed_attempt(row: &Row) -> Result<AfterFailure, ApiError> {
         let count = |col| row.int(col).map(|v| u32::try_from(v).unwrap_or(0));
         Ok(after_failure(count(1)?, count(2)?))
+    }
+
+    /// Cancels jobs that reached their `expires_at` before anyone claimed them, so they are
+    /// pruned after retention instead of waiting forever.
+    fn cancel_expired(&self, now: EpochMs) -> Result<usize, ApiError> {
+        let rows = self.sql.query(
+            "UPDATE jobs SET status = 'cancelled', completed_at = ?1, updated_at = ?1, last_error = ?2 \
+             WHERE status IN ('pending', 'scheduled') AND expires_at IS NOT NULL AND expires_at <= ?1 RETURNING seq",
+            &[now.into(), EXPIRED_ERROR.into()],
+        )?;
+        Ok(rows.len())
     }
 
     /// Deletes completed and cancelled jobs older than the queue's retention.

@@ -38,9 +38,14 @@ const STATEMENTS: &[&str] = &[
     )",
     // Claim walks this in order and stops after `limit` ready rows.
     "CREATE INDEX IF NOT EXISTS jobs_claimable ON jobs (priority DESC, seq) WHERE status = 'pending'",
-    // The alarm promotes due scheduled jobs, expires leases and prunes finished jobs: each
+    // The alarm promotes due scheduled jobs, wakes waiting claims when retry delays end,
+    // expires leases, cancels jobs past `expires_at` and prunes finished jobs: each
     // finds its rows, and its next due time, through one of these.
     "CREATE INDEX IF NOT EXISTS jobs_due ON jobs (scheduled_at) WHERE status = 'scheduled'",
+    "CREATE INDEX IF NOT EXISTS jobs_retry_due ON jobs (scheduled_at)
+        WHERE status = 'pending' AND scheduled_at IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS jobs_expiring ON jobs (expires_at)
+        WHERE status IN ('pending', 'scheduled') AND expires_at IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS jobs_leases ON jobs (lease_expires_at) WHERE status = 'processing'",
     "CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (completed_at)
         WHERE status IN ('completed', 'cancelled')",
