@@ -8,17 +8,23 @@
 //! - [`tenant`]: organizations and API keys over the same SQL interface. Pure.
 //! - [`api`]: HTTP routes, request validation, authentication and the error → HTTP mapping.
 //! - [`actors`]: the Durable Object glue: `QueueActor` and `TenantActor`.
+//! - [`bench`]: bench-only ceiling routes and `BenchActor`, off unless `BENCH_CEILINGS` is "1".
 
 pub mod actors;
 pub mod api;
+pub mod bench;
 pub mod model;
 pub mod queue;
 pub mod tenant;
 
 use worker::{event, Context, Env, Request, Response, Result};
 
-/// The Worker entry: every request goes through [`api::handler::handle`].
+/// The Worker entry: every request goes through [`api::handler::handle`] (except the bench's
+/// ceiling routes, when the bench switched them on).
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    if let Some(answer) = bench::ceiling(&mut req, &env).await {
+        return answer;
+    }
     Ok(api::handler::handle(req, env).await)
 }

@@ -64,7 +64,7 @@ fn replay(fx: &Fixture, selection: DeadLetterSelection) -> Vec<String> {
 
 /// A fully specified job, to check that every stored field is rendered.
 fn detailed_spec() -> JobSpec {
-    JobSpec { timeout_seconds: 120, ..spec(r#"{"to":"x@y.z"}"#) }
+    JobSpec { timeout_seconds: Some(120), ..spec(r#"{"to":"x@y.z"}"#) }
         .with_priority(7)
         .with_key("order-42")
         .with_tags(r#"["mail","eu"]"#)

@@ -1,17 +1,21 @@
 //! `QueueActor`: one Durable Object per (tenant, queue). It runs each queue command inside a
-//! synchronous transaction, then keeps its one alarm set to the earliest time a job needs it.
+//! synchronous transaction, keeps its one alarm set to the earliest time a job needs it, and
+//! holds long-polling claims until a job is claimable or their wait ends.
 
+use super::alarm::AlarmSlot;
 use super::storage::{transaction, ActorSql};
 use crate::api::error::render;
 use crate::api::handler::call_tenant;
+use crate::model::time::SECOND_MS;
 use crate::model::{ApiError, EpochMs, OsEntropy};
-use crate::queue::protocol::{execute, QueueEnvelope, Reply};
-use crate::queue::{schema, Queue, QueueSettings};
+use crate::queue::lease::NO_JOBS;
+use crate::queue::protocol::{execute, QueueCommand, QueueEnvelope, Reply};
+use crate::queue::{config, schema, Queue, QueueSettings};
 use crate::tenant::protocol::TenantCommand;
-use std::cell::Cell;
-use worker::{
-    durable_object, js_sys, wasm_bindgen::JsValue, DurableObject, Env, Request, Response, Result, ScheduledTime, State,
-};
+use futures::channel::oneshot;
+use std::cell::{Cell, RefCell};
+use std::time::Duration;
+use worker::{durable_object, Delay, DurableObject, Env, Request, Response, Result, State};
 
 /// The Durable Object that owns one queue's jobs.
 #[durable_object(alarm)]
@@ -19,92 +23,138 @@ pub struct QueueActor {
     state: State,
     env: Env,
     sql: ActorSql,
-    settings: QueueSettings,
-    /// Whether the schema is in place; an actor whose schema failed answers every request
-    /// with that error instead of panicking.
+    /// The queue's settings, reloaded whenever a command changes them.
+    settings: RefCell<QueueSettings>,
+    /// Whether the schema and settings loaded; an actor whose storage failed answers every
+    /// request with that error instead of panicking.
     ready: std::result::Result<(), ApiError>,
-    /// The alarm time this instance last set: `None` until known (a fresh instance must set
-    /// it once), `Some(None)` for no alarm.
-    armed: Cell<Option<Option<EpochMs>>>,
+    alarm: AlarmSlot,
     /// Whether this instance has recorded the queue in its tenant's catalog (idempotent, so
     /// once per instance is enough).
     registered: Cell<bool>,
+    /// Claims waiting for a job (long polling); each is woken to try again.
+    waiters: RefCell<Vec<oneshot::Sender<()>>>,
 }
 
 impl DurableObject for QueueActor {
     fn new(state: State, env: Env) -> Self {
         let sql = ActorSql(state.storage().sql());
-        let ready = schema::migrate(&sql);
-        let (armed, registered) = (Cell::new(None), Cell::new(false));
-        QueueActor { state, env, sql, settings: QueueSettings::default(), ready, armed, registered }
+        let loaded = schema::migrate(&sql).and_then(|()| config::load(&sql));
+        let (ready, settings) = match loaded {
+            Ok(settings) => (Ok(()), settings),
+            Err(e) => (Err(e), QueueSettings::default()),
+        };
+        QueueActor {
+            state,
+            env,
+            sql,
+            settings: RefCell::new(settings),
+            ready,
+            alarm: AlarmSlot::default(),
+            registered: Cell::new(false),
+            waiters: RefCell::new(Vec::new()),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let body = req.text().await?;
-        let (status, body) = render(self.run(&body).await);
+        let (status, body) = render(self.serve(&body).await);
         Ok(Response::ok(body)?.with_status(status))
     }
 
     async fn alarm(&self) -> Result<Response> {
-        // The alarm now running is spent; whatever is due next must be set again.
-        self.armed.set(Some(None));
-        let (sql, settings, now) = (self.sql.clone(), self.settings.clone(), super::now());
+        self.alarm.spent();
+        let (sql, settings, now) = (self.sql.clone(), self.settings.borrow().clone(), super::now());
         let wake = transaction(&self.state.storage(), move || {
             let queue = Queue { sql: &sql, tenant: "", name: "", settings: &settings };
             queue.sweep(now)?;
             queue.next_wake(now)
         });
-        match wake {
-            Ok(wake) => self.arm(wake).await?,
-            // Throwing makes the runtime retry the alarm; the sweep rolled back whole.
-            Err(e) => return Err(worker::Error::RustError(e.message)),
-        }
+        // An error makes the runtime retry the alarm; the sweep rolled back whole.
+        let wake = wake.map_err(|e| worker::Error::RustError(e.message))?;
+        self.alarm.arm(&self.state.storage(), wake).await?;
+        // Scheduled jobs came due or retry delays ended: waiting claims try again.
+        self.wake_waiters();
         Response::empty()
     }
 }
 
 impl QueueActor {
-    /// Decodes and executes one command; for commands that write, re-arms the alarm.
-    async fn run(&self, body: &str) -> std::result::Result<Reply, ApiError> {
+    /// Decodes a command and answers it, waiting first when it is a long-polling claim.
+    async fn serve(&self, body: &str) -> std::result::Result<Reply, ApiError> {
         self.ready.clone()?;
         let envelope: QueueEnvelope =
             serde_json::from_str(body).map_err(|e| ApiError::internal(format!("malformed queue command: {e}")))?;
-        if envelope.command.creates_jobs() && !self.registered.get() {
-            // Before the first job, so the catalog never misses a queue that has jobs.
+        match &envelope.command {
+            QueueCommand::Claim(claim) if claim.wait_secs > 0 => {
+                let deadline = super::now() + i64::from(claim.wait_secs) * SECOND_MS;
+                self.claim_waiting(envelope, deadline).await
+            }
+            _ => self.run(envelope).await,
+        }
+    }
+
+    /// Claims until a job is found or `deadline` passes, sleeping between tries until an
+    /// enqueue (or the alarm) wakes it.
+    async fn claim_waiting(&self, envelope: QueueEnvelope, deadline: EpochMs) -> std::result::Result<Reply, ApiError> {
+        loop {
+            let reply = self.run(envelope.clone()).await?;
+            let remaining = deadline - super::now();
+            if reply != Reply::Ok(NO_JOBS.to_owned()) || remaining <= 0 {
+                return Ok(reply);
+            }
+            let (wake, woken) = oneshot::channel();
+            self.waiters.borrow_mut().push(wake);
+            let timeout = Box::pin(Delay::from(Duration::from_millis(remaining as u64)));
+            futures::future::select(woken, timeout).await;
+        }
+    }
+
+    /// Executes one command in a transaction; for commands that write, re-arms the alarm,
+    /// reloads changed settings and wakes waiting claims.
+    async fn run(&self, envelope: QueueEnvelope) -> std::result::Result<Reply, ApiError> {
+        let command = &envelope.command;
+        if command.creates_queue() && !self.registered.get() {
+            // Before the first job or setting, so the catalog never misses a queue.
             let register = TenantCommand::RegisterQueue { queue: envelope.queue.clone() };
             call_tenant(&self.env, &envelope.tenant, register).await?;
             self.registered.set(true);
         }
-        let writes = envelope.command.writes();
-        let (sql, settings, now) = (self.sql.clone(), self.settings.clone(), super::now());
-        let (reply, wake) = transaction(&self.state.storage(), move || {
+        let (writes, reload, frees) = (command.writes(), command.changes_settings(), command.may_free_jobs());
+        let deletes = matches!(command, QueueCommand::DeleteQueue);
+        let (tenant, queue_name) = (envelope.tenant.clone(), envelope.queue.clone());
+        let (sql, settings, now) = (self.sql.clone(), self.settings.borrow().clone(), super::now());
+        let (reply, wake, new_settings) = transaction(&self.state.storage(), move || {
             let queue = Queue { sql: &sql, tenant: &envelope.tenant, name: &envelope.queue, settings: &settings };
             let reply = execute(&queue, envelope.command, now, &mut OsEntropy)?;
+            let new_settings = if reload { Some(config::load(&sql)?) } else { None };
             let wake = if writes { Some(queue.next_wake(now)?) } else { None };
-            Ok((reply, wake))
+            Ok((reply, wake, new_settings))
         })?;
+        if let Some(settings) = new_settings {
+            *self.settings.borrow_mut() = settings;
+        }
+        if deletes {
+            // Dropped from the catalog by this actor itself, so an enqueue racing the delete
+            // re-registers after the removal, never before it.
+            self.registered.set(false);
+            call_tenant(&self.env, &tenant, TenantCommand::UnregisterQueue { queue: queue_name }).await?;
+        }
         if let Some(wake) = wake {
-            self.arm(wake).await.map_err(|e| ApiError::internal(format!("setting the alarm failed: {e}")))?;
+            self.alarm
+                .arm(&self.state.storage(), wake)
+                .await
+                .map_err(|e| ApiError::internal(format!("setting the alarm failed: {e}")))?;
+        }
+        if frees {
+            self.wake_waiters();
         }
         Ok(reply)
     }
 
-    /// Sets (or deletes) the alarm when the earliest due time differs from the one set.
-    async fn arm(&self, wake: Option<EpochMs>) -> Result<()> {
-        if self.armed.get() == Some(wake) {
-            return Ok(());
+    fn wake_waiters(&self) {
+        for waiter in self.waiters.borrow_mut().drain(..) {
+            let _ = waiter.send(());
         }
-        // Record before awaiting: storage applies alarm calls in the order they are made, so
-        // the last recorded value is the one that ends up set.
-        self.armed.set(Some(wake));
-        let storage = self.state.storage();
-        let result = match wake {
-            Some(at) => storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&JsValue::from_f64(at as f64)))).await,
-            None => storage.delete_alarm().await,
-        };
-        if result.is_err() {
-            self.armed.set(None);
-        }
-        result
     }
 }

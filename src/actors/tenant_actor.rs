@@ -1,42 +1,70 @@
-//! `TenantActor`: one Durable Object per tenant, holding its organization and API keys.
+//! `TenantActor`: one Durable Object per tenant, holding its organization, API keys, queue
+//! catalog and worker registry. Its alarm marks silent workers offline.
 
+use super::alarm::AlarmSlot;
 use super::storage::{transaction, ActorSql};
 use crate::api::error::render;
 use crate::model::ApiError;
+use crate::queue::protocol::Reply;
 use crate::tenant::protocol::{execute, TenantEnvelope};
 use crate::tenant::store::Tenant;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 /// The Durable Object that owns one tenant's records.
-#[durable_object(fetch)]
+#[durable_object(alarm)]
 pub struct TenantActor {
     state: State,
     sql: ActorSql,
     ready: std::result::Result<(), ApiError>,
+    alarm: AlarmSlot,
 }
 
 impl DurableObject for TenantActor {
     fn new(state: State, _env: Env) -> Self {
         let sql = ActorSql(state.storage().sql());
         let ready = Tenant { sql: &sql }.migrate();
-        TenantActor { state, sql, ready }
+        TenantActor { state, sql, ready, alarm: AlarmSlot::default() }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let body = req.text().await?;
-        let (status, body) = render(self.run(&body));
+        let (status, body) = render(self.run(&body).await);
         Ok(Response::ok(body)?.with_status(status))
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.alarm.spent();
+        let (sql, now) = (self.sql.clone(), super::now());
+        let wake = transaction(&self.state.storage(), move || {
+            let tenant = Tenant { sql: &sql };
+            tenant.sweep_workers(now)?;
+            tenant.next_worker_wake()
+        })
+        .map_err(|e| worker::Error::RustError(e.message))?;
+        self.alarm.arm(&self.state.storage(), wake).await?;
+        Response::empty()
     }
 }
 
 impl TenantActor {
-    fn run(&self, body: &str) -> std::result::Result<crate::queue::protocol::Reply, ApiError> {
+    async fn run(&self, body: &str) -> std::result::Result<Reply, ApiError> {
         self.ready.clone()?;
         let envelope: TenantEnvelope =
             serde_json::from_str(body).map_err(|e| ApiError::internal(format!("malformed tenant command: {e}")))?;
+        let moves_alarm = envelope.command.moves_alarm();
         let (sql, now) = (self.sql.clone(), super::now());
-        transaction(&self.state.storage(), move || {
-            execute(&Tenant { sql: &sql }, &envelope.tenant, envelope.command, now)
-        })
+        let (reply, wake) = transaction(&self.state.storage(), move || {
+            let tenant = Tenant { sql: &sql };
+            let reply = execute(&tenant, &envelope.tenant, envelope.command, now)?;
+            let wake = if moves_alarm { Some(tenant.next_worker_wake()?) } else { None };
+            Ok((reply, wake))
+        })?;
+        if let Some(wake) = wake {
+            self.alarm
+                .arm(&self.state.storage(), wake)
+                .await
+                .map_err(|e| ApiError::internal(format!("setting the alarm failed: {e}")))?;
+        }
+        Ok(reply)
     }
 }

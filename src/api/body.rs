@@ -1,8 +1,11 @@
 //! Reading request bodies and query strings into typed values, with the JSON errors a
 //! client can act on.
 
-use crate::model::{ApiError, ErrorKind};
+use crate::model::spec::check_range;
+use crate::model::time::parse_rfc3339;
+use crate::model::{ApiError, EpochMs, ErrorKind};
 use serde::de::DeserializeOwned;
+use std::ops::RangeInclusive;
 
 /// Largest request body accepted (checked before parsing).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -63,6 +66,23 @@ pub fn parse_json_or_empty<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiErr
     parse_json(body)
 }
 
+/// An optional integer field checked against `range`.
+pub fn optional_u32(field: &str, value: Option<i64>, range: &RangeInclusive<i64>) -> Result<Option<u32>, ApiError> {
+    value.map(|v| check_range(field, v, range).map(|v| v as u32)).transpose()
+}
+
+/// An optional RFC 3339 time field.
+pub fn optional_time(field: &str, value: Option<String>) -> Result<Option<EpochMs>, ApiError> {
+    value
+        .map(|text| parse_rfc3339(&text).ok_or_else(|| ApiError::validation(field, "must be an RFC 3339 timestamp")))
+        .transpose()
+}
+
+/// The `queue_name` (alias `queue`) every queue-scoped body carries.
+pub fn required_queue(queue_name: Option<String>) -> Result<String, ApiError> {
+    queue_name.ok_or_else(|| ApiError::validation("queue_name", "is required"))
+}
+
 /// A decoded query string.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Query(pub Vec<(String, String)>);
@@ -75,7 +95,7 @@ impl Query {
 
     /// An integer parameter, or `default` when absent; malformed or out-of-range values are
     /// validation errors.
-    pub fn int(&self, name: &str, default: i64, range: &std::ops::RangeInclusive<i64>) -> Result<i64, ApiError> {
+    pub fn int(&self, name: &str, default: i64, range: &RangeInclusive<i64>) -> Result<i64, ApiError> {
         match self.get(&[name]) {
             None => Ok(default),
             Some(text) => {

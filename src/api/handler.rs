@@ -2,10 +2,10 @@
 //! right actor, and render the answer with the standard headers. It never touches job state.
 
 use super::body::{Query, MAX_BODY_BYTES};
+use super::calls::{self, Call};
 use super::error::{render_error, status};
-use super::jobs::{self, Call};
 use super::routes::{resolve, Route};
-use super::{auth, keys, organizations};
+use super::{auth, keys, organizations, workers};
 use crate::model::{ApiError, EpochMs, ErrorKind, OsEntropy};
 use crate::queue::protocol::{QueueCommand, QueueEnvelope};
 use crate::tenant::protocol::{TenantCommand, TenantEnvelope};
@@ -41,8 +41,12 @@ async fn serve(req: &mut Request, env: &Env, extra: &mut ExtraHeaders) -> Result
     let url = req.url().map_err(|_| ApiError::new(ErrorKind::BadRequest, "malformed URL"))?;
     let route = resolve(req.method().as_ref(), url.path())?;
     let query = Query(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect());
-    if route == Route::Health {
-        return Ok((200, json!({ "status": "healthy", "version": env!("CARGO_PKG_VERSION") }).to_string()));
+    match route {
+        Route::Health => {
+            return Ok((200, json!({ "status": "healthy", "version": env!("CARGO_PKG_VERSION") }).to_string()))
+        }
+        Route::OpenApi => return Ok((200, super::openapi::DOCUMENT.to_owned())),
+        _ => {}
     }
     let body = read_body(req).await?;
     if route == Route::CreateOrganization {
@@ -59,10 +63,68 @@ async fn serve(req: &mut Request, env: &Env, extra: &mut ExtraHeaders) -> Result
     if route.is_key_management() {
         return manage_keys(env, route, &body, &principal, now).await;
     }
-    match jobs::build(route, &body, &query, &principal)? {
-        Call::Queue { queue, command } => call_queue(env, &principal.tenant_id, queue, command).await,
-        Call::ReplayAcross(calls) => replay_across(env, &principal.tenant_id, calls).await,
+    if route.is_worker_management() {
+        return serve_workers(env, route, &body, &principal).await;
     }
+    let tenant = &principal.tenant_id;
+    let (calls, merge) = match calls::build(route, &body, &query, &principal)? {
+        Call::Queue { queue, command } => return call_queue(env, tenant, queue, command).await,
+        Call::Many { calls, merge } => (calls, merge),
+        Call::EveryQueue { command, merge } => {
+            let queues = visible_queues(env, &principal).await?;
+            let calls = queues.into_iter().map(|q| (q, command.clone())).collect();
+            (calls, merge)
+        }
+    };
+    let replies = futures::future::join_all(calls.into_iter().map(|(q, c)| call_queue(env, tenant, q, c))).await;
+    let merged = calls::merge(&merge, replies.into_iter().collect::<Result<_, _>>()?)?;
+    if let Some(has_more) = merged.has_more {
+        extra.push(("X-Has-More", has_more.to_string()));
+    }
+    Ok((merged.status, merged.body))
+}
+
+/// Worker routes: the tenant actor keeps the registry; registration also reads the queue's
+/// default lease, and deregistration releases the worker's leases in its queue.
+async fn serve_workers(env: &Env, route: Route, body: &[u8], principal: &Principal) -> Result<(u16, String), ApiError> {
+    let tenant = &principal.tenant_id;
+    let command = workers::build(route, body, principal, &mut OsEntropy)?;
+    let parse =
+        |text: &str| serde_json::from_str::<Value>(text).map_err(|_| ApiError::internal("malformed worker reply"));
+    match command {
+        TenantCommand::RegisterWorker { worker } => {
+            let queue = worker.queue_name.clone();
+            let registered = parse(&call_tenant(env, tenant, TenantCommand::RegisterWorker { worker }).await?)?;
+            let (status, config) = call_queue(env, tenant, queue.clone(), QueueCommand::GetConfig).await?;
+            let lease = if status == 200 {
+                parse(&config)?["lease_duration_secs"].clone()
+            } else {
+                json!(crate::model::spec::DEFAULT_LEASE_SECS)
+            };
+            let reply = json!({
+                "id": registered["id"], "queue_name": queue, "lease_duration_secs": lease,
+                "heartbeat_interval_secs": crate::tenant::workers::HEARTBEAT_INTERVAL_SECS,
+            });
+            Ok((201, reply.to_string()))
+        }
+        TenantCommand::DeregisterWorker { id } => {
+            let removed = parse(&call_tenant(env, tenant, TenantCommand::DeregisterWorker { id: id.clone() }).await?)?;
+            let queue = removed["queue_name"].as_str().unwrap_or_default().to_owned();
+            let (status, body) = call_queue(env, tenant, queue, QueueCommand::ReleaseWorker { worker_id: id }).await?;
+            if status >= 300 {
+                return Ok((status, body));
+            }
+            Ok((204, String::new()))
+        }
+        command => Ok((200, call_tenant(env, tenant, command).await?)),
+    }
+}
+
+/// The tenant's queues (from its catalog) that the key may see.
+async fn visible_queues(env: &Env, principal: &Principal) -> Result<Vec<String>, ApiError> {
+    let reply = call_tenant(env, &principal.tenant_id, TenantCommand::ListQueues).await?;
+    let names: Vec<String> = serde_json::from_str(&reply).map_err(|_| ApiError::internal("malformed queue catalog"))?;
+    Ok(names.into_iter().filter(|q| principal.allows_queue(q)).collect())
 }
 
 /// Reads the body, refusing anything over [`MAX_BODY_BYTES`] before it is parsed.
@@ -120,7 +182,13 @@ async fn manage_keys(
     }
 }
 
-async fn call_queue(env: &Env, tenant: &str, queue: String, command: QueueCommand) -> Result<(u16, String), ApiError> {
+/// Sends one command to one queue's actor.
+pub async fn call_queue(
+    env: &Env,
+    tenant: &str,
+    queue: String,
+    command: QueueCommand,
+) -> Result<(u16, String), ApiError> {
     let name = format!("{tenant}/{queue}");
     let envelope = QueueEnvelope { tenant: tenant.to_owned(), queue, command };
     call_actor(env, QUEUE_BINDING, &name, serde_json::to_string(&envelope)).await
@@ -135,24 +203,6 @@ pub async fn call_tenant(env: &Env, tenant: &str, command: TenantCommand) -> Res
     } else {
         Err(serde_json::from_str(&body).unwrap_or_else(|_| ApiError::internal("malformed tenant error")))
     }
-}
-
-/// Sums dead-letter replays over several queues.
-async fn replay_across(env: &Env, tenant: &str, calls: Vec<(String, QueueCommand)>) -> Result<(u16, String), ApiError> {
-    let replies =
-        futures::future::join_all(calls.into_iter().map(|(queue, command)| call_queue(env, tenant, queue, command)))
-            .await;
-    let (mut count, mut ids) = (0, Vec::new());
-    for reply in replies {
-        let (status, body) = reply?;
-        let parsed: Value = serde_json::from_str(&body).map_err(|_| ApiError::internal("malformed replay reply"))?;
-        if status >= 300 {
-            return Ok((status, body));
-        }
-        count += parsed["retried_count"].as_u64().unwrap_or(0);
-        ids.extend(parsed["retried_jobs"].as_array().cloned().unwrap_or_default());
-    }
-    Ok((200, json!({ "retried_count": count, "retried_jobs": ids }).to_string()))
 }
 
 /// Sends a serialized command to the named actor and returns its status and body.

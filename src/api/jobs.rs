@@ -1,14 +1,13 @@
 //! Job requests: the wire bodies of the job routes, validated into queue commands. Every
 //! check happens here, before any actor is reached, so a rejected request changes nothing.
 
-use super::body::{parse_json, parse_json_or_empty, Query};
+use super::body::{optional_time, optional_u32, parse_json, parse_json_or_empty, required_queue};
+use super::calls::{Call, Merge};
 use super::routes::Route;
-use crate::model::ids::validate_queue_name;
 use crate::model::lease::Fence;
 use crate::model::spec::{self, check_range};
-use crate::model::time::parse_rfc3339;
 use crate::model::{ApiError, ErrorKind, JobId, JobSpec};
-use crate::queue::lease::ClaimRequest;
+use crate::queue::lease::{AckItem, ClaimRequest, FailItem};
 use crate::queue::manage::DeadLetterSelection;
 use crate::queue::protocol::QueueCommand;
 use crate::tenant::Principal;
@@ -16,30 +15,24 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 
-/// What the Worker must send to reach an answer.
-#[derive(Debug)]
-pub enum Call {
-    /// One command to one queue; its reply is the response.
-    Queue { queue: String, command: QueueCommand },
-    /// Dead-letter replays across several queues; the replies are summed.
-    ReplayAcross(Vec<(String, QueueCommand)>),
-}
+/// Most items (acks plus fails) in one batch ack.
+pub const MAX_ACK_ITEMS: usize = 200;
 
-/// Builds the call for a job route (every route but health and organizations).
-pub fn build(route: Route, body: &[u8], query: &Query, principal: &Principal) -> Result<Call, ApiError> {
+/// Builds the call for a route that acts on jobs of one queue.
+pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, ApiError> {
     let one = |queue: String, command| Call::Queue { queue, command };
     Ok(match route {
         Route::Enqueue => {
             let (queue, job) = parse_json::<JobFields>(body)?.validate_single()?;
-            one(writable(principal, queue)?, QueueCommand::Enqueue { job })
+            one(principal.writable_queue(queue)?, QueueCommand::Enqueue { job })
         }
         Route::EnqueueBulk => {
             let (queue, jobs) = parse_json::<BulkBody>(body)?.validate()?;
-            one(writable(principal, queue)?, QueueCommand::EnqueueBulk { jobs })
+            one(principal.writable_queue(queue)?, QueueCommand::EnqueueBulk { jobs })
         }
         Route::Claim => {
             let (queue, request) = parse_json::<ClaimBody>(body)?.validate()?;
-            one(writable(principal, queue)?, QueueCommand::Claim(request))
+            one(principal.writable_queue(queue)?, QueueCommand::Claim(request))
         }
         Route::GetJob(id) => on_job(principal, &id, |id| QueueCommand::Get { id })?,
         Route::CancelJob(id) => on_job(principal, &id, |id| QueueCommand::Cancel { id })?,
@@ -76,41 +69,36 @@ pub fn build(route: Route, body: &[u8], query: &Query, principal: &Principal) ->
                 lease_secs,
             })?
         }
-        Route::ListDeadLetters => {
-            let queue =
-                query.get(&["queue_name", "queue"]).ok_or_else(|| ApiError::validation("queue_name", "is required"))?;
-            let limit = query.int("limit", 50, &spec::LIST_LIMIT)? as u32;
-            let offset = query.int("offset", 0, &(0..=1_000_000))? as u32;
-            one(readable(principal, queue)?, QueueCommand::ListDeadLetters { limit, offset })
+        Route::SetPriority(id) => {
+            let b: PriorityBody = parse_json(body)?;
+            let priority = check_range(
+                "priority",
+                b.priority.ok_or_else(|| ApiError::validation("priority", "is required"))?,
+                &spec::PRIORITY,
+            )?;
+            on_job(principal, &id, |id| QueueCommand::SetPriority { id, priority })?
+        }
+        Route::AckJobs => {
+            let b: AckBody = parse_json(body)?;
+            let queue = principal.writable_queue(required_queue(b.queue_name)?)?;
+            let (acks, fails) = (b.acks.unwrap_or_default(), b.fails.unwrap_or_default());
+            if acks.len() + fails.len() > MAX_ACK_ITEMS {
+                return Err(ApiError::validation("acks", &format!("at most {MAX_ACK_ITEMS} acks and fails together")));
+            }
+            for item in &acks {
+                if let Some(result) = &item.result {
+                    spec::check_payload_size("result", result)?;
+                }
+            }
+            one(queue, QueueCommand::Ack { acks, fails })
         }
         Route::ReplayDeadLetters => replay_dead_letters(parse_json_or_empty(body)?, principal)?,
         Route::PurgeDeadLetters => {
             let (queue, selection, older_than) = parse_json::<PurgeBody>(body)?.validate()?;
-            one(writable(principal, queue)?, QueueCommand::PurgeDeadLetters { selection, older_than })
+            one(principal.writable_queue(queue)?, QueueCommand::PurgeDeadLetters { selection, older_than })
         }
         _ => return Err(ApiError::internal("not a job route")),
     })
-}
-
-/// A queue the key may write to (enqueue, claim, purge): 403 otherwise.
-fn writable(principal: &Principal, queue: String) -> Result<String, ApiError> {
-    validate_queue_name(&queue)?;
-    if !principal.allows_queue(&queue) {
-        return Err(ApiError::new(
-            ErrorKind::AccessDenied,
-            format!("API key does not have permission for queue '{queue}'"),
-        ));
-    }
-    Ok(queue)
-}
-
-/// A queue the key may read: invisible (404) otherwise.
-fn readable(principal: &Principal, queue: &str) -> Result<String, ApiError> {
-    validate_queue_name(queue)?;
-    if !principal.allows_queue(queue) {
-        return Err(ApiError::not_found("queue"));
-    }
-    Ok(queue.to_owned())
 }
 
 /// A command on one job: the id names its queue; ids that are not ours, or out of the key's
@@ -119,24 +107,6 @@ fn on_job(principal: &Principal, id: &str, command: impl FnOnce(String) -> Queue
     let job =
         JobId::parse(id).filter(|j| principal.allows_queue(&j.queue)).ok_or_else(|| ApiError::not_found("job"))?;
     Ok(Call::Queue { queue: job.queue, command: command(job.text) })
-}
-
-fn optional_u32(
-    field: &str,
-    value: Option<i64>,
-    range: &std::ops::RangeInclusive<i64>,
-) -> Result<Option<u32>, ApiError> {
-    value.map(|v| check_range(field, v, range).map(|v| v as u32)).transpose()
-}
-
-fn optional_time(field: &str, value: Option<String>) -> Result<Option<i64>, ApiError> {
-    value
-        .map(|text| parse_rfc3339(&text).ok_or_else(|| ApiError::validation(field, "must be an RFC 3339 timestamp")))
-        .transpose()
-}
-
-fn required_queue(queue_name: Option<String>) -> Result<String, ApiError> {
-    queue_name.ok_or_else(|| ApiError::validation("queue_name", "is required"))
 }
 
 /// `POST /jobs` (also accepts the seed names `queue` and `scheduled_for`), and each item of
@@ -184,8 +154,7 @@ impl JobFields {
                 "timeout_seconds",
                 self.timeout_seconds.or(defaults.timeout_seconds),
                 &spec::TIMEOUT_SECS,
-            )?
-            .unwrap_or(spec::DEFAULT_TIMEOUT_SECS),
+            )?,
             scheduled_at: optional_time("scheduled_at", self.scheduled_at)?,
             expires_at: optional_time("expires_at", self.expires_at)?,
             idempotency_key: self.idempotency_key,
@@ -253,6 +222,7 @@ struct ClaimBody {
     lease_duration_secs: Option<i64>,
     visibility: Option<i64>,
     filter: Option<ClaimFilter>,
+    wait_secs: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -304,6 +274,7 @@ impl ClaimBody {
                     &spec::LEASE_SECS,
                 )?,
                 worker_id: self.worker_id,
+                wait_secs: optional_u32("wait_secs", self.wait_secs, &spec::WAIT_SECS)?.unwrap_or(0),
                 min_priority,
                 max_priority,
             },
@@ -359,19 +330,37 @@ fn replay_dead_letters(b: ReplayBody, principal: &Principal) -> Result<Call, Api
             for id in ids {
                 // Ids that are not ours, or not in the named queue, simply match nothing.
                 if let Some(job) = JobId::parse(&id).filter(|j| queue.as_ref().is_none_or(|q| *q == j.queue)) {
-                    by_queue.entry(writable(principal, job.queue)?).or_default().push(job.text);
+                    by_queue.entry(principal.writable_queue(job.queue)?).or_default().push(job.text);
                 }
             }
-            Ok(Call::ReplayAcross(
-                by_queue.into_iter().map(|(q, ids)| (q, command(DeadLetterSelection::Ids(ids)))).collect(),
-            ))
+            let calls = by_queue.into_iter().map(|(q, ids)| (q, command(DeadLetterSelection::Ids(ids)))).collect();
+            Ok(Call::Many { calls, merge: Merge::ReplayCounts })
         }
         (None, Some(queue)) => Ok(Call::Queue {
-            queue: writable(principal, queue)?,
+            queue: principal.writable_queue(queue)?,
             command: command(DeadLetterSelection::Oldest(limit as u32)),
         }),
-        (None, None) => Err(ApiError::validation("queue_name", "queue_name or job_ids is required")),
+        // Tenant-wide: the oldest `limit` dead letters of every queue the key may change.
+        (None, None) => Ok(Call::EveryQueue {
+            command: command(DeadLetterSelection::Oldest(limit as u32)),
+            merge: Merge::ReplayCounts,
+        }),
     }
+}
+
+/// `PUT /jobs/{id}/priority`.
+#[derive(Deserialize)]
+struct PriorityBody {
+    priority: Option<i64>,
+}
+
+/// `POST /jobs/ack`.
+#[derive(Deserialize)]
+struct AckBody {
+    #[serde(alias = "queue")]
+    queue_name: Option<String>,
+    acks: Option<Vec<AckItem>>,
+    fails: Option<Vec<FailItem>>,
 }
 
 /// `POST /jobs/dlq/purge`.
@@ -404,11 +393,11 @@ mod tests {
     }
 
     fn build_ok(route: Route, body: &str) -> Call {
-        build(route, body.as_bytes(), &Query::default(), &admin()).unwrap()
+        build(route, body.as_bytes(), &admin()).unwrap()
     }
 
     fn build_err(route: Route, body: &str) -> ErrorKind {
-        build(route, body.as_bytes(), &Query::default(), &admin()).unwrap_err().kind
+        build(route, body.as_bytes(), &admin()).unwrap_err().kind
     }
 
     #[test]
@@ -513,10 +502,9 @@ mod tests {
     #[test]
     fn scoped_keys_are_denied_other_queues() {
         let scoped = Principal { queues: vec!["a".into()], ..admin() };
-        let err = build(Route::Enqueue, br#"{"queue_name":"b","payload":1}"#, &Query::default(), &scoped).unwrap_err();
+        let err = build(Route::Enqueue, br#"{"queue_name":"b","payload":1}"#, &scoped).unwrap_err();
         assert_eq!(err.kind, ErrorKind::AccessDenied);
-        let err =
-            build(Route::GetJob("b.01JD3Q0000000000000000000A".into()), b"", &Query::default(), &scoped).unwrap_err();
+        let err = build(Route::GetJob("b.01JD3Q0000000000000000000A".into()), b"", &scoped).unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound);
     }
 }

@@ -1,15 +1,20 @@
 //! The HTTP edge: routes, request validation, authentication and the error → HTTP mapping.
 //!
-//! Pure (tested natively): [`routes`], [`body`], [`jobs`], [`keys`], [`organizations`],
-//! [`error`].
+//! Pure (tested natively): [`routes`], [`body`], [`calls`] (which calls answer a request, and
+//! how replies merge), [`jobs`], [`reads`], [`queues`], [`keys`], [`workers`], [`organizations`], [`error`].
 //! Runtime glue: [`handler`] (the Worker's request flow) and [`auth`] (key verification with
 //! an isolate cache, and per-key rate limits).
 
 pub mod auth;
 pub mod body;
+pub mod calls;
 pub mod error;
 pub mod handler;
 pub mod jobs;
 pub mod keys;
+pub mod openapi;
 pub mod organizations;
+pub mod queues;
+pub mod reads;
 pub mod routes;
+pub mod workers;

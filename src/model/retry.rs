@@ -1,6 +1,7 @@
 //! The retry delay curve: exponential with a cap, plus up to 10 % jitter.
 
 use super::time::{EpochMs, SECOND_MS};
+use serde::{Deserialize, Serialize};
 
 /// Default first retry delay (Spooled's curve: 1, 2, 4 … s).
 pub const DEFAULT_BACKOFF_BASE_MS: EpochMs = SECOND_MS;
@@ -8,7 +9,7 @@ pub const DEFAULT_BACKOFF_BASE_MS: EpochMs = SECOND_MS;
 pub const DEFAULT_BACKOFF_CAP_MS: EpochMs = 60 * SECOND_MS;
 
 /// How long a failed job waits before it may run again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetryPolicy {
     /// Delay after the first failure.
     pub base_ms: EpochMs,

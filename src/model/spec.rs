@@ -23,7 +23,7 @@ pub const MAX_RETRIES: RangeInclusive<i64> = 0..=100;
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 /// Allowed `timeout_seconds` (advisory, returned to workers).
 pub const TIMEOUT_SECS: RangeInclusive<i64> = 1..=86_400;
-/// `timeout_seconds` when the job sets none.
+/// `timeout_seconds` when neither the job nor its queue sets one.
 pub const DEFAULT_TIMEOUT_SECS: u32 = 300;
 /// Allowed lease (visibility timeout) lengths in seconds.
 pub const LEASE_SECS: RangeInclusive<i64> = 5..=43_200;
@@ -31,6 +31,8 @@ pub const LEASE_SECS: RangeInclusive<i64> = 5..=43_200;
 pub const DEFAULT_LEASE_SECS: u32 = 30;
 /// Allowed `retry_after_secs` on fail.
 pub const RETRY_AFTER_SECS: RangeInclusive<i64> = 0..=86_400;
+/// How long a claim may wait for a job (long polling), in seconds.
+pub const WAIT_SECS: RangeInclusive<i64> = 0..=20;
 /// Jobs per bulk enqueue.
 pub const BULK_JOBS: RangeInclusive<usize> = 1..=100;
 /// Jobs per claim.
@@ -47,8 +49,8 @@ pub struct JobSpec {
     pub priority: i64,
     /// `None` takes the queue's default.
     pub max_retries: Option<u32>,
-    /// Advisory run time limit returned to workers.
-    pub timeout_seconds: u32,
+    /// Advisory run time limit returned to workers; `None` takes the queue's default.
+    pub timeout_seconds: Option<u32>,
     /// Earliest run time; in the future the job starts `scheduled`.
     pub scheduled_at: Option<EpochMs>,
     /// After this time the job is no longer claimed.

@@ -1,5 +1,6 @@
 //! Job states, as stored in SQLite and as sent on the wire.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Where a job is in its lifecycle.
@@ -11,7 +12,8 @@ use std::fmt;
 ///                               processing ─(no retries left)─► deadletter ─(replay)─► pending
 /// pending | scheduled ─(cancel)─► cancelled
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum JobStatus {
     /// Ready to be claimed, or waiting out a retry delay. Entered by enqueue, by the alarm when
     /// a scheduled job comes due, by a retryable failure or lease expiry, and by replay.

@@ -93,7 +93,7 @@ impl Queue<'_> {
             payload: &spec.payload,
             priority: spec.priority,
             max_retries: spec.max_retries.unwrap_or(self.settings.default_max_retries),
-            timeout_seconds: spec.timeout_seconds,
+            timeout_seconds: spec.timeout_seconds.unwrap_or(self.settings.default_timeout_secs),
             tags: spec.tags.as_deref(),
             idempotency_key: spec.idempotency_key.as_deref(),
             scheduled_at: spec.scheduled_at,

@@ -20,6 +20,10 @@ pub struct ClaimRequest {
     pub lease_secs: Option<u32>,
     /// Who is claiming, recorded on the job.
     pub worker_id: Option<String>,
+    /// How long the request may wait for a job when none is claimable (long polling; the
+    /// queue actor does the waiting). 0 answers at once.
+    #[serde(default)]
+    pub wait_secs: u32,
     /// Lowest priority to claim (inclusive).
     pub min_priority: i64,
     /// Highest priority to claim (inclusive).
@@ -55,6 +59,9 @@ static CLAIM: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// The reply of a claim that found nothing.
+pub const NO_JOBS: &str = r#"{"jobs":[]}"#;
+
 const LEASE_STATE: &str = "SELECT status, lease_id, worker_id, lease_expires_at, retry_count, \
     max_retries, lease_secs FROM jobs WHERE id = ?1";
 
@@ -69,6 +76,9 @@ struct Leased {
 impl Queue<'_> {
     /// Claims jobs for a worker; returns the rendered `{"jobs": [...]}` reply.
     pub fn claim(&self, request: &ClaimRequest, now: EpochMs) -> Result<String, ApiError> {
+        if !self.settings.enabled {
+            return Ok(NO_JOBS.to_owned());
+        }
         // Scheduled jobs that came due are claimable now, even if the alarm is running late.
         self.promote_due(now)?;
         let lease_secs = request.lease_secs.unwrap_or(self.settings.default_lease_secs);
@@ -188,5 +198,65 @@ impl Queue<'_> {
             max_retries: u32::try_from(row.int(5)?).unwrap_or(0),
             lease_secs: row.opt_int(6)?,
         })
+    }
+}
+
+/// One acknowledgement in a batch ack.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AckItem {
+    /// The job.
+    pub id: String,
+    /// Its lease.
+    pub lease_id: String,
+    /// Stored as the job's result.
+    pub result: Option<Box<RawValue>>,
+}
+
+/// One failure in a batch ack.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FailItem {
+    /// The job.
+    pub id: String,
+    /// Its lease.
+    pub lease_id: String,
+    /// Why the attempt failed.
+    pub error: String,
+    /// Explicit retry delay instead of the backoff curve.
+    pub retry_after_secs: Option<u32>,
+}
+
+impl Queue<'_> {
+    /// Completes and fails many leased jobs in one go; each item succeeds or fails on its
+    /// own, and the reply lists every outcome in request order (acks first, then fails).
+    pub fn ack_batch(
+        &self,
+        acks: &[AckItem],
+        fails: &[FailItem],
+        now: EpochMs,
+        entropy: &mut dyn Entropy,
+    ) -> Result<String, ApiError> {
+        let fence = |lease_id: &str| Fence { lease_id: Some(lease_id.to_owned()), worker_id: None };
+        let mut results = Vec::with_capacity(acks.len() + fails.len());
+        for item in acks {
+            let outcome = self.complete(&item.id, &fence(&item.lease_id), item.result.as_deref(), now);
+            results.push(item_outcome(&item.id, outcome.map(|()| JobStatus::Completed))?);
+        }
+        for item in fails {
+            let outcome = self.fail(&item.id, &fence(&item.lease_id), &item.error, item.retry_after_secs, now, entropy);
+            results.push(item_outcome(&item.id, outcome.map(|o| o.status))?);
+        }
+        let succeeded = results.iter().filter(|r| r["success"] == true).count();
+        super::render::to_json(
+            &serde_json::json!({ "results": results, "succeeded": succeeded, "failed": results.len() - succeeded }),
+        )
+    }
+}
+
+/// One item's outcome; client errors become part of the reply, storage errors abort the batch.
+fn item_outcome(id: &str, outcome: Result<JobStatus, ApiError>) -> Result<serde_json::Value, ApiError> {
+    match outcome {
+        Ok(status) => Ok(serde_json::json!({ "id": id, "success": true, "status": status.as_str() })),
+        Err(e) if e.kind == crate::model::ErrorKind::InternalError => Err(e),
+        Err(e) => Ok(serde_json::json!({ "id": id, "success": false, "code": e.kind, "message": e.message })),
     }
 }

@@ -53,6 +53,47 @@ impl Queue<'_> {
         self.get_job(id)
     }
 
+    /// Changes the priority of a job that has not started; replies
+    /// `{job_id, old_priority, new_priority}`.
+    pub fn set_priority(&self, id: &str, priority: i64, now: EpochMs) -> Result<String, ApiError> {
+        let status = self.status_of(id)?;
+        if !status.is_cancellable() {
+            return Err(ApiError::conflict(format!("the priority of a {status} job cannot change")));
+        }
+        let old = self.sql.query_one("SELECT priority FROM jobs WHERE id = ?1", &[id.into()])?;
+        let old = old.ok_or_else(|| ApiError::not_found("job"))?.int(0)?;
+        self.sql.query(
+            "UPDATE jobs SET priority = ?2, updated_at = ?3 WHERE id = ?1",
+            &[id.into(), priority.into(), now.into()],
+        )?;
+        to_json(&serde_json::json!({ "job_id": id, "old_priority": old, "new_priority": priority }))
+    }
+
+    /// Deletes every job and the settings of a queue with no live job (pending, scheduled or
+    /// processing); a queue with live jobs is a conflict.
+    pub fn delete_queue(&self) -> Result<(), ApiError> {
+        let live = self
+            .sql
+            .query_one("SELECT 1 FROM jobs WHERE status IN ('pending', 'scheduled', 'processing') LIMIT 1", &[])?;
+        if live.is_some() {
+            return Err(ApiError::conflict("the queue still has pending, scheduled or processing jobs"));
+        }
+        self.sql.query("DELETE FROM jobs", &[])?;
+        self.sql.query("DELETE FROM queue_config", &[])?;
+        Ok(())
+    }
+
+    /// Returns the jobs leased to `worker_id` to `pending` without counting an attempt (the
+    /// worker left cleanly); returns how many.
+    pub fn release_worker(&self, worker_id: &str, now: EpochMs) -> Result<usize, ApiError> {
+        let rows = self.sql.query(
+            "UPDATE jobs SET status = 'pending', worker_id = NULL, lease_id = NULL, lease_expires_at = NULL, \
+             updated_at = ?2 WHERE status = 'processing' AND worker_id = ?1 RETURNING seq",
+            &[worker_id.into(), now.into()],
+        )?;
+        Ok(rows.len())
+    }
+
     /// Dead letters, newest first, as a JSON array of summaries.
     pub fn list_dead_letters(&self, limit: u32, offset: u32) -> Result<String, ApiError> {
         let rows = self.sql.query(

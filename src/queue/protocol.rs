@@ -4,8 +4,10 @@
 //! well-formed; the actor only decides what the queue's state allows. Commands travel as
 //! JSON (externally tagged, so raw payloads pass through untouched).
 
+use super::config::ConfigChanges;
 use super::enqueue::Enqueued;
-use super::lease::ClaimRequest;
+use super::lease::{AckItem, ClaimRequest, FailItem};
+use super::listing::ListFilter;
 use super::manage::DeadLetterSelection;
 use super::render::{timestamp, to_json};
 use super::Queue;
@@ -15,7 +17,7 @@ use serde_json::json;
 use serde_json::value::RawValue;
 
 /// One operation on one queue.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QueueCommand {
     /// Enqueue one job; replies `{id, created}`.
@@ -42,10 +44,32 @@ pub enum QueueCommand {
     ReplayDeadLetters { selection: DeadLetterSelection },
     /// Delete dead letters.
     PurgeDeadLetters { selection: DeadLetterSelection, older_than: Option<EpochMs> },
+    /// List jobs, newest first.
+    ListJobs { filter: ListFilter },
+    /// Status of each of these jobs that exists.
+    JobStatuses { ids: Vec<String> },
+    /// Counts per status and the day's figures.
+    Stats,
+    /// Change a waiting job's priority.
+    SetPriority { id: String, priority: i64 },
+    /// Read the queue's settings.
+    GetConfig,
+    /// Change the queue's settings.
+    Configure { changes: ConfigChanges },
+    /// Stop claims (enqueue keeps working).
+    Pause { reason: Option<String> },
+    /// Let claims through again.
+    Resume,
+    /// Delete a queue that has no live job.
+    DeleteQueue,
+    /// Complete and fail many leased jobs.
+    Ack { acks: Vec<AckItem>, fails: Vec<FailItem> },
+    /// Return a departing worker's leased jobs to pending.
+    ReleaseWorker { worker_id: String },
 }
 
 /// What travels from the Worker to a queue actor: the command and the queue it is for.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct QueueEnvelope {
     /// The tenant that owns the queue.
     pub tenant: String,
@@ -67,14 +91,58 @@ pub enum Reply {
 }
 
 impl QueueCommand {
-    /// Whether the command creates jobs, so the queue must be in its tenant's catalog first.
-    pub fn creates_jobs(&self) -> bool {
-        matches!(self, QueueCommand::Enqueue { .. } | QueueCommand::EnqueueBulk { .. })
+    /// Whether the command gives the queue jobs or settings, so it must be in its tenant's
+    /// catalog first.
+    pub fn creates_queue(&self) -> bool {
+        matches!(
+            self,
+            QueueCommand::Enqueue { .. }
+                | QueueCommand::EnqueueBulk { .. }
+                | QueueCommand::Configure { .. }
+                | QueueCommand::Pause { .. }
+        )
     }
 
-    /// Whether the command may change the queue (and so the alarm's due time).
+    /// Whether the command may change the queue (and so the alarm's due time, and what a
+    /// waiting claim could find).
     pub fn writes(&self) -> bool {
-        !matches!(self, QueueCommand::Get { .. } | QueueCommand::ListDeadLetters { .. })
+        !matches!(
+            self,
+            QueueCommand::Get { .. }
+                | QueueCommand::ListDeadLetters { .. }
+                | QueueCommand::ListJobs { .. }
+                | QueueCommand::JobStatuses { .. }
+                | QueueCommand::Stats
+                | QueueCommand::GetConfig
+        )
+    }
+
+    /// Whether the command may make a job claimable (so waiting claims should try again).
+    pub fn may_free_jobs(&self) -> bool {
+        matches!(
+            self,
+            QueueCommand::Enqueue { .. }
+                | QueueCommand::EnqueueBulk { .. }
+                | QueueCommand::Replay { .. }
+                | QueueCommand::ReplayDeadLetters { .. }
+                | QueueCommand::Fail { .. }
+                | QueueCommand::Ack { .. }
+                | QueueCommand::SetPriority { .. }
+                | QueueCommand::Configure { .. }
+                | QueueCommand::Resume
+                | QueueCommand::ReleaseWorker { .. }
+        )
+    }
+
+    /// Whether the command changes the queue's settings, which the actor then reloads.
+    pub fn changes_settings(&self) -> bool {
+        matches!(
+            self,
+            QueueCommand::Configure { .. }
+                | QueueCommand::Pause { .. }
+                | QueueCommand::Resume
+                | QueueCommand::DeleteQueue
+        )
     }
 }
 
@@ -130,6 +198,23 @@ pub fn execute(
         QueueCommand::PurgeDeadLetters { selection, older_than } => {
             let purged = queue.purge_dead_letters(&selection, older_than)?;
             Reply::Ok(to_json(&json!({ "purged_count": purged }))?)
+        }
+        QueueCommand::ListJobs { filter } => Reply::Ok(queue.list_jobs(&filter)?),
+        QueueCommand::JobStatuses { ids } => Reply::Ok(queue.job_statuses(&ids)?),
+        QueueCommand::Stats => Reply::Ok(queue.stats(now)?),
+        QueueCommand::SetPriority { id, priority } => Reply::Ok(queue.set_priority(&id, priority, now)?),
+        QueueCommand::GetConfig => Reply::Ok(queue.get_config()?),
+        QueueCommand::Configure { changes } => Reply::Ok(queue.configure(&changes, now)?),
+        QueueCommand::Pause { reason } => Reply::Ok(queue.pause(reason, now)?),
+        QueueCommand::Resume => Reply::Ok(queue.resume(now)?),
+        QueueCommand::DeleteQueue => {
+            queue.delete_queue()?;
+            Reply::NoContent
+        }
+        QueueCommand::Ack { acks, fails } => Reply::Ok(queue.ack_batch(&acks, &fails, now, entropy)?),
+        QueueCommand::ReleaseWorker { worker_id } => {
+            let released = queue.release_worker(&worker_id, now)?;
+            Reply::Ok(to_json(&json!({ "released": released }))?)
         }
     })
 }

@@ -49,6 +49,8 @@ const STATEMENTS: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS jobs_leases ON jobs (lease_expires_at) WHERE status = 'processing'",
     "CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (completed_at)
         WHERE status IN ('completed', 'cancelled')",
+    // The queue's settings (see `config`): one JSON row.
+    "CREATE TABLE IF NOT EXISTS queue_config (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)",
     // Listings by status (dead letters, newest first) and counts per status.
     "CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq)",
 ];

@@ -6,13 +6,17 @@
 //! - [`key_store`]: API keys: create, list, update, revoke, verify.
 //! - [`protocol`]: the commands the Worker sends to a tenant actor.
 //! - [`rate_limit`]: per-key request counting in one-minute windows.
+//! - [`workers`]: the registry of workers, marked offline by the tenant's alarm.
 
 pub mod key_store;
 pub mod keys;
 pub mod protocol;
 pub mod rate_limit;
 pub mod store;
+pub mod workers;
 
+use crate::model::ids::validate_queue_name;
+use crate::model::{ApiError, ErrorKind};
 use serde::{Deserialize, Serialize};
 
 /// Who is calling: the tenant and key behind a verified credential.
@@ -32,6 +36,33 @@ impl Principal {
     /// Whether the key may act on `queue`.
     pub fn allows_queue(&self, queue: &str) -> bool {
         self.queues.is_empty() || self.queues.iter().any(|q| q == "*" || q == queue)
+    }
+
+    /// Whether the key reaches every queue (and so may manage keys).
+    pub fn is_unscoped(&self) -> bool {
+        self.queues.is_empty() || self.queues.iter().any(|q| q == "*")
+    }
+
+    /// A validly named queue the key may change (enqueue, claim, configure, purge): 403
+    /// `ACCESS_DENIED` otherwise.
+    pub fn writable_queue(&self, queue: String) -> Result<String, ApiError> {
+        validate_queue_name(&queue)?;
+        if !self.allows_queue(&queue) {
+            return Err(ApiError::new(
+                ErrorKind::AccessDenied,
+                format!("API key does not have permission for queue '{queue}'"),
+            ));
+        }
+        Ok(queue)
+    }
+
+    /// A validly named queue the key may read: out of scope, it does not exist (404).
+    pub fn readable_queue(&self, queue: &str) -> Result<String, ApiError> {
+        validate_queue_name(queue)?;
+        if !self.allows_queue(queue) {
+            return Err(ApiError::not_found("queue"));
+        }
+        Ok(queue.to_owned())
     }
 }
 

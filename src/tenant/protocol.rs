@@ -2,6 +2,7 @@
 
 use super::key_store::{KeyChanges, NewKey};
 use super::store::{NewOrganization, Tenant};
+use super::workers::{NewWorker, WorkerBeat};
 use crate::model::{ApiError, EpochMs};
 use crate::queue::protocol::Reply;
 use crate::queue::render::to_json;
@@ -36,8 +37,32 @@ pub enum TenantCommand {
     RevokeKey { id: String },
     /// Record a queue in the catalog (sent by a queue actor before its first job).
     RegisterQueue { queue: String },
+    /// Drop a deleted queue from the catalog.
+    UnregisterQueue { queue: String },
     /// List the catalog's queue names.
     ListQueues,
+    /// Register (or re-register) a worker.
+    RegisterWorker { worker: NewWorker },
+    /// Record a worker's heartbeat.
+    WorkerHeartbeat { id: String, beat: WorkerBeat },
+    /// Remove a worker; replies `{queue_name}` so its leases can be released.
+    DeregisterWorker { id: String },
+    /// Read one worker.
+    GetWorker { id: String },
+    /// List workers.
+    ListWorkers,
+}
+
+impl TenantCommand {
+    /// Whether the command may change when the tenant's alarm must run.
+    pub fn moves_alarm(&self) -> bool {
+        matches!(
+            self,
+            TenantCommand::RegisterWorker { .. }
+                | TenantCommand::WorkerHeartbeat { .. }
+                | TenantCommand::DeregisterWorker { .. }
+        )
+    }
 }
 
 /// Carries out `command` for tenant `tenant_id` at `now`.
@@ -59,6 +84,17 @@ pub fn execute(tenant: &Tenant, tenant_id: &str, command: TenantCommand, now: Ep
             tenant.register_queue(&queue, now)?;
             Reply::NoContent
         }
+        TenantCommand::UnregisterQueue { queue } => {
+            tenant.unregister_queue(&queue)?;
+            Reply::NoContent
+        }
         TenantCommand::ListQueues => Reply::Ok(to_json(&tenant.queue_names()?)?),
+        TenantCommand::RegisterWorker { worker } => Reply::Created(to_json(&tenant.register_worker(&worker, now)?)?),
+        TenantCommand::WorkerHeartbeat { id, beat } => Reply::Ok(to_json(&tenant.worker_heartbeat(&id, &beat, now)?)?),
+        TenantCommand::DeregisterWorker { id } => {
+            Reply::Ok(to_json(&serde_json::json!({ "queue_name": tenant.deregister_worker(&id)? }))?)
+        }
+        TenantCommand::GetWorker { id } => Reply::Ok(to_json(&tenant.get_worker(&id)?)?),
+        TenantCommand::ListWorkers => Reply::Ok(tenant.list_workers()?),
     })
 }

@@ -20,6 +20,13 @@ const SCHEMA: &[&str] = &[
         expires_at INTEGER)",
     // The catalog of this tenant's queues, recorded when a queue is first used.
     "CREATE TABLE IF NOT EXISTS queues (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL)",
+    // Registered workers (see `workers`); the alarm marks silent ones offline.
+    "CREATE TABLE IF NOT EXISTS workers (
+        id TEXT PRIMARY KEY, queue_name TEXT NOT NULL, hostname TEXT NOT NULL, worker_type TEXT,
+        max_concurrency INTEGER NOT NULL, metadata TEXT, version TEXT, status TEXT NOT NULL,
+        current_jobs INTEGER NOT NULL DEFAULT 0, last_heartbeat INTEGER NOT NULL,
+        registered_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS workers_seen ON workers (status, last_heartbeat)",
 ];
 
 /// Plan tier recorded for every organization (edgespool has no billing tiers).
@@ -80,6 +87,12 @@ impl Tenant<'_> {
             "INSERT INTO queues (name, created_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
             &[queue.into(), now.into()],
         )?;
+        Ok(())
+    }
+
+    /// Drops `queue` from the catalog (after the queue was deleted).
+    pub fn unregister_queue(&self, queue: &str) -> Result<(), ApiError> {
+        self.sql.query("DELETE FROM queues WHERE name = ?1", &[queue.into()])?;
         Ok(())
     }
 

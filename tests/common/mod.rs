@@ -92,7 +92,7 @@ pub fn spec(payload: &str) -> JobSpec {
         payload: RawValue::from_string(payload.to_owned()).expect("payload json"),
         priority: 0,
         max_retries: None,
-        timeout_seconds: 300,
+        timeout_seconds: None,
         scheduled_at: None,
         expires_at: None,
         idempotency_key: None,

@@ -187,7 +187,14 @@ impl Fixture {
 
 /// A claim of up to `limit` jobs of any priority by worker `w1`, with the queue's lease length.
 pub fn claim_request(limit: u32) -> ClaimRequest {
-    ClaimRequest { limit, lease_secs: None, worker_id: Some("w1".into()), min_priority: -100, max_priority: 100 }
+    ClaimRequest {
+        limit,
+        lease_secs: None,
+        worker_id: Some("w1".into()),
+        wait_secs: 0,
+        min_priority: -100,
+        max_priority: 100,
+    }
 }
 
 /// The fence of a claimed job: its lease id.

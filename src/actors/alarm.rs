@@ -1,0 +1,38 @@
+//! One alarm per actor, set to the earliest time the actor's data needs it and written only
+//! when that time changes.
+
+use crate::model::EpochMs;
+use std::cell::Cell;
+use worker::{js_sys, wasm_bindgen::JsValue, Result, ScheduledTime, Storage};
+
+/// Remembers the alarm time this actor instance last set.
+#[derive(Default)]
+pub struct AlarmSlot {
+    /// `None` until known (a fresh instance must set it once), `Some(None)` for no alarm.
+    armed: Cell<Option<Option<EpochMs>>>,
+}
+
+impl AlarmSlot {
+    /// Records that the alarm has fired: whatever is due next must be set again.
+    pub fn spent(&self) {
+        self.armed.set(Some(None));
+    }
+
+    /// Sets the alarm to `wake` (or deletes it for `None`) unless it is already set there.
+    pub async fn arm(&self, storage: &Storage, wake: Option<EpochMs>) -> Result<()> {
+        if self.armed.get() == Some(wake) {
+            return Ok(());
+        }
+        // Record before awaiting: storage applies alarm calls in the order they are made, so
+        // the last recorded value is the one that ends up set.
+        self.armed.set(Some(wake));
+        let result = match wake {
+            Some(at) => storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&JsValue::from_f64(at as f64)))).await,
+            None => storage.delete_alarm().await,
+        };
+        if result.is_err() {
+            self.armed.set(None);
+        }
+        result
+    }
+}

@@ -1,0 +1,158 @@
+//! Queue routes: settings, pause and resume, stats, listing and deletion.
+
+use super::body::{optional_u32, parse_json_or_empty};
+use super::calls::{Call, Merge};
+use super::routes::Route;
+use crate::model::spec::{self, check_range};
+use crate::model::time::SECOND_MS;
+use crate::model::{ApiError, EpochMs};
+use crate::queue::config::ConfigChanges;
+use crate::queue::protocol::QueueCommand;
+use crate::tenant::Principal;
+use serde::Deserialize;
+use serde_json::Value;
+use std::ops::RangeInclusive;
+
+/// Allowed retention of finished jobs: one second to 90 days.
+pub const RETENTION_SECS: RangeInclusive<i64> = 1..=90 * 24 * 3600;
+/// Allowed backoff base and cap, in seconds (fractions allowed): 10 ms to one day.
+const BACKOFF_SECS: RangeInclusive<f64> = 0.01..=86_400.0;
+
+/// Builds the call for a queue route.
+pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, ApiError> {
+    let one = |queue, command| Ok(Call::Queue { queue, command });
+    match route {
+        Route::ListQueues => Ok(Call::EveryQueue { command: QueueCommand::GetConfig, merge: Merge::QueueList }),
+        Route::GetQueue(name) => one(principal.readable_queue(&name)?, QueueCommand::GetConfig),
+        Route::QueueStats(name) => Ok(Call::Many {
+            calls: vec![(principal.readable_queue(&name)?, QueueCommand::Stats)],
+            merge: Merge::QueueStats,
+        }),
+        Route::ConfigureQueue(name) => {
+            let changes = parse_json_or_empty::<ConfigBody>(body)?.validate(&name)?;
+            one(principal.writable_queue(name)?, QueueCommand::Configure { changes })
+        }
+        Route::PauseQueue(name) => {
+            let reason = parse_json_or_empty::<PauseBody>(body)?.reason;
+            if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
+                return Err(ApiError::validation("reason", "must be at most 500 characters"));
+            }
+            one(principal.writable_queue(name)?, QueueCommand::Pause { reason })
+        }
+        Route::ResumeQueue(name) => one(principal.writable_queue(name)?, QueueCommand::Resume),
+        Route::DeleteQueue(name) => one(principal.writable_queue(name)?, QueueCommand::DeleteQueue),
+        _ => Err(ApiError::internal("not a queue route")),
+    }
+}
+
+/// `PUT /queues/{name}/config`; absent fields keep their current value.
+#[derive(Deserialize)]
+struct ConfigBody {
+    queue_name: Option<String>,
+    max_retries: Option<i64>,
+    default_timeout: Option<i64>,
+    lease_duration_secs: Option<i64>,
+    backoff_base_secs: Option<f64>,
+    backoff_cap_secs: Option<f64>,
+    retention_secs: Option<i64>,
+    enabled: Option<bool>,
+    settings: Option<Value>,
+    rate_limit: Option<Value>,
+}
+
+impl ConfigBody {
+    fn validate(self, path_name: &str) -> Result<ConfigChanges, ApiError> {
+        if self.queue_name.as_deref().is_some_and(|n| n != path_name) {
+            return Err(ApiError::validation("queue_name", "must match the queue in the path"));
+        }
+        if self.rate_limit.as_ref().is_some_and(|r| !r.is_null()) {
+            return Err(ApiError::validation(
+                "rate_limit",
+                "per-queue rate limits are not supported; use API key rate limits",
+            ));
+        }
+        if self.settings.as_ref().is_some_and(|s| !s.is_object()) {
+            return Err(ApiError::validation("settings", "must be an object"));
+        }
+        let changes = ConfigChanges {
+            max_retries: optional_u32("max_retries", self.max_retries, &spec::MAX_RETRIES)?,
+            default_timeout: optional_u32("default_timeout", self.default_timeout, &spec::TIMEOUT_SECS)?,
+            lease_duration_secs: optional_u32("lease_duration_secs", self.lease_duration_secs, &spec::LEASE_SECS)?,
+            backoff_base_ms: self.backoff_base_secs.map(|s| backoff_ms("backoff_base_secs", s)).transpose()?,
+            backoff_cap_ms: self.backoff_cap_secs.map(|s| backoff_ms("backoff_cap_secs", s)).transpose()?,
+            retention_ms: self
+                .retention_secs
+                .map(|s| check_range("retention_secs", s, &RETENTION_SECS))
+                .transpose()?
+                .map(|s| s * SECOND_MS),
+            enabled: self.enabled,
+            settings: self.settings,
+        };
+        if let (Some(base), Some(cap)) = (changes.backoff_base_ms, changes.backoff_cap_ms) {
+            if base > cap {
+                return Err(ApiError::validation("backoff_base_secs", "must not exceed backoff_cap_secs"));
+            }
+        }
+        Ok(changes)
+    }
+}
+
+fn backoff_ms(field: &str, secs: f64) -> Result<EpochMs, ApiError> {
+    if !BACKOFF_SECS.contains(&secs) {
+        return Err(ApiError::validation(field, "must be between 0.01 and 86400 seconds"));
+    }
+    Ok((secs * SECOND_MS as f64).round() as EpochMs)
+}
+
+/// `POST /queues/{name}/pause` (the body is optional).
+#[derive(Deserialize)]
+struct PauseBody {
+    reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ErrorKind;
+
+    fn admin() -> Principal {
+        Principal { tenant_id: "t".into(), key_id: "k".into(), queues: vec![], rate_limit: None }
+    }
+
+    fn changes(body: &str) -> Result<ConfigChanges, ApiError> {
+        match build(Route::ConfigureQueue("q".into()), body.as_bytes(), &admin())? {
+            Call::Queue { command: QueueCommand::Configure { changes }, .. } => Ok(changes),
+            other => panic!("wrong call {other:?}"),
+        }
+    }
+
+    #[test]
+    fn config_converts_seconds_and_keeps_absent_fields() {
+        let c = changes(r#"{"backoff_base_secs":0.5,"retention_secs":1,"max_retries":0}"#).unwrap();
+        assert_eq!((c.backoff_base_ms, c.retention_ms, c.max_retries), (Some(500), Some(1000), Some(0)));
+        assert_eq!((c.backoff_cap_ms, c.enabled), (None, None));
+    }
+
+    #[test]
+    fn config_rejects_bad_values() {
+        for body in [
+            r#"{"max_retries":101}"#,
+            r#"{"lease_duration_secs":1}"#,
+            r#"{"retention_secs":0}"#,
+            r#"{"backoff_base_secs":10,"backoff_cap_secs":1}"#,
+            r#"{"queue_name":"other"}"#,
+            r#"{"rate_limit":10}"#,
+            r#"{"settings":[1]}"#,
+        ] {
+            assert_eq!(changes(body).unwrap_err().kind, ErrorKind::ValidationError, "{body}");
+        }
+    }
+
+    #[test]
+    fn pause_accepts_an_empty_body() {
+        assert!(matches!(
+            build(Route::PauseQueue("q".into()), b"", &admin()),
+            Ok(Call::Queue { command: QueueCommand::Pause { reason: None }, .. })
+        ));
+    }
+}

@@ -1,0 +1,123 @@
+//! Reads that may span queues: job lists, stats, batch status and dead letters. Without a
+//! queue they fan out to every queue in the tenant's catalog that the key may see, and the
+//! Worker merges the replies.
+
+use super::body::Query;
+use super::calls::{Call, Merge};
+use super::routes::Route;
+use crate::model::{spec, ApiError, ErrorKind, JobId, JobStatus};
+use crate::queue::listing::ListFilter;
+use crate::queue::protocol::QueueCommand;
+use crate::tenant::Principal;
+use std::collections::BTreeMap;
+
+/// Deepest offset a list may page to (each queue returns `offset + limit + 1` rows).
+pub const MAX_LIST_OFFSET: i64 = 10_000;
+/// Most ids in one batch status request.
+pub const MAX_STATUS_IDS: usize = 100;
+
+/// Builds the call for a read route.
+pub fn build(route: Route, query: &Query, principal: &Principal) -> Result<Call, ApiError> {
+    let queue = query.get(&["queue_name", "queue"]).map(|q| principal.readable_queue(q)).transpose()?;
+    match route {
+        Route::ListJobs | Route::ListDeadLetters => {
+            let (offset, limit) = paging(query)?;
+            let status = match route {
+                Route::ListDeadLetters => Some(JobStatus::Deadletter),
+                // Spooled ignores unknown status filters rather than failing the request.
+                _ => query.get(&["status"]).and_then(JobStatus::parse),
+            };
+            let tag = query.get(&["tag"]).filter(|t| valid_tag(t)).map(str::to_owned);
+            let filter = ListFilter { status, tag, limit: (offset + limit + 1) as u32, offset: 0 };
+            Ok(on_queues(queue, QueueCommand::ListJobs { filter }, Merge::Newest { offset, limit }))
+        }
+        Route::JobStats => Ok(on_queues(queue, QueueCommand::Stats, Merge::StatusTotals)),
+        Route::JobStatuses => statuses(query, principal),
+        _ => Err(ApiError::internal("not a read route")),
+    }
+}
+
+/// One queue when named, else every queue the key may see.
+fn on_queues(queue: Option<String>, command: QueueCommand, merge: Merge) -> Call {
+    match queue {
+        Some(queue) => Call::Many { calls: vec![(queue, command)], merge },
+        None => Call::EveryQueue { command, merge },
+    }
+}
+
+fn paging(query: &Query) -> Result<(usize, usize), ApiError> {
+    let limit = query.int("limit", 50, &spec::LIST_LIMIT)? as usize;
+    let offset = query.int("offset", 0, &(0..=MAX_LIST_OFFSET))? as usize;
+    Ok((offset, limit))
+}
+
+/// Spooled's tag charset: 1–64 of `[A-Za-z0-9._-]`; other tags filter nothing.
+fn valid_tag(tag: &str) -> bool {
+    (1..=64).contains(&tag.len()) && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// `GET /jobs/status?ids=a,b,c`: ids grouped by the queue each names.
+fn statuses(query: &Query, principal: &Principal) -> Result<Call, ApiError> {
+    let ids: Vec<&str> = query.get(&["ids"]).unwrap_or_default().split(',').filter(|s| !s.is_empty()).collect();
+    if ids.len() > MAX_STATUS_IDS {
+        return Err(ApiError::new(ErrorKind::BadRequest, format!("at most {MAX_STATUS_IDS} ids per request")));
+    }
+    let mut by_queue: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Ids that are not ours or out of the key's scope are simply not found.
+    for job in ids.into_iter().filter_map(JobId::parse).filter(|j| principal.allows_queue(&j.queue)) {
+        by_queue.entry(job.queue).or_default().push(job.text);
+    }
+    let calls = by_queue.into_iter().map(|(queue, ids)| (queue, QueueCommand::JobStatuses { ids })).collect();
+    Ok(Call::Many { calls, merge: Merge::Concat })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scoped(queues: &[&str]) -> Principal {
+        Principal {
+            tenant_id: "t".into(),
+            key_id: "k".into(),
+            queues: queues.iter().map(|q| q.to_string()).collect(),
+            rate_limit: None,
+        }
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> Query {
+        Query(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn lists_fan_out_unless_a_queue_is_named() {
+        let all = build(Route::ListJobs, &query(&[]), &scoped(&[])).unwrap();
+        assert!(matches!(all, Call::EveryQueue { merge: Merge::Newest { offset: 0, limit: 50 }, .. }));
+        let one = build(Route::ListJobs, &query(&[("queue", "a"), ("status", "dlq")]), &scoped(&[])).unwrap();
+        let Call::Many { calls, .. } = one else { panic!("wrong call") };
+        let QueueCommand::ListJobs { filter } = &calls[0].1 else { panic!("wrong command") };
+        assert_eq!((calls[0].0.as_str(), filter.status), ("a", Some(JobStatus::Deadletter)));
+    }
+
+    #[test]
+    fn paging_is_bounded() {
+        assert!(build(Route::ListJobs, &query(&[("limit", "101")]), &scoped(&[])).is_err());
+        assert!(build(Route::ListJobs, &query(&[("offset", "-1")]), &scoped(&[])).is_err());
+    }
+
+    #[test]
+    fn status_ids_group_by_queue_and_skip_out_of_scope() {
+        let ids = "a.01JD3Q0000000000000000000A,b.01JD3Q0000000000000000000B,junk";
+        let call = build(Route::JobStatuses, &query(&[("ids", ids)]), &scoped(&["a"])).unwrap();
+        let Call::Many { calls, .. } = call else { panic!("wrong call") };
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].0, "a");
+        let too_many = vec!["x"; 101].join(",");
+        assert!(build(Route::JobStatuses, &query(&[("ids", &too_many)]), &scoped(&[])).is_err());
+    }
+
+    #[test]
+    fn out_of_scope_queues_are_not_found() {
+        let err = build(Route::JobStats, &query(&[("queue_name", "b")]), &scoped(&["a"])).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound);
+    }
+}

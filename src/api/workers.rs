@@ -1,0 +1,158 @@
+//! Worker routes (`/api/v1/workers/…`), validated into tenant commands.
+
+use super::body::{parse_json, parse_json_or_empty, required_queue};
+use super::routes::Route;
+use crate::model::ids::random_token;
+use crate::model::{ApiError, Entropy};
+use crate::tenant::protocol::TenantCommand;
+use crate::tenant::workers::{NewWorker, WorkerBeat};
+use crate::tenant::Principal;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Largest `metadata` object, serialized.
+pub const MAX_METADATA_BYTES: usize = 64 * 1024;
+
+#[derive(Deserialize)]
+struct RegisterBody {
+    #[serde(alias = "queue")]
+    queue_name: Option<String>,
+    hostname: Option<String>,
+    worker_type: Option<String>,
+    max_concurrency: Option<i64>,
+    metadata: Option<Value>,
+    version: Option<String>,
+    worker_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct HeartbeatBody {
+    current_jobs: Option<i64>,
+    status: Option<String>,
+    metadata: Option<Value>,
+}
+
+/// Builds the tenant command for a worker route.
+pub fn build(
+    route: Route,
+    body: &[u8],
+    principal: &Principal,
+    entropy: &mut dyn Entropy,
+) -> Result<TenantCommand, ApiError> {
+    Ok(match route {
+        Route::RegisterWorker => {
+            let b: RegisterBody = parse_json(body)?;
+            let id = match b.worker_id {
+                Some(id) => check_worker_id(&id)?,
+                None => format!("wkr_{}", random_token(24, entropy)),
+            };
+            let worker = NewWorker {
+                id,
+                queue_name: principal.writable_queue(required_queue(b.queue_name)?)?,
+                hostname: bounded_text("hostname", b.hostname, 255)?
+                    .ok_or_else(|| ApiError::validation("hostname", "is required"))?,
+                worker_type: bounded_text("worker_type", b.worker_type, 50)?,
+                max_concurrency: crate::model::spec::check_range(
+                    "max_concurrency",
+                    b.max_concurrency.unwrap_or(5),
+                    &(1..=100),
+                )? as u32,
+                metadata: metadata(b.metadata)?,
+                version: bounded_text("version", b.version, 50)?,
+            };
+            TenantCommand::RegisterWorker { worker }
+        }
+        Route::WorkerHeartbeat(id) => {
+            let b: HeartbeatBody = parse_json_or_empty(body)?;
+            let status = b.status.unwrap_or_else(|| "healthy".into());
+            if !["healthy", "degraded", "draining", "offline"].contains(&status.as_str()) {
+                return Err(ApiError::validation("status", "must be healthy, degraded, draining or offline"));
+            }
+            let current_jobs =
+                crate::model::spec::check_range("current_jobs", b.current_jobs.unwrap_or(0), &(0..=1000))? as u32;
+            TenantCommand::WorkerHeartbeat {
+                id,
+                beat: WorkerBeat { current_jobs, status, metadata: metadata(b.metadata)? },
+            }
+        }
+        Route::DeregisterWorker(id) => TenantCommand::DeregisterWorker { id },
+        Route::GetWorker(id) => TenantCommand::GetWorker { id },
+        Route::ListWorkers => TenantCommand::ListWorkers,
+        _ => return Err(ApiError::internal("not a worker route")),
+    })
+}
+
+/// A client-chosen worker id: 1–128 characters of `[A-Za-z0-9._-]`.
+fn check_worker_id(id: &str) -> Result<String, ApiError> {
+    let ok = (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if ok {
+        Ok(id.to_owned())
+    } else {
+        Err(ApiError::validation("worker_id", "must be 1-128 characters of A-Z a-z 0-9 . _ -"))
+    }
+}
+
+fn bounded_text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(v) if v.is_empty() || v.chars().count() > max => {
+            Err(ApiError::validation(field, &format!("must be 1-{max} characters")))
+        }
+        other => Ok(other),
+    }
+}
+
+fn metadata(value: Option<Value>) -> Result<Option<String>, ApiError> {
+    let Some(value) = value.filter(|v| !v.is_null()) else { return Ok(None) };
+    let text = value.to_string();
+    if !value.is_object() || text.len() > MAX_METADATA_BYTES {
+        return Err(ApiError::validation("metadata", "must be an object of at most 64 KiB"));
+    }
+    Ok(Some(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ErrorKind, OsEntropy};
+
+    fn admin() -> Principal {
+        Principal { tenant_id: "t".into(), key_id: "k".into(), queues: vec![], rate_limit: None }
+    }
+
+    fn register(body: &str) -> Result<NewWorker, ApiError> {
+        match build(Route::RegisterWorker, body.as_bytes(), &admin(), &mut OsEntropy)? {
+            TenantCommand::RegisterWorker { worker } => Ok(worker),
+            other => panic!("wrong command {other:?}"),
+        }
+    }
+
+    #[test]
+    fn registration_mints_an_id_unless_the_client_chose_one() {
+        let minted = register(r#"{"queue_name":"q","hostname":"h"}"#).unwrap();
+        assert!(minted.id.starts_with("wkr_"));
+        assert_eq!(minted.max_concurrency, 5);
+        let chosen = register(r#"{"queue_name":"q","hostname":"h","worker_id":"box-1.a"}"#).unwrap();
+        assert_eq!(chosen.id, "box-1.a");
+    }
+
+    #[test]
+    fn registration_is_validated() {
+        for body in [
+            r#"{"hostname":"h"}"#,
+            r#"{"queue_name":"q"}"#,
+            r#"{"queue_name":"q","hostname":"h","worker_id":"a/b"}"#,
+            r#"{"queue_name":"q","hostname":"h","max_concurrency":0}"#,
+            r#"{"queue_name":"q","hostname":"h","metadata":[1]}"#,
+        ] {
+            assert_eq!(register(body).unwrap_err().kind, ErrorKind::ValidationError, "{body}");
+        }
+    }
+
+    #[test]
+    fn heartbeat_status_is_checked() {
+        let beat = |body: &str| build(Route::WorkerHeartbeat("w".into()), body.as_bytes(), &admin(), &mut OsEntropy);
+        assert!(beat("").is_ok());
+        assert!(beat(r#"{"status":"draining","current_jobs":3}"#).is_ok());
+        assert!(beat(r#"{"status":"sleepy"}"#).is_err());
+    }
+}

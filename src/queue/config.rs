@@ -1,0 +1,189 @@
+//! A queue's settings: defaults that enqueue and claim apply, the backoff curve, retention,
+//! and whether claims are paused. Stored as one JSON row in the queue's own database.
+
+use super::render::{timestamp, to_json};
+use super::sql::RowExt;
+use super::{Queue, Sql};
+use crate::model::retry::RetryPolicy;
+use crate::model::spec::{DEFAULT_LEASE_SECS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SECS};
+use crate::model::time::SECOND_MS;
+use crate::model::{ApiError, EpochMs};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// How long completed and cancelled jobs are kept by default: 7 days.
+pub const DEFAULT_RETENTION_MS: EpochMs = 7 * 24 * 3600 * SECOND_MS;
+
+/// Per-queue settings that shape how jobs move. Fields missing from a stored row take their
+/// defaults, so new settings need no migration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QueueSettings {
+    /// Retry delay curve after a failed attempt.
+    pub retry: RetryPolicy,
+    /// How long completed and cancelled jobs are kept before the alarm deletes them.
+    pub retention_ms: EpochMs,
+    /// `max_retries` for jobs that do not set one.
+    pub default_max_retries: u32,
+    /// Lease length for claims that do not set one.
+    pub default_lease_secs: u32,
+    /// `timeout_seconds` for jobs that do not set one.
+    pub default_timeout_secs: u32,
+    /// False while the queue is paused: claims return no jobs; enqueue still works.
+    pub enabled: bool,
+    /// When the queue was paused.
+    pub paused_at: Option<EpochMs>,
+    /// Why the queue was paused.
+    pub paused_reason: Option<String>,
+    /// Free-form settings the user stores with the queue.
+    pub settings: Value,
+    /// When the settings were first written (`None`: never configured).
+    pub created_at: Option<EpochMs>,
+    /// When the settings last changed.
+    pub updated_at: Option<EpochMs>,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings {
+            retry: RetryPolicy::default(),
+            retention_ms: DEFAULT_RETENTION_MS,
+            default_max_retries: DEFAULT_MAX_RETRIES,
+            default_lease_secs: DEFAULT_LEASE_SECS,
+            default_timeout_secs: DEFAULT_TIMEOUT_SECS,
+            enabled: true,
+            paused_at: None,
+            paused_reason: None,
+            settings: json!({}),
+            created_at: None,
+            updated_at: None,
+        }
+    }
+}
+
+/// A validated change to a queue's settings; absent fields keep their value.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConfigChanges {
+    /// New default `max_retries`.
+    pub max_retries: Option<u32>,
+    /// New default `timeout_seconds`.
+    pub default_timeout: Option<u32>,
+    /// New default lease length.
+    pub lease_duration_secs: Option<u32>,
+    /// New first retry delay.
+    pub backoff_base_ms: Option<EpochMs>,
+    /// New longest retry delay.
+    pub backoff_cap_ms: Option<EpochMs>,
+    /// New retention of finished jobs.
+    pub retention_ms: Option<EpochMs>,
+    /// Pause (false) or resume (true) claims.
+    pub enabled: Option<bool>,
+    /// New free-form settings.
+    pub settings: Option<Value>,
+}
+
+/// Reads the stored settings, or the defaults when the queue was never configured.
+pub fn load(sql: &dyn Sql) -> Result<QueueSettings, ApiError> {
+    match sql.query_one("SELECT body FROM queue_config WHERE id = 1", &[])? {
+        Some(row) => {
+            serde_json::from_str(row.text(0)?).map_err(|_| ApiError::internal("stored queue settings are corrupt"))
+        }
+        None => Ok(QueueSettings::default()),
+    }
+}
+
+impl Queue<'_> {
+    /// Applies `changes` and returns the queue's config view.
+    pub fn configure(&self, changes: &ConfigChanges, now: EpochMs) -> Result<String, ApiError> {
+        let mut s = self.settings.clone();
+        s.default_max_retries = changes.max_retries.unwrap_or(s.default_max_retries);
+        s.default_timeout_secs = changes.default_timeout.unwrap_or(s.default_timeout_secs);
+        s.default_lease_secs = changes.lease_duration_secs.unwrap_or(s.default_lease_secs);
+        s.retry.base_ms = changes.backoff_base_ms.unwrap_or(s.retry.base_ms);
+        s.retry.cap_ms = changes.backoff_cap_ms.unwrap_or(s.retry.cap_ms);
+        s.retention_ms = changes.retention_ms.unwrap_or(s.retention_ms);
+        if let Some(settings) = &changes.settings {
+            s.settings = settings.clone();
+        }
+        if let Some(enabled) = changes.enabled {
+            set_paused(&mut s, !enabled, None, now);
+        }
+        let saved = self.save(s, now)?;
+        self.config_view(&saved)
+    }
+
+    /// Pauses claims (enqueue keeps working); returns Spooled's pause reply.
+    pub fn pause(&self, reason: Option<String>, now: EpochMs) -> Result<String, ApiError> {
+        let mut s = self.settings.clone();
+        set_paused(&mut s, true, reason, now);
+        let saved = self.save(s, now)?;
+        to_json(&json!({
+            "queue_name": self.name,
+            "paused": true,
+            "paused_at": saved.paused_at.map(timestamp),
+            "reason": saved.paused_reason,
+        }))
+    }
+
+    /// Resumes claims; returns how long the queue was paused.
+    pub fn resume(&self, now: EpochMs) -> Result<String, ApiError> {
+        let paused_for = self.settings.paused_at.map_or(0, |at| (now - at).max(0) / SECOND_MS);
+        let mut s = self.settings.clone();
+        set_paused(&mut s, false, None, now);
+        self.save(s, now)?;
+        to_json(&json!({ "queue_name": self.name, "resumed": true, "paused_duration_secs": paused_for }))
+    }
+
+    /// The queue's settings as Spooled's `QueueConfig` (plus edgespool's own fields); 404 for
+    /// a queue that has neither settings nor jobs.
+    pub fn get_config(&self) -> Result<String, ApiError> {
+        let has_jobs = self.sql.query_one("SELECT 1 FROM jobs LIMIT 1", &[])?.is_some();
+        if self.settings.created_at.is_none() && !has_jobs {
+            return Err(ApiError::not_found("queue"));
+        }
+        self.config_view(self.settings)
+    }
+
+    fn save(&self, mut s: QueueSettings, now: EpochMs) -> Result<QueueSettings, ApiError> {
+        s.created_at = s.created_at.or(Some(now));
+        s.updated_at = Some(now);
+        self.sql.query(
+            "INSERT INTO queue_config (id, body) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+            &[to_json(&s)?.into()],
+        )?;
+        Ok(s)
+    }
+
+    fn config_view(&self, s: &QueueSettings) -> Result<String, ApiError> {
+        let now_or = |t: Option<EpochMs>| t.map(timestamp);
+        to_json(&json!({
+            "id": self.name,
+            "organization_id": self.tenant,
+            "queue_name": self.name,
+            "max_retries": s.default_max_retries,
+            "default_timeout": s.default_timeout_secs,
+            "rate_limit": null,
+            "enabled": s.enabled,
+            "settings": s.settings,
+            "lease_duration_secs": s.default_lease_secs,
+            "backoff_base_secs": s.retry.base_ms as f64 / SECOND_MS as f64,
+            "backoff_cap_secs": s.retry.cap_ms as f64 / SECOND_MS as f64,
+            "retention_secs": s.retention_ms / SECOND_MS,
+            "paused_at": now_or(s.paused_at),
+            "paused_reason": s.paused_reason,
+            "created_at": now_or(s.created_at),
+            "updated_at": now_or(s.updated_at),
+        }))
+    }
+}
+
+fn set_paused(s: &mut QueueSettings, paused: bool, reason: Option<String>, now: EpochMs) {
+    if paused {
+        s.paused_at = s.paused_at.filter(|_| !s.enabled).or(Some(now));
+        s.paused_reason = reason.or(s.paused_reason.take().filter(|_| !s.enabled));
+    } else {
+        s.paused_at = None;
+        s.paused_reason = None;
+    }
+    s.enabled = !paused;
+}

@@ -1,0 +1,111 @@
+//! Reading many jobs at once: filtered lists (newest first), batch status lookups and the
+//! counts behind the stats endpoints.
+
+use super::render::{timestamp, to_json, SummaryView, SUMMARY_COLUMNS};
+use super::sql::RowExt;
+use super::Queue;
+use crate::model::time::SECOND_MS;
+use crate::model::{ApiError, EpochMs, JobStatus};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+/// Which jobs a list returns.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListFilter {
+    /// Only jobs in this status.
+    pub status: Option<JobStatus>,
+    /// Only jobs carrying this tag (an element of a tags array, or a key of a tags object).
+    pub tag: Option<String>,
+    /// How many at most.
+    pub limit: u32,
+    /// How many of the newest matches to skip.
+    pub offset: u32,
+}
+
+/// Newest first. `jobs_status (status, seq)` serves the status filter in order; without it
+/// the primary key does.
+const LIST: &str = "FROM jobs WHERE (?1 IS NULL OR status = ?1) \
+    AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(jobs.tags) AS t \
+         WHERE t.key = ?2 OR (t.type = 'text' AND t.value = ?2))) \
+    ORDER BY seq DESC LIMIT ?3 OFFSET ?4";
+
+/// Window for the "last 24 hours" figures of queue stats.
+const DAY_MS: EpochMs = 24 * 3600 * SECOND_MS;
+
+impl Queue<'_> {
+    /// Job summaries matching `filter`, newest first, as a JSON array.
+    pub fn list_jobs(&self, filter: &ListFilter) -> Result<String, ApiError> {
+        let rows = self.sql.query(
+            &format!("SELECT {SUMMARY_COLUMNS} {LIST}"),
+            &[
+                filter.status.map(JobStatus::as_str).into(),
+                filter.tag.clone().into(),
+                filter.limit.into(),
+                filter.offset.into(),
+            ],
+        )?;
+        let views = rows.iter().map(|r| SummaryView::read(r, self.name)).collect::<Result<Vec<_>, _>>()?;
+        to_json(&views)
+    }
+
+    /// `{id, status, queue_name, retry_count, created_at, completed_at}` for each id found.
+    pub fn job_statuses(&self, ids: &[String]) -> Result<String, ApiError> {
+        let rows = self.sql.query(
+            "SELECT id, status, retry_count, created_at, completed_at FROM jobs \
+             WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY seq",
+            &[to_json(&ids)?.into()],
+        )?;
+        let found = rows
+            .iter()
+            .map(|r| {
+                Ok(json!({
+                    "id": r.text(0)?,
+                    "status": r.text(1)?,
+                    "queue_name": self.name,
+                    "retry_count": r.int(2)?,
+                    "created_at": timestamp(r.int(3)?),
+                    "completed_at": r.opt_int(4)?.map(timestamp),
+                }))
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        to_json(&found)
+    }
+
+    /// Every figure the stats endpoints need: a count per status (and `total`), plus the
+    /// last day's completions, dead letters and average processing time, the age of the oldest
+    /// waiting job, and how many workers hold leases.
+    pub fn stats(&self, now: EpochMs) -> Result<String, ApiError> {
+        let mut counts: Map<String, Value> = JobStatus::ALL.iter().map(|s| (s.as_str().to_owned(), json!(0))).collect();
+        let mut total = 0;
+        for row in self.sql.query("SELECT status, count(*) FROM jobs GROUP BY status", &[])? {
+            let n = row.int(1)?;
+            total += n;
+            counts.insert(row.text(0)?.to_owned(), json!(n));
+        }
+        counts.insert("total".into(), json!(total));
+        let day = self.sql.query_one(
+            "SELECT \
+               (SELECT count(*) FROM jobs WHERE status = 'completed' AND completed_at > ?1), \
+               (SELECT count(*) FROM jobs WHERE status = 'deadletter' AND updated_at > ?1), \
+               (SELECT avg(completed_at - started_at) FROM jobs WHERE status = 'completed' AND completed_at > ?1), \
+               (SELECT min(created_at) FROM jobs WHERE status IN ('pending', 'scheduled')), \
+               (SELECT count(DISTINCT worker_id) FROM jobs WHERE status = 'processing')",
+            &[(now - DAY_MS).into()],
+        )?;
+        let day = day.ok_or_else(|| ApiError::internal("stats query returned nothing"))?;
+        let avg_ms = match day.get(2) {
+            Some(super::SqlValue::Real(v)) => Some(*v),
+            Some(super::SqlValue::Integer(v)) => Some(*v as f64),
+            _ => None,
+        };
+        to_json(&json!({
+            "queue_name": self.name,
+            "counts": counts,
+            "completed_24h": day.int(0)?,
+            "deadletter_24h": day.int(1)?,
+            "avg_processing_time_ms": avg_ms,
+            "max_job_age_seconds": day.opt_int(3)?.map(|oldest| (now - oldest).max(0) / SECOND_MS),
+            "active_workers": day.int(4)?,
+        }))
+    }
+}

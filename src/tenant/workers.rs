@@ -1,0 +1,160 @@
+//! The tenant's registry of workers: registration (client-chosen ids upsert), heartbeats,
+//! deregistration, and the alarm's sweep that marks silent workers offline.
+
+use super::store::Tenant;
+use crate::model::time::{format_rfc3339, SECOND_MS};
+use crate::model::{ApiError, EpochMs};
+use crate::queue::render::to_json;
+use crate::queue::{Row, RowExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// A worker silent this long is marked `offline`.
+pub const OFFLINE_AFTER_MS: EpochMs = 120 * SECOND_MS;
+/// An offline worker is forgotten this long after its last heartbeat.
+pub const FORGET_AFTER_MS: EpochMs = 24 * 3600 * SECOND_MS;
+/// How often workers are asked to heartbeat.
+pub const HEARTBEAT_INTERVAL_SECS: u32 = 10;
+
+/// A worker registration, validated by the Worker.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewWorker {
+    /// Client-chosen or minted id.
+    pub id: String,
+    /// The queue it works on.
+    pub queue_name: String,
+    /// Where it runs.
+    pub hostname: String,
+    /// Free-form kind (`python`, `nodejs` …).
+    pub worker_type: Option<String>,
+    /// Jobs it runs at once.
+    pub max_concurrency: u32,
+    /// Free-form JSON object, as text.
+    pub metadata: Option<String>,
+    /// Its software version.
+    pub version: Option<String>,
+}
+
+/// A heartbeat's contents.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerBeat {
+    /// Jobs it is running now.
+    pub current_jobs: u32,
+    /// `healthy`, `degraded`, `draining` or `offline`.
+    pub status: String,
+    /// New metadata, as text.
+    pub metadata: Option<String>,
+}
+
+const COLUMNS: &str = "id, queue_name, hostname, status, current_jobs, max_concurrency, last_heartbeat, \
+    worker_type, metadata, version, registered_at, updated_at";
+
+fn worker_json(row: &Row) -> Result<Value, ApiError> {
+    let metadata: Value = row.opt_text(8)?.and_then(|m| serde_json::from_str(m).ok()).unwrap_or(json!({}));
+    Ok(json!({
+        "id": row.text(0)?,
+        "queue_name": row.text(1)?,
+        "queue_names": [row.text(1)?],
+        "hostname": row.text(2)?,
+        "status": row.text(3)?,
+        "current_jobs": row.int(4)?,
+        "max_concurrency": row.int(5)?,
+        "last_heartbeat": format_rfc3339(row.int(6)?),
+        "worker_type": row.opt_text(7)?,
+        "metadata": metadata,
+        "version": row.opt_text(9)?,
+        "registered_at": format_rfc3339(row.int(10)?),
+        "updated_at": format_rfc3339(row.int(11)?),
+    }))
+}
+
+fn worker_not_found() -> ApiError {
+    ApiError::not_found("worker")
+}
+
+impl Tenant<'_> {
+    /// Registers (or re-registers) a worker as `healthy`; returns it.
+    pub fn register_worker(&self, w: &NewWorker, now: EpochMs) -> Result<Value, ApiError> {
+        self.sql.query(
+            "INSERT INTO workers (id, queue_name, hostname, worker_type, max_concurrency, metadata, version, \
+             status, current_jobs, last_heartbeat, registered_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'healthy', 0, ?8, ?8, ?8) \
+             ON CONFLICT(id) DO UPDATE SET queue_name = ?2, hostname = ?3, worker_type = ?4, max_concurrency = ?5, \
+             metadata = ?6, version = ?7, status = 'healthy', last_heartbeat = ?8, updated_at = ?8",
+            &[
+                w.id.as_str().into(),
+                w.queue_name.as_str().into(),
+                w.hostname.as_str().into(),
+                w.worker_type.clone().into(),
+                w.max_concurrency.into(),
+                w.metadata.clone().into(),
+                w.version.clone().into(),
+                now.into(),
+            ],
+        )?;
+        self.get_worker(&w.id)
+    }
+
+    /// Records a heartbeat; 404 for an unknown (or forgotten) worker.
+    pub fn worker_heartbeat(&self, id: &str, beat: &WorkerBeat, now: EpochMs) -> Result<Value, ApiError> {
+        let rows = self.sql.query(
+            "UPDATE workers SET current_jobs = ?2, status = ?3, metadata = coalesce(?4, metadata), \
+             last_heartbeat = ?5, updated_at = ?5 WHERE id = ?1 RETURNING id",
+            &[
+                id.into(),
+                beat.current_jobs.into(),
+                beat.status.as_str().into(),
+                beat.metadata.clone().into(),
+                now.into(),
+            ],
+        )?;
+        if rows.is_empty() {
+            return Err(worker_not_found());
+        }
+        Ok(json!({ "acknowledged": true, "next_heartbeat_seconds": HEARTBEAT_INTERVAL_SECS }))
+    }
+
+    /// Removes a worker; returns the queue it worked on, so its leases can be released.
+    pub fn deregister_worker(&self, id: &str) -> Result<String, ApiError> {
+        let row = self.sql.query_one("DELETE FROM workers WHERE id = ?1 RETURNING queue_name", &[id.into()])?;
+        Ok(row.ok_or_else(worker_not_found)?.text(0)?.to_owned())
+    }
+
+    /// One worker, or 404.
+    pub fn get_worker(&self, id: &str) -> Result<Value, ApiError> {
+        let row = self.sql.query_one(&format!("SELECT {COLUMNS} FROM workers WHERE id = ?1"), &[id.into()])?;
+        worker_json(&row.ok_or_else(worker_not_found)?)
+    }
+
+    /// Every known worker, most recently seen first.
+    pub fn list_workers(&self) -> Result<String, ApiError> {
+        let rows = self.sql.query(&format!("SELECT {COLUMNS} FROM workers ORDER BY last_heartbeat DESC, id"), &[])?;
+        to_json(&rows.iter().map(worker_json).collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Marks workers silent for [`OFFLINE_AFTER_MS`] offline and forgets long-offline ones;
+    /// returns how many went offline.
+    pub fn sweep_workers(&self, now: EpochMs) -> Result<usize, ApiError> {
+        let offline = self.sql.query(
+            "UPDATE workers SET status = 'offline', updated_at = ?1 \
+             WHERE status != 'offline' AND last_heartbeat <= ?2 RETURNING id",
+            &[now.into(), (now - OFFLINE_AFTER_MS).into()],
+        )?;
+        self.sql.query(
+            "DELETE FROM workers WHERE status = 'offline' AND last_heartbeat <= ?1",
+            &[(now - FORGET_AFTER_MS).into()],
+        )?;
+        Ok(offline.len())
+    }
+
+    /// When the tenant's alarm must next run: the next worker to go silent or to be forgotten.
+    pub fn next_worker_wake(&self) -> Result<Option<EpochMs>, ApiError> {
+        let row = self.sql.query_one(
+            "SELECT min(t) FROM ( \
+               SELECT min(last_heartbeat) + ?1 AS t FROM workers WHERE status != 'offline' \
+               UNION ALL SELECT min(last_heartbeat) + ?2 FROM workers WHERE status = 'offline')",
+            &[OFFLINE_AFTER_MS.into(), FORGET_AFTER_MS.into()],
+        )?;
+        row.map_or(Ok(None), |r| r.opt_int(0))
+    }
+}
