@@ -1,6 +1,7 @@
 // Shared end-to-end harness: the built Worker (build/index.js) on Miniflare with real
 // SQLite-backed Durable Objects and real alarms, plus small API helpers.
 import { Miniflare } from "miniflare";
+import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 
 export const ADMIN_KEY = "test-admin-key";
@@ -106,3 +107,54 @@ export async function eventually(check, { timeout = 10_000, interval = 50 } = {}
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Generic assertion and flow helpers shared by the e2e test files.
+
+/** RFC 3339 UTC timestamp with a `Z` suffix, as the API renders every time. */
+export const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+/** Creates an organization and returns its client, organization record and the raw response. */
+export async function createOrganization(mf, name = "acme") {
+  const admin = new Client(mf);
+  const res = await admin.post("/api/v1/organizations", { name }, { headers: { "X-Admin-Key": ADMIN_KEY } });
+  assert.equal(res.status, 201, res.text);
+  return { client: new Client(mf, res.json.api_key.key), organization: res.json.organization, response: res };
+}
+
+/** Asserts an error response: status, JSON `{code, message}`, and the X-Request-Id header. */
+export function assertError(res, status, code) {
+  assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status}: ${res.text}`);
+  assert.ok(res.json && typeof res.json === "object", `error body is not JSON: ${res.text}`);
+  assert.equal(res.json.code, code, `wrong code in ${res.text}`);
+  assert.equal(typeof res.json.message, "string");
+  assert.ok(res.json.message.length > 0, "error message is empty");
+  assert.match(res.headers.get("content-type") ?? "", /application\/json/);
+  assert.ok(res.headers.get("x-request-id"), "error response without X-Request-Id");
+}
+
+/** Sleeps until `start + ms` (for timing an action, never to wait for a state). */
+export const sleepUntil = (start, ms) => sleep(Math.max(0, start + ms - Date.now()));
+
+/** Claims exactly one job from `queue` (asserting it is `id` when given) and returns it. */
+export async function claimOne(client, queue, id, fields = {}) {
+  const jobs = await client.claim(queue, { limit: 1, ...fields });
+  assert.equal(jobs.length, 1, `expected one claimable job in ${queue}`);
+  if (id !== undefined) assert.equal(jobs[0].id, id);
+  return jobs[0];
+}
+
+/** POSTs a worker operation (`complete`, `fail`, `heartbeat`) for a claimed job with its lease. */
+export function workerOp(client, job, op, body = {}) {
+  return client.post(`/api/v1/jobs/${job.id}/${op}`, { lease_id: job.lease_id, worker_id: "w1", ...body });
+}
+
+/** Enqueues a job with `max_retries: 0`, claims it and fails it: returns its id, dead-lettered. */
+export async function deadLetteredJob(client, queue, fields = {}) {
+  const id = await client.enqueue(queue, { max_retries: 0, ...fields });
+  const job = await claimOne(client, queue, id);
+  const res = await workerOp(client, job, "fail", { error: "boom" });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.json.status, "deadletter");
+  return id;
+}
