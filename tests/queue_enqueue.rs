@@ -4,7 +4,7 @@ mod common;
 mod support;
 use common::*;
 use edgespool::model::{ErrorKind, JobId};
-use edgespool::queue::QueueSettings;
+use edgespool::queue::{QueueSettings, Sql};
 use std::collections::HashSet;
 use support::*;
 
@@ -189,4 +189,33 @@ fn idempotency_key_is_reusable_after_the_job_is_pruned() {
     let out = fx.enqueue(&[spec("2").with_key("k")], T0 + 11 * SEC);
     assert!(out[0].created);
     assert_ne!(out[0].id, old);
+}
+
+/// A queue at `max_jobs` refuses more with `QUEUE_FULL` and stores nothing; room comes back
+/// once jobs are pruned.
+#[test]
+fn a_full_queue_refuses_enqueue_until_jobs_are_pruned() {
+    let settings = QueueSettings { max_jobs: 3, retention_ms: SEC, ..QueueSettings::default() };
+    let mut fx = Fixture::with_settings(settings);
+    let first = fx.job_in("completed", spec("1"), T0);
+    fx.add(spec("2"), T0);
+    assert_eq!(err_kind(fx.try_enqueue(&[spec("3"), spec("4")], T0)), ErrorKind::QueueFull);
+    assert_eq!(fx.dump().len(), 2);
+    fx.add(spec("3"), T0);
+    assert_eq!(err_kind(fx.try_enqueue(&[spec("4")], T0)), ErrorKind::QueueFull);
+    fx.q().sweep(T0 + 3600 * SEC).unwrap();
+    assert!(fx.q().get_job(&first).is_err(), "the completed job was pruned");
+    fx.add(spec("4"), T0 + 3600 * SEC);
+}
+
+/// The stored-jobs counter follows inserts and every kind of delete.
+#[test]
+fn the_job_counter_tracks_inserts_and_deletes() {
+    let mut fx = Fixture::new();
+    let count = |fx: &Fixture| fx.sql.query("SELECT n FROM job_count", &[]).unwrap()[0].clone();
+    fx.enqueue(&[spec("1"), spec("2"), spec("3")], T0);
+    fx.job_in("deadletter", spec("4"), T0);
+    assert_eq!(count(&fx), vec![edgespool::queue::SqlValue::Integer(4)]);
+    fx.q().purge_dead_letters(&edgespool::queue::manage::DeadLetterSelection::Oldest(10), None).unwrap();
+    assert_eq!(count(&fx), vec![edgespool::queue::SqlValue::Integer(3)]);
 }

@@ -34,6 +34,9 @@ pub struct QueueActor {
     registered: Cell<bool>,
     /// Claims waiting for a job (long polling); each is woken to try again.
     waiters: RefCell<Vec<oneshot::Sender<()>>>,
+    /// Test-only fault injection (`FAULT_ALARM=once`): the next alarm fails after doing its
+    /// work, to show the rollback and the runtime's retry leave the queue consistent.
+    alarm_fault: Cell<bool>,
 }
 
 impl DurableObject for QueueActor {
@@ -46,13 +49,14 @@ impl DurableObject for QueueActor {
         };
         QueueActor {
             state,
-            env,
             sql,
             settings: RefCell::new(settings),
             ready,
             alarm: AlarmSlot::default(),
             registered: Cell::new(false),
             waiters: RefCell::new(Vec::new()),
+            alarm_fault: Cell::new(env.var("FAULT_ALARM").is_ok_and(|v| v.to_string() == "once")),
+            env,
         }
     }
 
@@ -65,9 +69,13 @@ impl DurableObject for QueueActor {
     async fn alarm(&self) -> Result<Response> {
         self.alarm.spent();
         let (sql, settings, now) = (self.sql.clone(), self.settings.borrow().clone(), super::now());
+        let fault = self.alarm_fault.replace(false);
         let wake = transaction(&self.state.storage(), move || {
             let queue = Queue { sql: &sql, tenant: "", name: "", settings: &settings };
             queue.sweep(now)?;
+            if fault {
+                return Err(ApiError::internal("injected alarm fault (FAULT_ALARM=once)"));
+            }
             queue.next_wake(now)
         });
         // An error makes the runtime retry the alarm; the sweep rolled back whole.

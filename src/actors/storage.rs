@@ -11,6 +11,11 @@ use worker::{js_sys, SqlStorage, SqlStorageValue, Storage};
 pub struct ActorSql(pub SqlStorage);
 
 impl Sql for ActorSql {
+    /// Durable Object SQLite refuses PRAGMAs; the storage API reports the size itself.
+    fn database_bytes(&self) -> Result<i64, ApiError> {
+        Ok(self.0.database_size() as i64)
+    }
+
     fn query(&self, statement: &str, params: &[SqlValue]) -> Result<Vec<Row>, ApiError> {
         let bindings: Vec<SqlStorageValue> = params
             .iter()

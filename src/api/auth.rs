@@ -37,9 +37,11 @@ fn unauthorized(message: &str) -> ApiError {
 /// Verifies the request's `Authorization: Bearer <key>`.
 pub async fn authenticate(req: &Request, env: &Env, now: EpochMs) -> Result<Principal, ApiError> {
     let header = req.headers().get("Authorization").ok().flatten().unwrap_or_default();
+    // The scheme name is case-insensitive (RFC 7235).
     let key = header
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim())
         .ok_or_else(|| unauthorized("Missing or invalid Authorization header"))?;
     let tenant = tenant_of(key).ok_or_else(|| unauthorized("Invalid API key"))?;
     let hash = hash_key(key);

@@ -115,6 +115,8 @@ pub fn merge(merge: &Merge, replies: Vec<(u16, String)>) -> Result<Merged, ApiEr
                     "avg_processing_time_ms": s["avg_processing_time_ms"],
                     "max_job_age_seconds": s["max_job_age_seconds"],
                     "active_workers": s["active_workers"],
+                    "total_jobs": s["counts"]["total"],
+                    "database_bytes": s["database_bytes"],
                 }),
                 None,
             )

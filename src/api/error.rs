@@ -13,7 +13,7 @@ pub fn status(kind: ErrorKind) -> u16 {
         ErrorKind::MethodNotAllowed => 405,
         ErrorKind::Conflict | ErrorKind::LeaseExpired => 409,
         ErrorKind::PayloadTooLarge => 413,
-        ErrorKind::RateLimitExceeded => 429,
+        ErrorKind::RateLimitExceeded | ErrorKind::QueueFull => 429,
         ErrorKind::InternalError => 500,
     }
 }

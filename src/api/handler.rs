@@ -127,18 +127,28 @@ async fn visible_queues(env: &Env, principal: &Principal) -> Result<Vec<String>,
     Ok(names.into_iter().filter(|q| principal.allows_queue(q)).collect())
 }
 
-/// Reads the body, refusing anything over [`MAX_BODY_BYTES`] before it is parsed.
+/// Reads the body, refusing anything over [`MAX_BODY_BYTES`] before it is parsed: at once
+/// when `Content-Length` says so, else as soon as the streamed bytes pass the limit (so a
+/// huge chunked body is never buffered whole).
 async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    let too_large =
-        || ApiError::new(ErrorKind::PayloadTooLarge, format!("request body is larger than {MAX_BODY_BYTES} bytes"));
+    use futures::StreamExt;
+    let too_large = || ApiError::new(ErrorKind::PayloadTooLarge, format!("request body is larger than {MAX_BODY_BYTES} bytes"));
+    let unreadable = |_| ApiError::new(ErrorKind::BadRequest, "the request body could not be read");
     let declared = req.headers().get("Content-Length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
         return Err(too_large());
     }
-    let body =
-        req.bytes().await.map_err(|_| ApiError::new(ErrorKind::BadRequest, "the request body could not be read"))?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(too_large());
+    if req.inner().body().is_none() {
+        return Ok(Vec::new());
+    }
+    let mut stream = req.stream().map_err(unreadable)?;
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(unreadable)?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
     }
     Ok(body)
 }

@@ -15,6 +15,8 @@ use std::ops::RangeInclusive;
 
 /// Allowed retention of finished jobs: one second to 90 days.
 pub const RETENTION_SECS: RangeInclusive<i64> = 1..=90 * 24 * 3600;
+/// Allowed `max_jobs`.
+pub const MAX_JOBS: RangeInclusive<i64> = 1..=10_000_000;
 /// Allowed backoff base and cap, in seconds (fractions allowed): 10 ms to one day.
 const BACKOFF_SECS: RangeInclusive<f64> = 0.01..=86_400.0;
 
@@ -55,6 +57,7 @@ struct ConfigBody {
     backoff_base_secs: Option<f64>,
     backoff_cap_secs: Option<f64>,
     retention_secs: Option<i64>,
+    max_jobs: Option<i64>,
     enabled: Option<bool>,
     settings: Option<Value>,
     rate_limit: Option<Value>,
@@ -86,6 +89,7 @@ impl ConfigBody {
                 .transpose()?
                 .map(|s| s * SECOND_MS),
             enabled: self.enabled,
+            max_jobs: optional_u32("max_jobs", self.max_jobs, &MAX_JOBS)?,
             settings: self.settings,
         };
         if let (Some(base), Some(cap)) = (changes.backoff_base_ms, changes.backoff_cap_ms) {

@@ -31,6 +31,8 @@ pub enum ErrorKind {
     PayloadTooLarge,
     /// Too many requests for this key.
     RateLimitExceeded,
+    /// The queue holds `max_jobs` jobs already; enqueue again once some are done.
+    QueueFull,
     /// A bug or a storage failure; never caused by the client.
     InternalError,
 }

@@ -14,6 +14,9 @@ use serde_json::{json, Value};
 /// How long completed and cancelled jobs are kept by default: 7 days.
 pub const DEFAULT_RETENTION_MS: EpochMs = 7 * 24 * 3600 * SECOND_MS;
 
+/// Most jobs a queue stores by default; past it enqueue answers 429 `QUEUE_FULL`.
+pub const DEFAULT_MAX_JOBS: u32 = 1_000_000;
+
 /// Per-queue settings that shape how jobs move. Fields missing from a stored row take their
 /// defaults, so new settings need no migration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,6 +34,8 @@ pub struct QueueSettings {
     pub default_timeout_secs: u32,
     /// False while the queue is paused: claims return no jobs; enqueue still works.
     pub enabled: bool,
+    /// Most jobs stored at once (any status, until pruned or purged).
+    pub max_jobs: u32,
     /// When the queue was paused.
     pub paused_at: Option<EpochMs>,
     /// Why the queue was paused.
@@ -52,6 +57,7 @@ impl Default for QueueSettings {
             default_lease_secs: DEFAULT_LEASE_SECS,
             default_timeout_secs: DEFAULT_TIMEOUT_SECS,
             enabled: true,
+            max_jobs: DEFAULT_MAX_JOBS,
             paused_at: None,
             paused_reason: None,
             settings: json!({}),
@@ -78,6 +84,8 @@ pub struct ConfigChanges {
     pub retention_ms: Option<EpochMs>,
     /// Pause (false) or resume (true) claims.
     pub enabled: Option<bool>,
+    /// New bound on stored jobs.
+    pub max_jobs: Option<u32>,
     /// New free-form settings.
     pub settings: Option<Value>,
 }
@@ -102,6 +110,7 @@ impl Queue<'_> {
         s.retry.base_ms = changes.backoff_base_ms.unwrap_or(s.retry.base_ms);
         s.retry.cap_ms = changes.backoff_cap_ms.unwrap_or(s.retry.cap_ms);
         s.retention_ms = changes.retention_ms.unwrap_or(s.retention_ms);
+        s.max_jobs = changes.max_jobs.unwrap_or(s.max_jobs);
         if let Some(settings) = &changes.settings {
             s.settings = settings.clone();
         }
@@ -169,6 +178,7 @@ impl Queue<'_> {
             "backoff_base_secs": s.retry.base_ms as f64 / SECOND_MS as f64,
             "backoff_cap_secs": s.retry.cap_ms as f64 / SECOND_MS as f64,
             "retention_secs": s.retention_ms / SECOND_MS,
+            "max_jobs": s.max_jobs,
             "paused_at": now_or(s.paused_at),
             "paused_reason": s.paused_reason,
             "created_at": now_or(s.created_at),

@@ -59,6 +59,7 @@ impl Queue<'_> {
         now: EpochMs,
         entropy: &mut dyn Entropy,
     ) -> Result<Vec<Enqueued>, ApiError> {
+        self.check_room(specs.len())?;
         let ids: Vec<JobId> = specs.iter().map(|_| JobId::generate(self.name, now, entropy)).collect();
         let rows: Vec<NewRow> = specs.iter().zip(&ids).map(|(spec, id)| self.new_row(spec, &id.text, now)).collect();
         let batch = super::render::to_json(&rows)?;
@@ -83,6 +84,21 @@ impl Queue<'_> {
                     .ok_or_else(|| ApiError::internal("an enqueued job was neither inserted nor found"))
             })
             .collect()
+    }
+
+    /// Refuses a batch that would take the queue past `max_jobs` — up front, so a full queue
+    /// answers 429 instead of failing late on storage limits. (A batch of duplicates is
+    /// refused too: telling them apart would cost the lookups the bound exists to avoid.)
+    fn check_room(&self, incoming: usize) -> Result<(), ApiError> {
+        let stored = self.sql.query_one("SELECT n FROM job_count", &[])?.map_or(Ok(0), |r| r.int(0))?;
+        let max = i64::from(self.settings.max_jobs);
+        if stored + incoming as i64 > max {
+            return Err(ApiError::new(
+                crate::model::ErrorKind::QueueFull,
+                format!("queue '{}' holds {stored} jobs and allows {max}; retry once jobs finish", self.name),
+            ));
+        }
+        Ok(())
     }
 
     fn new_row<'a>(&self, spec: &'a JobSpec, id: &'a str, now: EpochMs) -> NewRow<'a> {

@@ -73,7 +73,7 @@ impl Queue<'_> {
 
     /// Every figure the stats endpoints need: a count per status (and `total`), plus the
     /// last day's completions, dead letters and average processing time, the age of the oldest
-    /// waiting job, and how many workers hold leases.
+    /// waiting job, how many workers hold leases, and the database's size.
     pub fn stats(&self, now: EpochMs) -> Result<String, ApiError> {
         let mut counts: Map<String, Value> = JobStatus::ALL.iter().map(|s| (s.as_str().to_owned(), json!(0))).collect();
         let mut total = 0;
@@ -106,6 +106,7 @@ impl Queue<'_> {
             "avg_processing_time_ms": avg_ms,
             "max_job_age_seconds": day.opt_int(3)?.map(|oldest| (now - oldest).max(0) / SECOND_MS),
             "active_workers": day.int(4)?,
+            "database_bytes": self.sql.database_bytes()?,
         }))
     }
 }

@@ -49,6 +49,12 @@ const STATEMENTS: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS jobs_leases ON jobs (lease_expires_at) WHERE status = 'processing'",
     "CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (completed_at)
         WHERE status IN ('completed', 'cancelled')",
+    // How many jobs the queue stores, kept by triggers so enqueue can refuse a full queue
+    // (`max_jobs`) without counting rows.
+    "CREATE TABLE IF NOT EXISTS job_count (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)",
+    "INSERT INTO job_count (id, n) SELECT 1, (SELECT count(*) FROM jobs) WHERE NOT EXISTS (SELECT 1 FROM job_count)",
+    "CREATE TRIGGER IF NOT EXISTS jobs_counted_in AFTER INSERT ON jobs BEGIN UPDATE job_count SET n = n + 1; END",
+    "CREATE TRIGGER IF NOT EXISTS jobs_counted_out AFTER DELETE ON jobs BEGIN UPDATE job_count SET n = n - 1; END",
     // The queue's settings (see `config`): one JSON row.
     "CREATE TABLE IF NOT EXISTS queue_config (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)",
     // Listings by status (dead letters, newest first) and counts per status.

@@ -26,6 +26,16 @@ pub trait Sql {
     /// Executes `statement`. Errors are storage failures, reported as internal errors.
     fn query(&self, statement: &str, params: &[SqlValue]) -> Result<Vec<Row>, ApiError>;
 
+    /// Size of the whole database file in bytes.
+    fn database_bytes(&self) -> Result<i64, ApiError> {
+        let pages = self.query_one("PRAGMA page_count", &[])?;
+        let size = self.query_one("PRAGMA page_size", &[])?;
+        match (pages, size) {
+            (Some(p), Some(s)) => Ok(p.int(0)? * s.int(0)?),
+            _ => Err(ApiError::internal("database size unavailable")),
+        }
+    }
+
     /// Executes `statement` and returns its first row, if any.
     fn query_one(&self, statement: &str, params: &[SqlValue]) -> Result<Option<Row>, ApiError> {
         Ok(self.query(statement, params)?.into_iter().next())
