@@ -8,6 +8,7 @@ use crate::model::time::SECOND_MS;
 use crate::model::{ApiError, EpochMs, JobStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use std::sync::LazyLock;
 
 /// Which jobs a list returns.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +30,8 @@ const LIST: &str = "FROM jobs WHERE (?1 IS NULL OR status = ?1) \
          WHERE t.key = ?2 OR (t.type = 'text' AND t.value = ?2))) \
     ORDER BY seq DESC LIMIT ?3 OFFSET ?4";
 
+static LIST_JOBS: LazyLock<String> = LazyLock::new(|| format!("SELECT {SUMMARY_COLUMNS} {LIST}"));
+
 /// Window for the "last 24 hours" figures of queue stats.
 const DAY_MS: EpochMs = 24 * 3600 * SECOND_MS;
 
@@ -36,7 +39,7 @@ impl Queue<'_> {
     /// Job summaries matching `filter`, newest first, as a JSON array.
     pub fn list_jobs(&self, filter: &ListFilter) -> Result<String, ApiError> {
         let rows = self.sql.query(
-            &format!("SELECT {SUMMARY_COLUMNS} {LIST}"),
+            &LIST_JOBS,
             &[
                 filter.status.map(JobStatus::as_str).into(),
                 filter.tag.clone().into(),

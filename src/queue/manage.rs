@@ -5,6 +5,7 @@ use super::sql::{RowExt, SqlValue};
 use super::Queue;
 use crate::model::{ApiError, EpochMs, JobStatus};
 use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
 
 /// Which dead letters a replay or purge acts on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +17,9 @@ pub enum DeadLetterSelection {
     Oldest(u32),
 }
 
+/// Reads one full job (built once: it is on the hot path of `GET /jobs/{id}`).
+static GET_JOB: LazyLock<String> = LazyLock::new(|| format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"));
+
 /// Puts a dead-lettered (or failed) job back to `pending` with a fresh set of attempts.
 const REPLAY: &str = "UPDATE jobs SET status = 'pending', retry_count = 0, last_error = NULL, \
     scheduled_at = NULL, completed_at = NULL, updated_at = ?1";
@@ -25,7 +29,7 @@ impl Queue<'_> {
     pub fn get_job(&self, id: &str) -> Result<String, ApiError> {
         let row = self
             .sql
-            .query_one(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"), &[id.into()])?
+            .query_one(&GET_JOB, &[id.into()])?
             .ok_or_else(|| ApiError::not_found("job"))?;
         to_json(&JobView::read(&row, self.tenant, self.name)?)
     }
