@@ -46,17 +46,6 @@ fn with_dead_letters(n: i64) -> (Fixture, Vec<String>) {
     (fx, ids)
 }
 
-/// The ids of a JSON array of job summaries, in order.
-fn ids_of(list: &str) -> Vec<String> {
-    let list: Vec<Value> = serde_json::from_str(list).expect("a JSON array");
-    list.iter().map(|job| job["id"].as_str().expect("id").to_owned()).collect()
-}
-
-/// Clones of `ids[i]` for each index, in the order given.
-fn pick(ids: &[String], indexes: &[usize]) -> Vec<String> {
-    indexes.iter().map(|&i| ids[i].clone()).collect()
-}
-
 /// Replays `selection` at `T0 + 1 h`.
 fn replay(fx: &Fixture, selection: DeadLetterSelection) -> Vec<String> {
     fx.q().replay_dead_letters(&selection, T0 + 3600 * SEC).unwrap()
@@ -197,7 +186,7 @@ fn replay_unknown_job_is_not_found() {
 #[test]
 fn list_dead_letters_is_newest_first() {
     let (fx, ids) = with_dead_letters(3);
-    let listed = fx.q().list_dead_letters(10, 0).unwrap();
+    let listed = fx.dead_letters(10, 0);
     assert_eq!(ids_of(&listed), pick(&ids, &[2, 1, 0]));
     let first: Vec<Value> = serde_json::from_str(&listed).unwrap();
     assert_eq!(
@@ -210,10 +199,10 @@ fn list_dead_letters_is_newest_first() {
 #[test]
 fn list_dead_letters_pages_with_limit_and_offset() {
     let (fx, ids) = with_dead_letters(5);
-    assert_eq!(ids_of(&fx.q().list_dead_letters(2, 0).unwrap()), pick(&ids, &[4, 3]));
-    assert_eq!(ids_of(&fx.q().list_dead_letters(2, 2).unwrap()), pick(&ids, &[2, 1]));
-    assert_eq!(ids_of(&fx.q().list_dead_letters(2, 4).unwrap()), pick(&ids, &[0]));
-    assert!(ids_of(&fx.q().list_dead_letters(2, 6).unwrap()).is_empty());
+    assert_eq!(ids_of(&fx.dead_letters(2, 0)), pick(&ids, &[4, 3]));
+    assert_eq!(ids_of(&fx.dead_letters(2, 2)), pick(&ids, &[2, 1]));
+    assert_eq!(ids_of(&fx.dead_letters(2, 4)), pick(&ids, &[0]));
+    assert!(ids_of(&fx.dead_letters(2, 6)).is_empty());
 }
 
 /// Jobs in other states never appear among the dead letters.
@@ -223,7 +212,7 @@ fn list_dead_letters_only_lists_dead_letters() {
     for status in ["pending", "processing", "completed", "cancelled"] {
         fx.job_in(status, spec("{}"), T0 + 10 * SEC);
     }
-    assert_eq!(ids_of(&fx.q().list_dead_letters(100, 0).unwrap()), ids);
+    assert_eq!(ids_of(&fx.dead_letters(100, 0)), ids);
 }
 
 /// Replay by ids replays only the named dead letters, in queue order, and skips the rest.
@@ -243,7 +232,7 @@ fn replay_dead_letters_by_ids_skips_jobs_that_are_not_dead_letters() {
 fn replay_oldest_n_dead_letters() {
     let (fx, ids) = with_dead_letters(4);
     assert_eq!(replay(&fx, Oldest(3)), pick(&ids, &[0, 1, 2]));
-    assert_eq!(ids_of(&fx.q().list_dead_letters(10, 0).unwrap()), pick(&ids, &[3]));
+    assert_eq!(ids_of(&fx.dead_letters(10, 0)), pick(&ids, &[3]));
 }
 
 /// Purge by ids deletes exactly the named dead letters.
@@ -251,7 +240,7 @@ fn replay_oldest_n_dead_letters() {
 fn purge_dead_letters_by_ids() {
     let (fx, ids) = with_dead_letters(3);
     assert_eq!(fx.q().purge_dead_letters(&Ids(pick(&ids, &[0, 2])), None).unwrap(), 2);
-    assert_eq!(ids_of(&fx.q().list_dead_letters(10, 0).unwrap()), pick(&ids, &[1]));
+    assert_eq!(ids_of(&fx.dead_letters(10, 0)), pick(&ids, &[1]));
     assert_eq!(fx.count(), 1);
 }
 
@@ -260,7 +249,7 @@ fn purge_dead_letters_by_ids() {
 fn purge_dead_letters_older_than_a_cutoff() {
     let (fx, ids) = with_dead_letters(4);
     assert_eq!(fx.q().purge_dead_letters(&Oldest(100), Some(T0 + 2 * SEC)).unwrap(), 2);
-    assert_eq!(ids_of(&fx.q().list_dead_letters(10, 0).unwrap()), pick(&ids, &[3, 2]));
+    assert_eq!(ids_of(&fx.dead_letters(10, 0)), pick(&ids, &[3, 2]));
 }
 
 /// Purge of the oldest `n` deletes at most `n`, oldest first, also under a cutoff.
@@ -268,7 +257,7 @@ fn purge_dead_letters_older_than_a_cutoff() {
 fn purge_oldest_n_respects_the_limit() {
     let (fx, ids) = with_dead_letters(5);
     assert_eq!(fx.q().purge_dead_letters(&Oldest(2), Some(T0 + 4 * SEC)).unwrap(), 2);
-    assert_eq!(ids_of(&fx.q().list_dead_letters(10, 0).unwrap()), pick(&ids, &[4, 3, 2]));
+    assert_eq!(ids_of(&fx.dead_letters(10, 0)), pick(&ids, &[4, 3, 2]));
 }
 
 /// Purge never deletes jobs in other states, even when named.

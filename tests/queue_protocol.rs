@@ -4,7 +4,8 @@
 mod common;
 mod support;
 use common::*;
-use edgespool::model::{lease::Fence, ErrorKind};
+use edgespool::model::{lease::Fence, ErrorKind, JobStatus};
+use edgespool::queue::listing::ListFilter;
 use edgespool::queue::manage::DeadLetterSelection;
 use edgespool::queue::protocol::{execute, QueueCommand, Reply};
 use serde::Deserialize;
@@ -187,8 +188,16 @@ fn cancel_command_replies_no_content() {
 fn dead_letter_commands_round_trip() {
     let mut fx = Fixture::new();
     let ids: Vec<_> = (0..3).map(|i| fx.job_in("deadletter", spec("{}"), T0 + i * SEC)).collect();
-    let listed: Vec<Value> =
-        ok_body(&run(&mut fx, QueueCommand::ListDeadLetters { limit: 10, offset: 0 }, T0).unwrap());
+    let listed: Vec<Value> = ok_body(
+        &run(
+            &mut fx,
+            QueueCommand::ListJobs {
+                filter: ListFilter { statuses: vec![JobStatus::Deadletter], limit: 10, ..ListFilter::default() },
+            },
+            T0,
+        )
+        .unwrap(),
+    );
     assert_eq!(listed.len(), 3);
     let replay = QueueCommand::ReplayDeadLetters { selection: DeadLetterSelection::Ids(vec![ids[1].clone()]) };
     let replayed: Value = ok_body(&run(&mut fx, replay, T0).unwrap());
@@ -211,11 +220,11 @@ fn errors_pass_through_execute_unchanged() {
     assert_eq!(fx.dump(), before);
 }
 
-/// Only `Get` and `ListDeadLetters` are read-only; every other command may move the alarm.
+/// Reads (`Get`, `ListJobs`, …) never move the alarm; every other command may.
 #[test]
 fn only_reads_are_marked_read_only() {
     assert!(!QueueCommand::Get { id: "q.x".into() }.writes());
-    assert!(!QueueCommand::ListDeadLetters { limit: 1, offset: 0 }.writes());
+    assert!(!QueueCommand::ListJobs { filter: ListFilter::default() }.writes());
     assert!(QueueCommand::Cancel { id: "q.x".into() }.writes());
     assert!(QueueCommand::Claim(claim_request(1)).writes());
 }

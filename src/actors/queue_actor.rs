@@ -8,8 +8,9 @@ use crate::api::error::render;
 use crate::api::handler::call_tenant;
 use crate::model::time::SECOND_MS;
 use crate::model::{ApiError, EpochMs, OsEntropy};
-use crate::queue::lease::NO_JOBS;
+use crate::queue::lease::{claimed_count, NO_JOBS};
 use crate::queue::protocol::{execute, QueueCommand, QueueEnvelope, Reply};
+use crate::queue::throttle::ClaimThrottle;
 use crate::queue::{config, schema, Queue, QueueSettings};
 use crate::tenant::protocol::TenantCommand;
 use futures::channel::oneshot;
@@ -34,6 +35,8 @@ pub struct QueueActor {
     registered: Cell<bool>,
     /// Claims waiting for a job (long polling); each is woken to try again.
     waiters: RefCell<Vec<oneshot::Sender<()>>>,
+    /// The claim rate limit's tokens (when the queue has a `rate_limit`).
+    throttle: RefCell<ClaimThrottle>,
     /// Test-only fault injection (`FAULT_ALARM=once`): the next alarm fails after doing its
     /// work, to show the rollback and the runtime's retry leave the queue consistent.
     alarm_fault: Cell<bool>,
@@ -55,6 +58,7 @@ impl DurableObject for QueueActor {
             alarm: AlarmSlot::default(),
             registered: Cell::new(false),
             waiters: RefCell::new(Vec::new()),
+            throttle: RefCell::new(ClaimThrottle::default()),
             alarm_fault: Cell::new(env.var("FAULT_ALARM").is_ok_and(|v| v.to_string() == "once")),
             env,
         }
@@ -94,26 +98,45 @@ impl QueueActor {
         let envelope: QueueEnvelope =
             serde_json::from_str(body).map_err(|e| ApiError::internal(format!("malformed queue command: {e}")))?;
         match &envelope.command {
-            QueueCommand::Claim(claim) if claim.wait_secs > 0 => {
+            QueueCommand::Claim(claim) => {
                 let deadline = super::now() + i64::from(claim.wait_secs) * SECOND_MS;
-                self.claim_waiting(envelope, deadline).await
+                self.claim_until(envelope, deadline).await
             }
             _ => self.run(envelope).await,
         }
     }
 
-    /// Claims until a job is found or `deadline` passes, sleeping between tries until an
-    /// enqueue (or the alarm) wakes it.
-    async fn claim_waiting(&self, envelope: QueueEnvelope, deadline: EpochMs) -> std::result::Result<Reply, ApiError> {
+    /// Claims within the queue's rate limit until a job is found or `deadline` passes,
+    /// sleeping between tries until an enqueue (or the alarm, or a new rate-limit token) may
+    /// have made one claimable. A deadline already past makes exactly one try.
+    async fn claim_until(&self, envelope: QueueEnvelope, deadline: EpochMs) -> std::result::Result<Reply, ApiError> {
         loop {
-            let reply = self.run(envelope.clone()).await?;
+            let rate = self.settings.borrow().rate_limit;
+            let budget = rate.map(|r| self.throttle.borrow_mut().available(r, super::now()));
+            let reply = match budget {
+                Some(0) => Reply::Ok(NO_JOBS.to_owned()),
+                _ => {
+                    let mut attempt = envelope.clone();
+                    if let (QueueCommand::Claim(claim), Some(budget)) = (&mut attempt.command, budget) {
+                        claim.limit = claim.limit.min(budget);
+                    }
+                    self.run(attempt).await?
+                }
+            };
+            if let (Some(_), Reply::Ok(body)) = (rate, &reply) {
+                self.throttle.borrow_mut().spend(claimed_count(body));
+            }
             let remaining = deadline - super::now();
             if reply != Reply::Ok(NO_JOBS.to_owned()) || remaining <= 0 {
                 return Ok(reply);
             }
+            let nap = match (budget, rate) {
+                (Some(0), Some(rate)) => remaining.min(self.throttle.borrow().wait_ms(rate)),
+                _ => remaining,
+            };
             let (wake, woken) = oneshot::channel();
             self.waiters.borrow_mut().push(wake);
-            let timeout = Box::pin(Delay::from(Duration::from_millis(remaining as u64)));
+            let timeout = Box::pin(Delay::from(Duration::from_millis(nap as u64)));
             futures::future::select(woken, timeout).await;
         }
     }
@@ -129,7 +152,7 @@ impl QueueActor {
             self.registered.set(true);
         }
         let (writes, reload, frees) = (command.writes(), command.changes_settings(), command.may_free_jobs());
-        let deletes = matches!(command, QueueCommand::DeleteQueue);
+        let deletes = matches!(command, QueueCommand::DeleteQueue { .. });
         let (tenant, queue_name) = (envelope.tenant.clone(), envelope.queue.clone());
         let (sql, settings, now) = (self.sql.clone(), self.settings.borrow().clone(), super::now());
         let (reply, wake, new_settings) = transaction(&self.state.storage(), move || {

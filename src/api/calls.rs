@@ -32,7 +32,7 @@ pub fn build(route: Route, body: &[u8], query: &Query, principal: &Principal) ->
         | Route::ConfigureQueue(_)
         | Route::PauseQueue(_)
         | Route::ResumeQueue(_)
-        | Route::DeleteQueue(_) => queues::build(route, body, principal),
+        | Route::DeleteQueue(_) => queues::build(route, body, query, principal),
         _ => jobs::build(route, body, principal),
     }
 }

@@ -132,7 +132,8 @@ async fn visible_queues(env: &Env, principal: &Principal) -> Result<Vec<String>,
 /// huge chunked body is never buffered whole).
 async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     use futures::StreamExt;
-    let too_large = || ApiError::new(ErrorKind::PayloadTooLarge, format!("request body is larger than {MAX_BODY_BYTES} bytes"));
+    let too_large =
+        || ApiError::new(ErrorKind::PayloadTooLarge, format!("request body is larger than {MAX_BODY_BYTES} bytes"));
     let unreadable = |_| ApiError::new(ErrorKind::BadRequest, "the request body could not be read");
     let declared = req.headers().get("Content-Length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > MAX_BODY_BYTES) {

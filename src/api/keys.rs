@@ -9,7 +9,7 @@ use crate::tenant::key_store::{KeyChanges, NewKey};
 use crate::tenant::keys::{mint_key, new_key_id};
 use crate::tenant::protocol::TenantCommand;
 use crate::tenant::Principal;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 /// Highest per-key rate limit, in requests per minute.
 pub const MAX_RATE_LIMIT: i64 = 1_000_000;
@@ -88,14 +88,9 @@ struct UpdateKeyBody {
     name: Option<String>,
     queues: Option<Vec<String>>,
     /// Absent: unchanged; `null`: no limit; a number: the new limit.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::model::wire::present")]
     rate_limit: Option<Option<i64>>,
     is_active: Option<bool>,
-}
-
-/// Tells a field sent as `null` apart from a field not sent.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 fn check_name(name: Option<String>) -> Result<String, ApiError> {

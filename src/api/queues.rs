@@ -1,6 +1,6 @@
 //! Queue routes: settings, pause and resume, stats, listing and deletion.
 
-use super::body::{optional_u32, parse_json_or_empty};
+use super::body::{optional_u32, parse_json_or_empty, Query};
 use super::calls::{Call, Merge};
 use super::routes::Route;
 use crate::model::spec::{self, check_range};
@@ -15,13 +15,15 @@ use std::ops::RangeInclusive;
 
 /// Allowed retention of finished jobs: one second to 90 days.
 pub const RETENTION_SECS: RangeInclusive<i64> = 1..=90 * 24 * 3600;
+/// Allowed per-queue claim rate, in jobs per second.
+pub const QUEUE_RATE_LIMIT: RangeInclusive<i64> = 1..=100_000;
 /// Allowed `max_jobs`.
 pub const MAX_JOBS: RangeInclusive<i64> = 1..=10_000_000;
 /// Allowed backoff base and cap, in seconds (fractions allowed): 10 ms to one day.
 const BACKOFF_SECS: RangeInclusive<f64> = 0.01..=86_400.0;
 
 /// Builds the call for a queue route.
-pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, ApiError> {
+pub fn build(route: Route, body: &[u8], query: &Query, principal: &Principal) -> Result<Call, ApiError> {
     let one = |queue, command| Ok(Call::Queue { queue, command });
     match route {
         Route::ListQueues => Ok(Call::EveryQueue { command: QueueCommand::GetConfig, merge: Merge::QueueList }),
@@ -42,7 +44,10 @@ pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, A
             one(principal.writable_queue(name)?, QueueCommand::Pause { reason })
         }
         Route::ResumeQueue(name) => one(principal.writable_queue(name)?, QueueCommand::Resume),
-        Route::DeleteQueue(name) => one(principal.writable_queue(name)?, QueueCommand::DeleteQueue),
+        Route::DeleteQueue(name) => {
+            let delete_jobs = query.get(&["delete_jobs"]).is_some_and(|v| v == "true" || v == "1");
+            one(principal.writable_queue(name)?, QueueCommand::DeleteQueue { delete_jobs })
+        }
         _ => Err(ApiError::internal("not a queue route")),
     }
 }
@@ -60,19 +65,15 @@ struct ConfigBody {
     max_jobs: Option<i64>,
     enabled: Option<bool>,
     settings: Option<Value>,
-    rate_limit: Option<Value>,
+    /// Absent: unchanged; `null`: unlimited; a number: jobs claimed per second.
+    #[serde(default, deserialize_with = "crate::model::wire::present")]
+    rate_limit: Option<Option<i64>>,
 }
 
 impl ConfigBody {
     fn validate(self, path_name: &str) -> Result<ConfigChanges, ApiError> {
         if self.queue_name.as_deref().is_some_and(|n| n != path_name) {
             return Err(ApiError::validation("queue_name", "must match the queue in the path"));
-        }
-        if self.rate_limit.as_ref().is_some_and(|r| !r.is_null()) {
-            return Err(ApiError::validation(
-                "rate_limit",
-                "per-queue rate limits are not supported; use API key rate limits",
-            ));
         }
         if self.settings.as_ref().is_some_and(|s| !s.is_object()) {
             return Err(ApiError::validation("settings", "must be an object"));
@@ -90,6 +91,7 @@ impl ConfigBody {
                 .map(|s| s * SECOND_MS),
             enabled: self.enabled,
             max_jobs: optional_u32("max_jobs", self.max_jobs, &MAX_JOBS)?,
+            rate_limit: self.rate_limit.map(|r| optional_u32("rate_limit", r, &QUEUE_RATE_LIMIT)).transpose()?,
             settings: self.settings,
         };
         if let (Some(base), Some(cap)) = (changes.backoff_base_ms, changes.backoff_cap_ms) {
@@ -124,7 +126,7 @@ mod tests {
     }
 
     fn changes(body: &str) -> Result<ConfigChanges, ApiError> {
-        match build(Route::ConfigureQueue("q".into()), body.as_bytes(), &admin())? {
+        match build(Route::ConfigureQueue("q".into()), body.as_bytes(), &Query::default(), &admin())? {
             Call::Queue { command: QueueCommand::Configure { changes }, .. } => Ok(changes),
             other => panic!("wrong call {other:?}"),
         }
@@ -145,7 +147,7 @@ mod tests {
             r#"{"retention_secs":0}"#,
             r#"{"backoff_base_secs":10,"backoff_cap_secs":1}"#,
             r#"{"queue_name":"other"}"#,
-            r#"{"rate_limit":10}"#,
+            r#"{"rate_limit":0}"#,
             r#"{"settings":[1]}"#,
         ] {
             assert_eq!(changes(body).unwrap_err().kind, ErrorKind::ValidationError, "{body}");
@@ -155,7 +157,7 @@ mod tests {
     #[test]
     fn pause_accepts_an_empty_body() {
         assert!(matches!(
-            build(Route::PauseQueue("q".into()), b"", &admin()),
+            build(Route::PauseQueue("q".into()), b"", &Query::default(), &admin()),
             Ok(Call::Queue { command: QueueCommand::Pause { reason: None }, .. })
         ));
     }

@@ -2,7 +2,7 @@
 //! queue they fan out to every queue in the tenant's catalog that the key may see, and the
 //! Worker merges the replies.
 
-use super::body::Query;
+use super::body::{optional_time, Query};
 use super::calls::{Call, Merge};
 use super::routes::Route;
 use crate::model::{spec, ApiError, ErrorKind, JobId, JobStatus};
@@ -22,19 +22,35 @@ pub fn build(route: Route, query: &Query, principal: &Principal) -> Result<Call,
     match route {
         Route::ListJobs | Route::ListDeadLetters => {
             let (offset, limit) = paging(query)?;
-            let status = match route {
-                Route::ListDeadLetters => Some(JobStatus::Deadletter),
-                // Spooled ignores unknown status filters rather than failing the request.
-                _ => query.get(&["status"]).and_then(JobStatus::parse),
+            let statuses = match route {
+                Route::ListDeadLetters => vec![JobStatus::Deadletter],
+                _ => status_filter(query.get(&["status"]).unwrap_or_default()),
             };
-            let tag = query.get(&["tag"]).filter(|t| valid_tag(t)).map(str::to_owned);
-            let filter = ListFilter { status, tag, limit: (offset + limit + 1) as u32, offset: 0 };
+            let text = |name: &str| query.get(&[name]).filter(|v| !v.is_empty()).map(str::to_owned);
+            let filter = ListFilter {
+                statuses,
+                tag: text("tag").filter(|t| valid_tag(t)),
+                job_type: text("job_type"),
+                search: text("q"),
+                created_after: optional_time("created_after", text("created_after"))?,
+                created_before: optional_time("created_before", text("created_before"))?,
+                limit: (offset + limit + 1) as u32,
+                offset: 0,
+            };
             Ok(on_queues(queue, QueueCommand::ListJobs { filter }, Merge::Newest { offset, limit }))
         }
         Route::JobStats => Ok(on_queues(queue, QueueCommand::Stats, Merge::StatusTotals)),
-        Route::JobStatuses => statuses(query, principal),
+        Route::JobStatuses => job_statuses(query, principal),
         _ => Err(ApiError::internal("not a read route")),
     }
+}
+
+/// A comma-separated status filter (`pending,cancelled`), aliases allowed. Like Spooled,
+/// unknown names are ignored rather than failing the request; none known means any status.
+fn status_filter(list: &str) -> Vec<JobStatus> {
+    let mut statuses: Vec<JobStatus> = list.split(',').filter_map(|s| JobStatus::parse(s.trim())).collect();
+    statuses.dedup();
+    statuses
 }
 
 /// One queue when named, else every queue the key may see.
@@ -57,7 +73,7 @@ fn valid_tag(tag: &str) -> bool {
 }
 
 /// `GET /jobs/status?ids=a,b,c`: ids grouped by the queue each names.
-fn statuses(query: &Query, principal: &Principal) -> Result<Call, ApiError> {
+fn job_statuses(query: &Query, principal: &Principal) -> Result<Call, ApiError> {
     let ids: Vec<&str> = query.get(&["ids"]).unwrap_or_default().split(',').filter(|s| !s.is_empty()).collect();
     if ids.len() > MAX_STATUS_IDS {
         return Err(ApiError::new(ErrorKind::BadRequest, format!("at most {MAX_STATUS_IDS} ids per request")));
@@ -95,7 +111,19 @@ mod tests {
         let one = build(Route::ListJobs, &query(&[("queue", "a"), ("status", "dlq")]), &scoped(&[])).unwrap();
         let Call::Many { calls, .. } = one else { panic!("wrong call") };
         let QueueCommand::ListJobs { filter } = &calls[0].1 else { panic!("wrong command") };
-        assert_eq!((calls[0].0.as_str(), filter.status), ("a", Some(JobStatus::Deadletter)));
+        assert_eq!((calls[0].0.as_str(), filter.statuses.as_slice()), ("a", &[JobStatus::Deadletter][..]));
+    }
+
+    #[test]
+    fn status_lists_keep_known_names() {
+        assert_eq!(status_filter("pending, cancelled,bogus"), vec![JobStatus::Pending, JobStatus::Cancelled]);
+        assert_eq!(status_filter("claimed"), vec![JobStatus::Processing]);
+        assert!(status_filter("bogus").is_empty());
+    }
+
+    #[test]
+    fn malformed_creation_windows_are_rejected() {
+        assert!(build(Route::ListJobs, &query(&[("created_after", "yesterday")]), &scoped(&[])).is_err());
     }
 
     #[test]

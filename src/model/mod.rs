@@ -9,6 +9,7 @@
 //! - [`lease`]: lease fencing and what a failed attempt leads to.
 //! - [`retry`]: the exponential backoff curve.
 //! - [`time`]: epoch milliseconds to and from RFC 3339.
+//! - [`wire`]: serde helpers for fields where `null` differs from absent.
 //! - [`error`]: the typed error every layer returns, rendered to HTTP in one place.
 
 pub mod error;
@@ -18,6 +19,7 @@ pub mod retry;
 pub mod spec;
 pub mod status;
 pub mod time;
+pub mod wire;
 
 pub use error::{ApiError, ErrorKind};
 pub use ids::{Entropy, JobId, OsEntropy};

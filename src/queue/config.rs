@@ -36,6 +36,8 @@ pub struct QueueSettings {
     pub enabled: bool,
     /// Most jobs stored at once (any status, until pruned or purged).
     pub max_jobs: u32,
+    /// Most jobs claimed per second, across all workers (`None`: unlimited).
+    pub rate_limit: Option<u32>,
     /// When the queue was paused.
     pub paused_at: Option<EpochMs>,
     /// Why the queue was paused.
@@ -58,6 +60,7 @@ impl Default for QueueSettings {
             default_timeout_secs: DEFAULT_TIMEOUT_SECS,
             enabled: true,
             max_jobs: DEFAULT_MAX_JOBS,
+            rate_limit: None,
             paused_at: None,
             paused_reason: None,
             settings: json!({}),
@@ -86,6 +89,9 @@ pub struct ConfigChanges {
     pub enabled: Option<bool>,
     /// New bound on stored jobs.
     pub max_jobs: Option<u32>,
+    /// New claim rate limit; `Some(None)` removes it.
+    #[serde(default, deserialize_with = "crate::model::wire::present", skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<Option<u32>>,
     /// New free-form settings.
     pub settings: Option<Value>,
 }
@@ -111,6 +117,7 @@ impl Queue<'_> {
         s.retry.cap_ms = changes.backoff_cap_ms.unwrap_or(s.retry.cap_ms);
         s.retention_ms = changes.retention_ms.unwrap_or(s.retention_ms);
         s.max_jobs = changes.max_jobs.unwrap_or(s.max_jobs);
+        s.rate_limit = changes.rate_limit.unwrap_or(s.rate_limit);
         if let Some(settings) = &changes.settings {
             s.settings = settings.clone();
         }
@@ -171,7 +178,7 @@ impl Queue<'_> {
             "queue_name": self.name,
             "max_retries": s.default_max_retries,
             "default_timeout": s.default_timeout_secs,
-            "rate_limit": null,
+            "rate_limit": s.rate_limit,
             "enabled": s.enabled,
             "settings": s.settings,
             "lease_duration_secs": s.default_lease_secs,

@@ -62,6 +62,15 @@ static CLAIM: LazyLock<String> = LazyLock::new(|| {
 /// The reply of a claim that found nothing.
 pub const NO_JOBS: &str = r#"{"jobs":[]}"#;
 
+/// How many jobs a claim reply carries.
+pub fn claimed_count(reply: &str) -> usize {
+    #[derive(Deserialize)]
+    struct Claimed {
+        jobs: Vec<serde::de::IgnoredAny>,
+    }
+    serde_json::from_str::<Claimed>(reply).map_or(0, |c| c.jobs.len())
+}
+
 const LEASE_STATE: &str = "SELECT status, lease_id, worker_id, lease_expires_at, retry_count, \
     max_retries, lease_secs FROM jobs WHERE id = ?1";
 

@@ -10,27 +10,50 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::sync::LazyLock;
 
-/// Which jobs a list returns.
+/// Which jobs a list returns; every filter set must match.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListFilter {
-    /// Only jobs in this status.
-    pub status: Option<JobStatus>,
+    /// Only jobs in one of these statuses (empty: any).
+    pub statuses: Vec<JobStatus>,
     /// Only jobs carrying this tag (an element of a tags array, or a key of a tags object).
     pub tag: Option<String>,
+    /// Only jobs whose `payload.job_type` is exactly this.
+    pub job_type: Option<String>,
+    /// Search text, case-insensitive: the id starts with it, or the queue name or
+    /// `payload.job_type` contains it.
+    pub search: Option<String>,
+    /// Only jobs created at or after this time.
+    pub created_after: Option<EpochMs>,
+    /// Only jobs created before this time.
+    pub created_before: Option<EpochMs>,
     /// How many at most.
     pub limit: u32,
     /// How many of the newest matches to skip.
     pub offset: u32,
 }
 
-/// Newest first. `jobs_status (status, seq)` serves the status filter in order; without it
-/// the primary key does.
-const LIST: &str = "FROM jobs WHERE (?1 IS NULL OR status = ?1) \
-    AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(jobs.tags) AS t \
-         WHERE t.key = ?2 OR (t.type = 'text' AND t.value = ?2))) \
-    ORDER BY seq DESC LIMIT ?3 OFFSET ?4";
+/// Every filter but the statuses, newest first. `?3` is the search text as a LIKE pattern
+/// body (escaped), `?4` whether the queue name already matches the search.
+const FILTERS: &str = "(?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(jobs.tags) AS t WHERE \
+         CASE json_type(jobs.tags) WHEN 'array' THEN t.type = 'text' AND t.value = ?2 ELSE t.key = ?2 END)) \
+    AND (?5 IS NULL OR json_extract(payload, '$.job_type') = ?5) \
+    AND (?3 IS NULL OR ?4 OR id LIKE ?3 || '%' ESCAPE '\\' \
+         OR json_extract(payload, '$.job_type') LIKE '%' || ?3 || '%' ESCAPE '\\') \
+    AND (?6 IS NULL OR created_at >= ?6) AND (?7 IS NULL OR created_at < ?7) \
+    ORDER BY seq DESC LIMIT ?8 OFFSET ?9";
 
-static LIST_JOBS: LazyLock<String> = LazyLock::new(|| format!("SELECT {SUMMARY_COLUMNS} {LIST}"));
+/// Lists any status (`?1`, always NULL here, is not read) — walks the primary key newest first.
+static LIST_ANY: LazyLock<String> = LazyLock::new(|| format!("SELECT {SUMMARY_COLUMNS} FROM jobs WHERE {FILTERS}"));
+
+/// Lists the statuses in the JSON array `?1`, over the `jobs_status` index.
+static LIST_BY_STATUS: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {SUMMARY_COLUMNS} FROM jobs WHERE status IN (SELECT value FROM json_each(?1)) AND {FILTERS}")
+});
+
+/// `text` as the body of a LIKE pattern that matches it literally.
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
 
 /// Window for the "last 24 hours" figures of queue stats.
 const DAY_MS: EpochMs = 24 * 3600 * SECOND_MS;
@@ -38,11 +61,22 @@ const DAY_MS: EpochMs = 24 * 3600 * SECOND_MS;
 impl Queue<'_> {
     /// Job summaries matching `filter`, newest first, as a JSON array.
     pub fn list_jobs(&self, filter: &ListFilter) -> Result<String, ApiError> {
+        let (statement, statuses) = match filter.statuses.as_slice() {
+            [] => (&*LIST_ANY, None),
+            some => (&*LIST_BY_STATUS, Some(to_json(&some)?)),
+        };
+        let queue_matches =
+            filter.search.as_ref().is_some_and(|q| self.name.to_lowercase().contains(&q.to_lowercase()));
         let rows = self.sql.query(
-            &LIST_JOBS,
+            statement,
             &[
-                filter.status.map(JobStatus::as_str).into(),
+                statuses.into(),
                 filter.tag.clone().into(),
+                filter.search.as_deref().map(like_escaped).into(),
+                i64::from(queue_matches).into(),
+                filter.job_type.clone().into(),
+                filter.created_after.into(),
+                filter.created_before.into(),
                 filter.limit.into(),
                 filter.offset.into(),
             ],

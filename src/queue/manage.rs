@@ -1,6 +1,6 @@
 //! Reading jobs, cancelling them, replaying dead letters and purging the dead-letter queue.
 
-use super::render::{to_json, JobView, SummaryView, JOB_COLUMNS, SUMMARY_COLUMNS};
+use super::render::{to_json, JobView, JOB_COLUMNS};
 use super::sql::{RowExt, SqlValue};
 use super::Queue;
 use crate::model::{ApiError, EpochMs, JobStatus};
@@ -27,10 +27,7 @@ const REPLAY: &str = "UPDATE jobs SET status = 'pending', retry_count = 0, last_
 impl Queue<'_> {
     /// The full job as JSON, or 404.
     pub fn get_job(&self, id: &str) -> Result<String, ApiError> {
-        let row = self
-            .sql
-            .query_one(&GET_JOB, &[id.into()])?
-            .ok_or_else(|| ApiError::not_found("job"))?;
+        let row = self.sql.query_one(&GET_JOB, &[id.into()])?.ok_or_else(|| ApiError::not_found("job"))?;
         to_json(&JobView::read(&row, self.tenant, self.name)?)
     }
 
@@ -73,12 +70,15 @@ impl Queue<'_> {
         to_json(&serde_json::json!({ "job_id": id, "old_priority": old, "new_priority": priority }))
     }
 
-    /// Deletes every job and the settings of a queue with no live job (pending, scheduled or
-    /// processing); a queue with live jobs is a conflict.
-    pub fn delete_queue(&self) -> Result<(), ApiError> {
-        let live = self
-            .sql
-            .query_one("SELECT 1 FROM jobs WHERE status IN ('pending', 'scheduled', 'processing') LIMIT 1", &[])?;
+    /// Deletes every job and the settings of a queue. A queue with live jobs (pending,
+    /// scheduled or processing) is a conflict unless `delete_jobs` is set.
+    pub fn delete_queue(&self, delete_jobs: bool) -> Result<(), ApiError> {
+        let live = if delete_jobs {
+            None
+        } else {
+            self.sql
+                .query_one("SELECT 1 FROM jobs WHERE status IN ('pending', 'scheduled', 'processing') LIMIT 1", &[])?
+        };
         if live.is_some() {
             return Err(ApiError::conflict("the queue still has pending, scheduled or processing jobs"));
         }
@@ -96,19 +96,6 @@ impl Queue<'_> {
             &[worker_id.into(), now.into()],
         )?;
         Ok(rows.len())
-    }
-
-    /// Dead letters, newest first, as a JSON array of summaries.
-    pub fn list_dead_letters(&self, limit: u32, offset: u32) -> Result<String, ApiError> {
-        let rows = self.sql.query(
-            &format!(
-                "SELECT {SUMMARY_COLUMNS} FROM jobs WHERE status = 'deadletter' \
-                 ORDER BY seq DESC LIMIT ?1 OFFSET ?2"
-            ),
-            &[limit.into(), offset.into()],
-        )?;
-        let views = rows.iter().map(|r| SummaryView::read(r, self.name)).collect::<Result<Vec<_>, _>>()?;
-        to_json(&views)
     }
 
     /// Replays the selected dead letters; returns the replayed ids in queue order.

@@ -15,6 +15,7 @@
 //! - [`protocol`]: the commands the Worker sends to a queue actor, and their replies.
 //! - [`render`]: stored rows as Spooled's JSON shapes.
 //! - [`sql`]: the storage interface.
+//! - [`throttle`]: the per-queue claim rate limit.
 
 pub mod config;
 pub mod enqueue;
@@ -26,6 +27,7 @@ pub mod protocol;
 pub mod render;
 pub mod schema;
 pub mod sql;
+pub mod throttle;
 
 pub use config::QueueSettings;
 pub use sql::{Row, RowExt, Sql, SqlValue};

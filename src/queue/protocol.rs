@@ -38,8 +38,6 @@ pub enum QueueCommand {
     Fail { id: String, fence: Fence, error: String, retry_after_secs: Option<u32> },
     /// Extend a live lease.
     Heartbeat { id: String, fence: Fence, lease_secs: Option<u32> },
-    /// List dead letters, newest first.
-    ListDeadLetters { limit: u32, offset: u32 },
     /// Replay dead letters.
     ReplayDeadLetters { selection: DeadLetterSelection },
     /// Delete dead letters.
@@ -60,8 +58,9 @@ pub enum QueueCommand {
     Pause { reason: Option<String> },
     /// Let claims through again.
     Resume,
-    /// Delete a queue that has no live job.
-    DeleteQueue,
+    /// Delete a queue: refused while it has live jobs, unless `delete_jobs` says to delete
+    /// those too.
+    DeleteQueue { delete_jobs: bool },
     /// Complete and fail many leased jobs.
     Ack { acks: Vec<AckItem>, fails: Vec<FailItem> },
     /// Return a departing worker's leased jobs to pending.
@@ -109,7 +108,6 @@ impl QueueCommand {
         !matches!(
             self,
             QueueCommand::Get { .. }
-                | QueueCommand::ListDeadLetters { .. }
                 | QueueCommand::ListJobs { .. }
                 | QueueCommand::JobStatuses { .. }
                 | QueueCommand::Stats
@@ -141,7 +139,7 @@ impl QueueCommand {
             QueueCommand::Configure { .. }
                 | QueueCommand::Pause { .. }
                 | QueueCommand::Resume
-                | QueueCommand::DeleteQueue
+                | QueueCommand::DeleteQueue { .. }
         )
     }
 }
@@ -190,7 +188,6 @@ pub fn execute(
             let until = queue.heartbeat(&id, &fence, lease_secs, now)?;
             Reply::Ok(to_json(&json!({ "success": true, "lease_expires_at": timestamp(until) }))?)
         }
-        QueueCommand::ListDeadLetters { limit, offset } => Reply::Ok(queue.list_dead_letters(limit, offset)?),
         QueueCommand::ReplayDeadLetters { selection } => {
             let ids = queue.replay_dead_letters(&selection, now)?;
             Reply::Ok(to_json(&json!({ "retried_count": ids.len(), "retried_jobs": ids }))?)
@@ -207,8 +204,8 @@ pub fn execute(
         QueueCommand::Configure { changes } => Reply::Ok(queue.configure(&changes, now)?),
         QueueCommand::Pause { reason } => Reply::Ok(queue.pause(reason, now)?),
         QueueCommand::Resume => Reply::Ok(queue.resume(now)?),
-        QueueCommand::DeleteQueue => {
-            queue.delete_queue()?;
+        QueueCommand::DeleteQueue { delete_jobs } => {
+            queue.delete_queue(delete_jobs)?;
             Reply::NoContent
         }
         QueueCommand::Ack { acks, fails } => Reply::Ok(queue.ack_batch(&acks, &fails, now, entropy)?),

@@ -14,7 +14,9 @@ pub const JOB_COLUMNS: &str = "id, status, payload, result, retry_count, max_ret
 
 /// Columns read for a [`SummaryView`], in reader order.
 pub const SUMMARY_COLUMNS: &str =
-    "id, status, priority, retry_count, max_retries, created_at, scheduled_at, started_at, completed_at";
+    "id, status, priority, retry_count, max_retries, created_at, scheduled_at, started_at, completed_at, \
+     CASE json_type(payload, '$.job_type') WHEN 'text' THEN json_extract(payload, '$.job_type') ELSE '' END, \
+     last_error";
 
 /// Columns a claim returns for a [`ClaimedView`], in reader order.
 pub const CLAIMED_COLUMNS: &str =
@@ -95,7 +97,8 @@ impl<'r> JobView<'r> {
     }
 }
 
-/// Spooled's `JobSummary` for lists; carries both `attempt` and `retry_count`.
+/// Spooled's `JobSummary` for lists; carries both `attempt` and `retry_count`, the payload's
+/// `job_type` (empty when it has none) and the last error.
 #[derive(Serialize)]
 pub struct SummaryView<'r> {
     id: &'r str,
@@ -109,6 +112,8 @@ pub struct SummaryView<'r> {
     scheduled_at: Option<String>,
     started_at: Option<String>,
     completed_at: Option<String>,
+    job_type: &'r str,
+    last_error: Option<&'r str>,
 }
 
 impl<'r> SummaryView<'r> {
@@ -127,6 +132,8 @@ impl<'r> SummaryView<'r> {
             scheduled_at: time(row.opt_int(6)?),
             started_at: time(row.opt_int(7)?),
             completed_at: time(row.opt_int(8)?),
+            job_type: row.text(9)?,
+            last_error: row.opt_text(10)?,
         })
     }
 }

@@ -39,6 +39,7 @@ pub struct KeyChanges {
     /// New queue scope.
     pub queues: Option<Vec<String>>,
     /// New rate limit; `Some(None)` removes it.
+    #[serde(default, deserialize_with = "crate::model::wire::present", skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<Option<u32>>,
     /// Deactivate (false) or reactivate (true).
     pub is_active: Option<bool>,

@@ -4,9 +4,10 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 use crate::common::*;
-use edgespool::model::{lease::Fence, time::parse_rfc3339, ApiError, EpochMs, ErrorKind, JobSpec};
+use edgespool::model::{lease::Fence, time::parse_rfc3339, ApiError, EpochMs, ErrorKind, JobSpec, JobStatus};
 use edgespool::queue::enqueue::Enqueued;
 use edgespool::queue::lease::{ClaimRequest, FailOutcome};
+use edgespool::queue::listing::ListFilter;
 use edgespool::queue::{Queue, QueueSettings, Row, Sql};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -66,6 +67,12 @@ impl Fixture {
     /// Enqueues `specs` at `now`.
     pub fn try_enqueue(&mut self, specs: &[JobSpec], now: EpochMs) -> Result<Vec<Enqueued>, ApiError> {
         queue(&self.sql, &self.settings).enqueue(specs, now, &mut self.entropy)
+    }
+
+    /// Dead letters, newest first, as the JSON list the API returns.
+    pub fn dead_letters(&self, limit: u32, offset: u32) -> String {
+        let filter = ListFilter { statuses: vec![JobStatus::Deadletter], limit, offset, ..ListFilter::default() };
+        self.q().list_jobs(&filter).expect("list dead letters")
     }
 
     /// Enqueues `specs` at `now` (panics on error).
@@ -261,4 +268,15 @@ impl SpecExt for JobSpec {
     fn with_tags(self, tags: &str) -> Self {
         JobSpec { tags: Some(raw(tags)), ..self }
     }
+}
+
+/// The ids of a JSON array of job summaries, in order.
+pub fn ids_of(list: &str) -> Vec<String> {
+    let list: Vec<Value> = serde_json::from_str(list).expect("a JSON array");
+    list.iter().map(|job| job["id"].as_str().expect("id").to_owned()).collect()
+}
+
+/// Clones of `ids[i]` for each index, in the order given.
+pub fn pick(ids: &[String], indexes: &[usize]) -> Vec<String> {
+    indexes.iter().map(|&i| ids[i].clone()).collect()
 }
