@@ -116,3 +116,12 @@ fn deleting_a_queue_with_live_jobs_needs_delete_jobs() {
     fx.q().delete_queue(true).unwrap();
     assert!(fx.dump().is_empty());
 }
+
+/// A queue never used (no settings, no jobs) cannot be read, resumed or deleted.
+#[test]
+fn a_never_used_queue_is_not_found() {
+    let fx = Fixture::new();
+    assert_eq!(err_kind(fx.q().get_config()), ErrorKind::NotFound);
+    assert_eq!(err_kind(fx.q().resume(T0)), ErrorKind::NotFound);
+    assert_eq!(err_kind(fx.q().delete_queue(true)), ErrorKind::NotFound);
+}

@@ -159,7 +159,9 @@ impl QueueActor {
             let queue = Queue { sql: &sql, tenant: &envelope.tenant, name: &envelope.queue, settings: &settings };
             let reply = execute(&queue, envelope.command, now, &mut OsEntropy)?;
             let new_settings = if reload { Some(config::load(&sql)?) } else { None };
-            let wake = if writes { Some(queue.next_wake(now)?) } else { None };
+            // The wake time follows the settings now in force (a shorter retention prunes sooner).
+            let current = Queue { settings: new_settings.as_ref().unwrap_or(&settings), ..queue };
+            let wake = if writes { Some(current.next_wake(now)?) } else { None };
             Ok((reply, wake, new_settings))
         })?;
         if let Some(settings) = new_settings {

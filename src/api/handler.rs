@@ -91,6 +91,13 @@ async fn serve_workers(env: &Env, route: Route, body: &[u8], principal: &Princip
     let command = workers::build(route, body, principal, &mut OsEntropy)?;
     let parse =
         |text: &str| serde_json::from_str::<Value>(text).map_err(|_| ApiError::internal("malformed worker reply"));
+    // A key confined to some queues sees only those queues' workers.
+    if let Some(id) = command.worker_id().filter(|_| !principal.is_unscoped()) {
+        let worker = parse(&call_tenant(env, tenant, TenantCommand::GetWorker { id: id.to_owned() }).await?)?;
+        if !workers::visible(principal, &worker) {
+            return Err(ApiError::not_found("worker"));
+        }
+    }
     match command {
         TenantCommand::RegisterWorker { worker } => {
             let queue = worker.queue_name.clone();
@@ -115,6 +122,12 @@ async fn serve_workers(env: &Env, route: Route, body: &[u8], principal: &Princip
                 return Ok((status, body));
             }
             Ok((204, String::new()))
+        }
+        TenantCommand::ListWorkers => {
+            let listed = parse(&call_tenant(env, tenant, TenantCommand::ListWorkers).await?)?;
+            let visible: Vec<Value> =
+                listed.as_array().into_iter().flatten().filter(|w| workers::visible(principal, w)).cloned().collect();
+            Ok((200, Value::Array(visible).to_string()))
         }
         command => Ok((200, call_tenant(env, tenant, command).await?)),
     }

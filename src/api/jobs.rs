@@ -90,6 +90,9 @@ pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, A
                     spec::check_payload_size("result", result)?;
                 }
             }
+            for item in &fails {
+                optional_u32("retry_after_secs", item.retry_after_secs.map(i64::from), &spec::RETRY_AFTER_SECS)?;
+            }
             one(queue, QueueCommand::Ack { acks, fails })
         }
         Route::ReplayDeadLetters => replay_dead_letters(parse_json_or_empty(body)?, principal)?,

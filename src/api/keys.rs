@@ -34,7 +34,7 @@ pub fn build(
     entropy: &mut dyn Entropy,
 ) -> Result<KeyCall, ApiError> {
     // A key confined to some queues must not mint itself a wider one.
-    if !principal.queues.is_empty() && !principal.queues.iter().any(|q| q == "*") {
+    if !principal.is_unscoped() {
         return Err(ApiError::new(ErrorKind::AccessDenied, "only keys with access to all queues can manage API keys"));
     }
     let plain = |command| KeyCall { command, raw_key: None, forget: None };

@@ -18,6 +18,10 @@ pub const MAX_STATUS_IDS: usize = 100;
 
 /// Builds the call for a read route.
 pub fn build(route: Route, query: &Query, principal: &Principal) -> Result<Call, ApiError> {
+    if route == Route::JobStatuses {
+        // Ids name their queues; a queue filter would add nothing.
+        return job_statuses(query, principal);
+    }
     let queue = query.get(&["queue_name", "queue"]).map(|q| principal.readable_queue(q)).transpose()?;
     match route {
         Route::ListJobs | Route::ListDeadLetters => {
@@ -40,7 +44,6 @@ pub fn build(route: Route, query: &Query, principal: &Principal) -> Result<Call,
             Ok(on_queues(queue, QueueCommand::ListJobs { filter }, Merge::Newest { offset, limit }))
         }
         Route::JobStats => Ok(on_queues(queue, QueueCommand::Stats, Merge::StatusTotals)),
-        Route::JobStatuses => job_statuses(query, principal),
         _ => Err(ApiError::internal("not a read route")),
     }
 }

@@ -82,6 +82,11 @@ pub fn build(
     })
 }
 
+/// Whether a worker (as the tenant actor renders it) is on a queue the key may see.
+pub fn visible(principal: &Principal, worker: &Value) -> bool {
+    worker["queue_name"].as_str().is_some_and(|q| principal.allows_queue(q))
+}
+
 /// A client-chosen worker id: 1–128 characters of `[A-Za-z0-9._-]`.
 fn check_worker_id(id: &str) -> Result<String, ApiError> {
     let ok = (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));

@@ -141,8 +141,9 @@ impl Queue<'_> {
         }))
     }
 
-    /// Resumes claims; returns how long the queue was paused.
+    /// Resumes claims; returns how long the queue was paused. 404 for a queue never used.
     pub fn resume(&self, now: EpochMs) -> Result<String, ApiError> {
+        self.require_existing()?;
         let paused_for = self.settings.paused_at.map_or(0, |at| (now - at).max(0) / SECOND_MS);
         let mut s = self.settings.clone();
         set_paused(&mut s, false, None, now);
@@ -153,11 +154,18 @@ impl Queue<'_> {
     /// The queue's settings as Spooled's `QueueConfig` (plus edgespool's own fields); 404 for
     /// a queue that has neither settings nor jobs.
     pub fn get_config(&self) -> Result<String, ApiError> {
+        self.require_existing()?;
+        self.config_view(self.settings)
+    }
+
+    /// 404 for a queue that has neither settings nor jobs: it has never been used (or was
+    /// deleted), so reading, resuming or deleting it finds nothing.
+    pub fn require_existing(&self) -> Result<(), ApiError> {
         let has_jobs = self.sql.query_one("SELECT 1 FROM jobs LIMIT 1", &[])?.is_some();
         if self.settings.created_at.is_none() && !has_jobs {
             return Err(ApiError::not_found("queue"));
         }
-        self.config_view(self.settings)
+        Ok(())
     }
 
     fn save(&self, mut s: QueueSettings, now: EpochMs) -> Result<QueueSettings, ApiError> {

@@ -71,8 +71,10 @@ impl Queue<'_> {
     }
 
     /// Deletes every job and the settings of a queue. A queue with live jobs (pending,
-    /// scheduled or processing) is a conflict unless `delete_jobs` is set.
+    /// scheduled or processing) is a conflict unless `delete_jobs` is set; a queue never used
+    /// is not found.
     pub fn delete_queue(&self, delete_jobs: bool) -> Result<(), ApiError> {
+        self.require_existing()?;
         let live = if delete_jobs {
             None
         } else {

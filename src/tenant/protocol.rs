@@ -54,6 +54,16 @@ pub enum TenantCommand {
 }
 
 impl TenantCommand {
+    /// The worker a command acts on, if it acts on one that already exists.
+    pub fn worker_id(&self) -> Option<&str> {
+        match self {
+            TenantCommand::WorkerHeartbeat { id, .. }
+            | TenantCommand::DeregisterWorker { id }
+            | TenantCommand::GetWorker { id } => Some(id),
+            _ => None,
+        }
+    }
+
     /// Whether the command may change when the tenant's alarm must run.
     pub fn moves_alarm(&self) -> bool {
         matches!(
