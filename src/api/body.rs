@@ -83,6 +83,16 @@ pub fn required_queue(queue_name: Option<String>) -> Result<String, ApiError> {
     queue_name.ok_or_else(|| ApiError::validation("queue_name", "is required"))
 }
 
+/// The path and decoded query of an absolute URL (`scheme://host/path?query#fragment`).
+pub fn split_url(url: &str) -> (&str, Query) {
+    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
+    let rest = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let pairs = form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    (path, Query(pairs))
+}
+
 /// A decoded query string.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Query(pub Vec<(String, String)>);
@@ -137,6 +147,16 @@ mod tests {
         let quoted = format!("{{\"s\":\"{}\\\"\"}}", "[".repeat(100));
         assert!(!nests_deeper_than(quoted.as_bytes(), 64));
         assert!(parse_json::<serde_json::Value>(quoted.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn urls_split_into_path_and_decoded_query() {
+        let (path, query) = split_url("https://h.example:8787/api/v1/jobs?queue_name=a%20b&status=x,y#frag");
+        assert_eq!(path, "/api/v1/jobs");
+        assert_eq!(query.get(&["queue_name"]), Some("a b"));
+        assert_eq!(query.get(&["status"]), Some("x,y"));
+        assert_eq!(split_url("http://h").0, "/");
+        assert_eq!(split_url("http://h/x?").0, "/x");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The Worker's request flow: route, read the body, authenticate, validate, forward to the
 //! right actor, and render the answer with the standard headers. It never touches job state.
 
-use super::body::{Query, MAX_BODY_BYTES};
+use super::body::{split_url, MAX_BODY_BYTES};
 use super::calls::{self, Call};
 use super::error::{render_error, status};
 use super::routes::{resolve, Route};
@@ -38,9 +38,11 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
 }
 
 async fn serve(req: &mut Request, env: &Env, extra: &mut ExtraHeaders) -> Result<(u16, String), ApiError> {
-    let url = req.url().map_err(|_| ApiError::new(ErrorKind::BadRequest, "malformed URL"))?;
-    let route = resolve(req.method().as_ref(), url.path())?;
-    let query = Query(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect());
+    // The runtime hands over an already normalized absolute URL; splitting it here keeps the
+    // `url` crate (and its IDNA tables) out of the wasm.
+    let url = req.inner().url();
+    let (path, query) = split_url(&url);
+    let route = resolve(req.method().as_ref(), path)?;
     match route {
         Route::Health => {
             return Ok((200, json!({ "status": "healthy", "version": env!("CARGO_PKG_VERSION") }).to_string()))

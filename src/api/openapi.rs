@@ -2,4 +2,4 @@
 
 /// The document, kept true by the end-to-end tests that check every served route and status
 /// against it.
-pub const DOCUMENT: &str = include_str!("openapi.json");
+pub const DOCUMENT: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.min.json"));

@@ -3,6 +3,7 @@
 import { Miniflare } from "miniflare";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { validateResponse } from "./openapi.mjs";
 
 export const ADMIN_KEY = "test-admin-key";
 
@@ -16,6 +17,7 @@ export function workerOptions(extra = {}) {
     durableObjects: {
       QUEUE: { className: "QueueActor", useSQLite: true },
       TENANT: { className: "TenantActor", useSQLite: true },
+      BENCH: { className: "BenchActor", useSQLite: true },
     },
     bindings: { ADMIN_KEY },
     ...extra,
@@ -46,6 +48,8 @@ export class Client {
     }
     const res = await this.mf.dispatchFetch(`http://localhost${path}`, init);
     const text = await res.text();
+    // Every response must be one the OpenAPI document describes (throws otherwise).
+    validateResponse({ method, path, status: res.status, headers: res.headers, text });
     let json;
     try {
       json = text ? JSON.parse(text) : undefined;
