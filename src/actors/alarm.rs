@@ -1,5 +1,5 @@
-//! One alarm per actor, set to the earliest time the actor's data needs it and written only
-//! when that time changes.
+//! One alarm per actor, never later than the earliest time the actor's data needs it, and
+//! written only when it must move earlier (or be set at all).
 
 use crate::model::EpochMs;
 use std::cell::Cell;
@@ -18,9 +18,17 @@ impl AlarmSlot {
         self.armed.set(Some(None));
     }
 
-    /// Sets the alarm to `wake` (or deletes it for `None`) unless it is already set there.
+    /// Makes sure an alarm fires no later than `wake`. An alarm already set at or before it is
+    /// kept: firing early costs one empty sweep that re-arms, while moving the alarm on every
+    /// claim and complete would cost a storage write each. A needless alarm is likewise left
+    /// to fire once rather than deleted.
     pub async fn arm(&self, storage: &Storage, wake: Option<EpochMs>) -> Result<()> {
-        if self.armed.get() == Some(wake) {
+        let covered = match (self.armed.get(), wake) {
+            (Some(_), None) => true,
+            (Some(Some(set)), Some(needed)) => set <= needed,
+            _ => false,
+        };
+        if covered {
             return Ok(());
         }
         // Record before awaiting: storage applies alarm calls in the order they are made, so
