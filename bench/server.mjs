@@ -1,0 +1,157 @@
+// The system under test: the built Worker (build/index.js) served by Miniflare's workerd on
+// loopback, with the bench-only ceiling routes switched on, plus the runtime's memory use.
+import { Miniflare } from "miniflare";
+import { execFileSync } from "node:child_process";
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+
+export const ADMIN_KEY = "bench-admin-key";
+const HOST = "127.0.0.1";
+
+/** A port that was free a moment ago on loopback. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, HOST, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Miniflare options mirroring wrangler.toml, plus the bench's variables. */
+export function benchOptions(port) {
+  return {
+    modules: true,
+    scriptPath: "build/index.js",
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: "2026-07-01",
+    durableObjects: {
+      QUEUE: { className: "QueueActor", useSQLite: true },
+      TENANT: { className: "TenantActor", useSQLite: true },
+      BENCH: { className: "BenchActor", useSQLite: true },
+    },
+    // BENCH_CEILINGS switches on src/bench.rs; DEFAULT_RATE_LIMIT 0 lifts the per-key limit.
+    bindings: { ADMIN_KEY, BENCH_CEILINGS: "1", DEFAULT_RATE_LIMIT: "0" },
+    host: HOST,
+    port,
+  };
+}
+
+/**
+ * Where the Durable Objects' SQLite files go. workerd fsyncs once per committed write; on a
+ * shared virtual disk that fsync's time depends on whatever else writes to the disk (builds,
+ * other tests), so by default the bench keeps the files on tmpfs (/dev/shm), which measures
+ * the code rather than the neighbours. `disk` keeps Miniflare's default (a temporary directory
+ * under the OS temp dir).
+ */
+function storageDir(kind) {
+  if (kind === "disk") return { kind: "disk (Miniflare default temporary directory)", dir: undefined };
+  try {
+    accessSync("/dev/shm", constants.W_OK);
+    return { kind: "tmpfs (/dev/shm)", dir: mkdtempSync("/dev/shm/edgespool-bench-") };
+  } catch {
+    return { kind: "disk (no writable /dev/shm)", dir: undefined };
+  }
+}
+
+/**
+ * Starts the Worker on a free loopback port. Returns `{ mf, url, storage, stop }`: url without
+ * a trailing slash, and `stop()` disposes Miniflare and removes the storage it used.
+ */
+export async function startServer({ storage = "tmpfs" } = {}) {
+  const port = await freePort();
+  const where = storageDir(storage);
+  const options = benchOptions(port);
+  if (where.dir) options.durableObjectsPersist = where.dir;
+  const mf = new Miniflare(options);
+  const stop = async () => {
+    await mf.dispose();
+    if (where.dir) rmSync(where.dir, { recursive: true, force: true });
+  };
+  try {
+    const url = new URL(await mf.ready);
+    if (url.hostname !== HOST) throw new Error(`Miniflare listens on ${url.hostname}, expected ${HOST}`);
+    return { mf, url: url.origin, storage: where.kind, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Parent pid and command name of every process, from /proc. */
+function processTable() {
+  const table = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // The command name is in parentheses and may contain spaces: parse around the last ')'.
+      const close = stat.lastIndexOf(")");
+      const comm = stat.slice(stat.indexOf("(") + 1, close);
+      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
+      table.set(Number(entry), { ppid, comm });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return table;
+}
+
+function rssOf(pid) {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * RSS of the runtime: every workerd process descended from this Node process, with their own
+ * descendants. Returns `{ bytes, pids }`.
+ */
+export function runtimeRss() {
+  const table = processTable();
+  const children = new Map();
+  for (const [pid, { ppid }] of table) {
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(pid);
+  }
+  const pids = [];
+  const walk = (pid, inside) => {
+    for (const child of children.get(pid) ?? []) {
+      const isRuntime = inside || table.get(child)?.comm.startsWith("workerd");
+      if (isRuntime) pids.push(child);
+      walk(child, isRuntime);
+    }
+  };
+  walk(process.pid, false);
+  return { bytes: pids.reduce((sum, pid) => sum + rssOf(pid), 0), pids };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times. */
+const TICKS_PER_SEC = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system, ms) used so far by the given processes. */
+export function cpuMs(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after the command name.
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended.
+    }
+  }
+  return (ticks * 1000) / TICKS_PER_SEC;
+}
