@@ -4,6 +4,7 @@ import { Miniflare } from "miniflare";
 import { execFileSync } from "node:child_process";
 import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { workerOptions } from "../tests/e2e/harness.mjs";
 
 export const ADMIN_KEY = "bench-admin-key";
 const HOST = "127.0.0.1";
@@ -20,23 +21,14 @@ export function freePort() {
   });
 }
 
-/** Miniflare options mirroring wrangler.toml, plus the bench's variables. */
+/** Miniflare options mirroring wrangler.toml (shared with the tests), plus the bench's variables. */
 export function benchOptions(port) {
-  return {
-    modules: true,
-    scriptPath: "build/index.js",
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: "2026-07-01",
-    durableObjects: {
-      QUEUE: { className: "QueueActor", useSQLite: true },
-      TENANT: { className: "TenantActor", useSQLite: true },
-      BENCH: { className: "BenchActor", useSQLite: true },
-    },
+  return workerOptions({
     // BENCH_CEILINGS switches on src/bench.rs; DEFAULT_RATE_LIMIT 0 lifts the per-key limit.
     bindings: { ADMIN_KEY, BENCH_CEILINGS: "1", DEFAULT_RATE_LIMIT: "0" },
     host: HOST,
     port,
-  };
+  });
 }
 
 /**
