@@ -14,5 +14,7 @@ bash scripts/build.sh
 echo "== end-to-end tests (Miniflare, node --test)"
 node --version
 node --test --test-concurrency=2 tests/e2e/*.test.mjs
+echo "== crash test (quick)"
+node chaos/run.mjs --quick
 echo "== SDK compatibility (Python spooled)"
 bash tests/compat/run.sh

@@ -86,11 +86,17 @@ pub fn merge(merge: &Merge, replies: Vec<(u16, String)>) -> Result<Merged, ApiEr
     let ok = |body: Value, has_more| Ok(Merged { status: 200, body: body.to_string(), has_more });
     match merge {
         Merge::Newest { offset, limit } => {
-            let mut jobs: Vec<Value> = values.into_iter().flat_map(array).collect();
-            // created_at is fixed-width RFC 3339, so text order is time order; ids break ties.
-            jobs.sort_by(|a, b| key(b).cmp(&key(a)));
+            // Each queue lists newest first in its own enqueue order. Merging by creation time
+            // and then by (queue, position in that queue's list) keeps every queue's order, so
+            // the pages of one total order are cut from each queue's first rows: no job repeats
+            // or goes missing across pages, even among jobs created in the same millisecond.
+            let mut jobs: Vec<((String, String, usize), Value)> = values
+                .into_iter()
+                .flat_map(|list| array(list).into_iter().enumerate().map(|(at, job)| (newest_key(&job, at), job)))
+                .collect();
+            jobs.sort_by(|(a, _), (b, _)| b.0.cmp(&a.0).then_with(|| (&a.1, a.2).cmp(&(&b.1, b.2))));
             let has_more = jobs.len() > offset + limit;
-            ok(Value::Array(jobs.into_iter().skip(*offset).take(*limit).collect()), Some(has_more))
+            ok(Value::Array(jobs.into_iter().skip(*offset).take(*limit).map(|(_, job)| job).collect()), Some(has_more))
         }
         Merge::Concat => ok(Value::Array(values.into_iter().flat_map(array).collect()), None),
         Merge::StatusTotals => {
@@ -149,9 +155,11 @@ fn array(value: Value) -> Vec<Value> {
     }
 }
 
-fn key(job: &Value) -> (String, String) {
+/// `(created_at, queue_name, position)`: created_at is fixed-width RFC 3339, so text order is
+/// time order.
+fn newest_key(job: &Value, position: usize) -> (String, String, usize) {
     let text = |f: &str| job[f].as_str().unwrap_or_default().to_owned();
-    (text("created_at"), text("id"))
+    (text("created_at"), text("queue_name"), position)
 }
 
 #[cfg(test)]
@@ -175,6 +183,21 @@ mod tests {
         let last = merge(&Merge::Newest { offset: 2, limit: 2 }, replies()).unwrap();
         assert_eq!(last.has_more, Some(false));
         assert_eq!(serde_json::from_str::<Vec<Value>>(&last.body).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn jobs_created_in_the_same_millisecond_page_without_repeats_or_gaps() {
+        let at = "2026-01-01T00:00:00.000Z";
+        // Each queue lists newest first by its own order, whatever the ids' random parts say.
+        let a = json!([{ "id": "a.Z", "queue_name": "a", "created_at": at }, { "id": "a.B", "queue_name": "a", "created_at": at }, { "id": "a.M", "queue_name": "a", "created_at": at }]);
+        let b = json!([{ "id": "b.A", "queue_name": "b", "created_at": at }, { "id": "b.Y", "queue_name": "b", "created_at": at }]);
+        let page = |offset| {
+            let replies = vec![(200, a.to_string()), (200, b.to_string())];
+            let body = merge(&Merge::Newest { offset, limit: 2 }, replies).unwrap().body;
+            serde_json::from_str::<Vec<Value>>(&body).unwrap().iter().map(|j| j["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        };
+        let all: Vec<String> = [0, 2, 4].into_iter().flat_map(page).collect();
+        assert_eq!(all, ["a.Z", "a.B", "a.M", "b.A", "b.Y"]);
     }
 
     #[test]
