@@ -44,8 +44,9 @@ const NEXT_WAKE: &str = "SELECT min(t) FROM ( \
     UNION ALL SELECT min(completed_at) + ?1 FROM jobs INDEXED BY jobs_finished \
         WHERE status IN ('completed', 'cancelled'))";
 
-/// The error recorded on a job cancelled because it reached `expires_at` unrun.
-pub const EXPIRED_ERROR: &str = "expired before it ran";
+/// The error recorded on a job cancelled because it reached `expires_at` while waiting to run
+/// (never claimed, or waiting for a retry).
+pub const EXPIRED_ERROR: &str = "expires_at passed while the job waited to run";
 
 impl Queue<'_> {
     /// Runs every due step; safe to run at any time and any number of times.

@@ -21,8 +21,11 @@ pub enum DeadLetterSelection {
 static GET_JOB: LazyLock<String> = LazyLock::new(|| format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"));
 
 /// Puts a dead-lettered (or failed) job back to `pending` with a fresh set of attempts.
+/// An `expires_at` already passed is cleared: replaying is a decision to run the job again,
+/// which an elapsed expiry would silently defeat.
 const REPLAY: &str = "UPDATE jobs SET status = 'pending', retry_count = 0, last_error = NULL, \
-    scheduled_at = NULL, completed_at = NULL, updated_at = ?1";
+    scheduled_at = NULL, completed_at = NULL, updated_at = ?1, \
+    expires_at = CASE WHEN expires_at <= ?1 THEN NULL ELSE expires_at END";
 
 impl Queue<'_> {
     /// The full job as JSON, or 404.
