@@ -18,3 +18,5 @@ echo "== crash test (quick)"
 node chaos/run.mjs --quick
 echo "== SDK compatibility (Python spooled)"
 bash tests/compat/run.sh
+echo "== API fuzzing (schemathesis)"
+bash tests/fuzz/run.sh

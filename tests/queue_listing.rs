@@ -125,3 +125,11 @@ fn a_never_used_queue_is_not_found() {
     assert_eq!(err_kind(fx.q().resume(T0)), ErrorKind::NotFound);
     assert_eq!(err_kind(fx.q().delete_queue(true)), ErrorKind::NotFound);
 }
+
+/// Search text of any length is matched literally (no pattern syntax, no length limit).
+#[test]
+fn long_search_text_is_just_text() {
+    let (fx, _) = mixed();
+    let long = "e".repeat(500);
+    assert!(listed(&fx, ListFilter { search: Some(long), ..ListFilter::default() }).is_empty());
+}

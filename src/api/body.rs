@@ -74,7 +74,10 @@ pub fn optional_u32(field: &str, value: Option<i64>, range: &RangeInclusive<i64>
 /// An optional RFC 3339 time field.
 pub fn optional_time(field: &str, value: Option<String>) -> Result<Option<EpochMs>, ApiError> {
     value
-        .map(|text| parse_rfc3339(&text).ok_or_else(|| ApiError::validation(field, "must be an RFC 3339 timestamp")))
+        .map(|text| {
+            parse_rfc3339(&text)
+                .ok_or_else(|| ApiError::validation(field, "must be an RFC 3339 timestamp between 1970 and 2100"))
+        })
         .transpose()
 }
 

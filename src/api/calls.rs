@@ -194,7 +194,11 @@ mod tests {
         let page = |offset| {
             let replies = vec![(200, a.to_string()), (200, b.to_string())];
             let body = merge(&Merge::Newest { offset, limit: 2 }, replies).unwrap().body;
-            serde_json::from_str::<Vec<Value>>(&body).unwrap().iter().map(|j| j["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+            serde_json::from_str::<Vec<Value>>(&body)
+                .unwrap()
+                .iter()
+                .map(|j| j["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
         };
         let all: Vec<String> = [0, 2, 4].into_iter().flat_map(page).collect();
         assert_eq!(all, ["a.Z", "a.B", "a.M", "b.A", "b.Y"]);

@@ -42,7 +42,8 @@ async fn serve(req: &mut Request, env: &Env, extra: &mut ExtraHeaders) -> Result
     // `url` crate (and its IDNA tables) out of the wasm.
     let url = req.inner().url();
     let (path, query) = split_url(&url);
-    let route = resolve(req.method().as_ref(), path)?;
+    // The raw method: the worker crate maps methods it does not know (e.g. QUERY) to GET.
+    let route = resolve(&req.inner().method(), path)?;
     match route {
         Route::Health => {
             return Ok((200, json!({ "status": "healthy", "version": env!("CARGO_PKG_VERSION") }).to_string()))

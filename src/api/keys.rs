@@ -57,6 +57,11 @@ pub fn build(
         Route::GetKey(id) => plain(TenantCommand::GetKey { id }),
         Route::UpdateKey(id) => {
             let b: UpdateKeyBody = parse_json_or_empty(body)?;
+            if id == principal.key_id && (b.is_active.is_some() || b.queues.is_some() || b.rate_limit.is_some()) {
+                return Err(ApiError::conflict(
+                    "a key cannot change its own activity, scope or rate limit; change it with another key",
+                ));
+            }
             let changes = KeyChanges {
                 name: b.name.map(|n| check_name(Some(n))).transpose()?,
                 queues: b.queues.map(check_queues).transpose()?,
@@ -167,6 +172,14 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn a_key_cannot_lock_itself_out() {
+        let own = |body: &str| call(Route::UpdateKey("key_self".into()), body, &principal(&[]));
+        assert_eq!(own(r#"{"is_active":false}"#).unwrap_err().kind, ErrorKind::Conflict);
+        assert_eq!(own(r#"{"queues":["a"]}"#).unwrap_err().kind, ErrorKind::Conflict);
+        assert!(own(r#"{"name":"renamed"}"#).is_ok());
     }
 
     #[test]

@@ -9,6 +9,10 @@ pub type EpochMs = i64;
 /// One second in milliseconds.
 pub const SECOND_MS: EpochMs = 1_000;
 
+/// The latest time accepted in a request (2100-01-01T00:00:00Z). The runtime's alarms refuse
+/// dates much past 2189, and a scheduled job's time becomes an alarm time.
+pub const LATEST_MS: EpochMs = 4_102_444_800_000;
+
 /// Renders epoch milliseconds as RFC 3339 UTC with millisecond precision and a `Z` suffix.
 pub fn format_rfc3339(ms: EpochMs) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -17,8 +21,7 @@ pub fn format_rfc3339(ms: EpochMs) -> String {
 /// Parses an RFC 3339 timestamp with any offset; `None` when malformed or out of range.
 pub fn parse_rfc3339(text: &str) -> Option<EpochMs> {
     let ms = DateTime::parse_from_rfc3339(text).ok()?.timestamp_millis();
-    // Keep every stored time well inside the range JavaScript numbers carry exactly.
-    (0..=253_402_300_799_999).contains(&ms).then_some(ms)
+    (0..=LATEST_MS).contains(&ms).then_some(ms)
 }
 
 #[cfg(test)]
@@ -39,5 +42,8 @@ mod tests {
         assert_eq!(parse_rfc3339("tomorrow"), None);
         assert_eq!(parse_rfc3339("2026-13-01T00:00:00Z"), None);
         assert_eq!(parse_rfc3339("1960-01-01T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("2100-01-01T00:00:00Z"), Some(LATEST_MS));
+        assert_eq!(parse_rfc3339("2100-01-01T00:00:00.001Z"), None);
+        assert_eq!(parse_rfc3339("3000-01-01T00:00:00Z"), None);
     }
 }

@@ -32,13 +32,14 @@ pub struct ListFilter {
     pub offset: u32,
 }
 
-/// Every filter but the statuses, newest first. `?3` is the search text as a LIKE pattern
-/// body (escaped), `?4` whether the queue name already matches the search.
+/// Every filter but the statuses, newest first. `?3` is the search text in lower case (matched
+/// with `substr`/`instr`, not LIKE: no pattern syntax, no length limit), `?4` whether the queue
+/// name already matches the search.
 const FILTERS: &str = "(?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(jobs.tags) AS t WHERE \
          CASE json_type(jobs.tags) WHEN 'array' THEN t.type = 'text' AND t.value = ?2 ELSE t.key = ?2 END)) \
     AND (?5 IS NULL OR json_extract(payload, '$.job_type') = ?5) \
-    AND (?3 IS NULL OR ?4 OR id LIKE ?3 || '%' ESCAPE '\\' \
-         OR json_extract(payload, '$.job_type') LIKE '%' || ?3 || '%' ESCAPE '\\') \
+    AND (?3 IS NULL OR ?4 OR substr(lower(id), 1, length(?3)) = ?3 \
+         OR instr(lower(json_extract(payload, '$.job_type')), ?3) > 0) \
     AND (?6 IS NULL OR created_at >= ?6) AND (?7 IS NULL OR created_at < ?7) \
     ORDER BY seq DESC LIMIT ?8 OFFSET ?9";
 
@@ -49,11 +50,6 @@ static LIST_ANY: LazyLock<String> = LazyLock::new(|| format!("SELECT {SUMMARY_CO
 static LIST_BY_STATUS: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {SUMMARY_COLUMNS} FROM jobs WHERE status IN (SELECT value FROM json_each(?1)) AND {FILTERS}")
 });
-
-/// `text` as the body of a LIKE pattern that matches it literally.
-fn like_escaped(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
 
 /// Window for the "last 24 hours" figures of queue stats.
 const DAY_MS: EpochMs = 24 * 3600 * SECOND_MS;
@@ -72,7 +68,7 @@ impl Queue<'_> {
             &[
                 statuses.into(),
                 filter.tag.clone().into(),
-                filter.search.as_deref().map(like_escaped).into(),
+                filter.search.as_deref().map(str::to_lowercase).into(),
                 i64::from(queue_matches).into(),
                 filter.job_type.clone().into(),
                 filter.created_after.into(),

@@ -36,3 +36,19 @@ test("removing the rate limit lets claims take every ready job again", async () 
   await client.post("/api/v1/jobs/bulk", { queue_name: queue, jobs });
   assert.equal((await client.claim(queue, { limit: 100 })).length, 10);
 });
+
+test("times past 2100 are refused before anything is stored", async () => {
+  const queue = queueName("far");
+  for (const field of ["scheduled_at", "expires_at"]) {
+    const res = await client.post("/api/v1/jobs", { queue_name: queue, payload: {}, [field]: "3000-01-01T00:00:00Z" });
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.json.code, "VALIDATION_ERROR");
+  }
+  assert.equal((await client.get(`/api/v1/jobs/stats?queue_name=${queue}`)).json.total, 0);
+  assert.equal((await client.get(`/api/v1/jobs?queue_name=${queue}&q=${"a".repeat(200)}`)).status, 200);
+});
+
+test("an unknown HTTP method is 405, not read as GET", async () => {
+  const res = await client.request("QUERY", "/api/v1/jobs");
+  assert.equal(res.status, 405);
+});
