@@ -2,8 +2,9 @@
 // loopback, with the bench-only ceiling routes switched on, plus the runtime's memory use.
 import { Miniflare } from "miniflare";
 import { execFileSync } from "node:child_process";
-import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { processTable } from "../chaos/runtime.mjs";
 import { workerOptions } from "../tests/e2e/harness.mjs";
 
 export const ADMIN_KEY = "bench-admin-key";
@@ -70,25 +71,6 @@ export async function startServer({ storage = "tmpfs" } = {}) {
     await stop();
     throw error;
   }
-}
-
-/** Parent pid and command name of every process, from /proc. */
-function processTable() {
-  const table = new Map();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // The command name is in parentheses and may contain spaces: parse around the last ')'.
-      const close = stat.lastIndexOf(")");
-      const comm = stat.slice(stat.indexOf("(") + 1, close);
-      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
-      table.set(Number(entry), { ppid, comm });
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return table;
 }
 
 function rssOf(pid) {

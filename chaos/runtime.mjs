@@ -49,7 +49,7 @@ function options(persistDir, port, onOutput) {
 }
 
 /** Parent pid, command name and command line of every process, from /proc. */
-function processTable() {
+export function processTable() {
   const table = new Map();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;

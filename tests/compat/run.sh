@@ -26,53 +26,8 @@ then
     "spooled==$SPOOLED_VERSION" "pytest==$PYTEST_VERSION"
 fi
 
-if [ ! -f build/index.js ]; then
-  echo "build/index.js is missing: run 'bash scripts/build.sh' first" >&2
-  exit 1
-fi
-
-# The server reads its stdin from a FIFO held open by this script: if this script dies in
-# any way, the FIFO closes and the server stops itself; the trap also stops it explicitly.
-WORK="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-  local rc=$?
-  exec 3>&- 2>/dev/null || true
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 50); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-mkfifo "$WORK/stdin"
-"$NODE" tests/compat/serve.mjs <"$WORK/stdin" >"$WORK/stdout" 2>"$WORK/stderr" &
-SERVER_PID=$!
-exec 3>"$WORK/stdin"
-
-BASE_URL=""
-for _ in $(seq 600); do
-  BASE_URL="$(sed -n 's/^READY \(http:[^ ]*\)$/\1/p' "$WORK/stdout")"
-  [ -n "$BASE_URL" ] && break
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    break
-  fi
-  sleep 0.1
-done
-if [ -z "$BASE_URL" ]; then
-  echo "the compat server did not start; its output:" >&2
-  cat "$WORK/stdout" "$WORK/stderr" >&2
-  exit 1
-fi
+source tests/compat/server-lib.sh
+start_server
 
 export SPOOLED_BASE_URL="$BASE_URL"
 export SPOOLED_ADMIN_KEY="test-admin-key"

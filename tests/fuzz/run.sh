@@ -31,61 +31,16 @@ then
   "$PY" -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-if [ ! -f build/index.js ]; then
-  echo "build/index.js is missing: run 'bash scripts/build.sh' first" >&2
-  exit 1
-fi
-
-# The server reads its stdin from a FIFO held open by this script: if this script dies in
-# any way, the FIFO closes and the server stops itself; the trap also stops it explicitly.
-WORK="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-  local rc=$?
-  exec 3>&- 2>/dev/null || true
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 50); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
+source tests/compat/server-lib.sh
 STARTED=$SECONDS
 EVENTS="$WORK/events.ndjson"
 if [ -n "${FUZZ_REPORT_DIR:-}" ]; then
   mkdir -p "$FUZZ_REPORT_DIR"
   EVENTS="$(cd "$FUZZ_REPORT_DIR" && pwd)/events.ndjson"
 fi
-mkfifo "$WORK/stdin"
 # The Worker's default rate limit (600,000 requests a minute per key) stays on: the fuzzer
 # cannot reach it, and the X-RateLimit-* headers are then checked against the document too.
-"$NODE" tests/compat/serve.mjs <"$WORK/stdin" >"$WORK/stdout" 2>"$WORK/stderr" &
-SERVER_PID=$!
-exec 3>"$WORK/stdin"
-
-BASE_URL=""
-for _ in $(seq 600); do
-  BASE_URL="$(sed -n 's/^READY \(http:[^ ]*\)$/\1/p' "$WORK/stdout")"
-  [ -n "$BASE_URL" ] && break
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    break
-  fi
-  sleep 0.1
-done
-if [ -z "$BASE_URL" ]; then
-  echo "the fuzz server did not start; its output:" >&2
-  cat "$WORK/stdout" "$WORK/stderr" >&2
-  exit 1
-fi
+start_server
 
 # A fresh tenant with some real jobs, leases and a worker; see tests/fuzz/setup.py.
 "$PY" tests/fuzz/setup.py "$BASE_URL" "$WORK"
