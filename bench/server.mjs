@@ -3,24 +3,13 @@
 import { Miniflare } from "miniflare";
 import { execFileSync } from "node:child_process";
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { processTable } from "../chaos/runtime.mjs";
+import { freePort, processTable } from "../chaos/runtime.mjs";
+
+export { freePort };
 import { workerOptions } from "../tests/e2e/harness.mjs";
 
 export const ADMIN_KEY = "bench-admin-key";
 const HOST = "127.0.0.1";
-
-/** A port that was free a moment ago on loopback. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Miniflare options mirroring wrangler.toml (shared with the tests), plus the bench's variables. */
 export function benchOptions(port) {
