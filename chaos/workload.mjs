@@ -183,6 +183,19 @@ export async function producer(index, { http, record, random, running, maxPerQue
   let n = 0;
   const perQueue = new Map(QUEUES.map((q) => [q.name, 0]));
   const stop = () => !running();
+  // Sends the identical request until it is answered; says whether an earlier try failed.
+  const sendUntilAnswered = async (path, body) => {
+    let failedBefore = false;
+    const { res } = await untilAnswered(() => http.post(path, body), {
+      shouldStop: stop,
+      random,
+      onRetry: () => {
+        failedBefore = true;
+        record.counts.enqueue_retries += 1;
+      },
+    });
+    return { res, failedBefore };
+  };
   while (running()) {
     const queue = random.pick(QUEUES);
     if (perQueue.get(queue.name) >= maxPerQueue) {
@@ -206,15 +219,7 @@ export async function producer(index, { http, record, random, running, maxPerQue
       // The request body is built once: every retry sends exactly the same bytes, same key.
       const body = { queue_name: queue.name, idempotency_key: batchKey, ...job(batchKey) };
       record.attemptedKeys.add(batchKey);
-      let failedBefore = false;
-      const { res } = await untilAnswered(() => http.post("/api/v1/jobs", body), {
-        shouldStop: stop,
-        random,
-        onRetry: () => {
-          failedBefore = true;
-          record.counts.enqueue_retries += 1;
-        },
-      });
+      const { res, failedBefore } = await sendUntilAnswered("/api/v1/jobs", body);
       if (!res) {
         record.counts.given_up += 1;
         continue;
@@ -231,15 +236,7 @@ export async function producer(index, { http, record, random, running, maxPerQue
       const jobs = Array.from({ length: size }, (_, i) => job(`${batchKey}:${i}`));
       const body = { queue_name: queue.name, idempotency_key: batchKey, jobs };
       for (let i = 0; i < size; i++) record.attemptedKeys.add(`${batchKey}:${i}`);
-      let failedBefore = false;
-      const { res } = await untilAnswered(() => http.post("/api/v1/jobs/bulk", body), {
-        shouldStop: stop,
-        random,
-        onRetry: () => {
-          failedBefore = true;
-          record.counts.enqueue_retries += 1;
-        },
-      });
+      const { res, failedBefore } = await sendUntilAnswered("/api/v1/jobs/bulk", body);
       if (!res) {
         record.counts.given_up += 1;
         continue;
