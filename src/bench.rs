@@ -15,9 +15,9 @@
 //!
 //! No validation, authentication, idempotency or rendering happens here: that is the point.
 
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
-    durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage, SqlStorageValue,
-    State,
+    durable_object, web_sys, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue, State,
 };
 
 /// The variable that turns the ceiling routes on.
@@ -28,31 +28,41 @@ const BINDING: &str = "BENCH";
 const ACTOR_NAME: &str = "ceiling";
 
 /// Answers a ceiling route when they are switched on; `None` lets the API handle the request.
-pub async fn ceiling(req: &mut Request, env: &Env) -> Option<Result<Response>> {
-    if !env.var(SWITCH).is_ok_and(|v| v.to_string() == "1") {
+pub async fn ceiling(req: &web_sys::Request, env: &Env) -> Option<Result<web_sys::Response>> {
+    let url = req.url();
+    let path = crate::api::body::split_url(&url).0;
+    // The path first: the variable is read only for bench paths.
+    if !path.starts_with("/bench/") || crate::actors::var(env, SWITCH).as_deref() != Some("1") {
         return None;
     }
-    let path = req.path();
-    let actor_path = match (req.method(), path.as_str()) {
-        (Method::Get, "/bench/worker") => return Some(Response::ok("{}")),
-        (Method::Post, "/bench/actor") => "/ping",
-        (Method::Post, "/bench/actor-insert") => "/insert",
-        (Method::Post, "/bench/actor-bulk-insert") => "/bulk-insert",
+    let actor_path = match (req.method().as_str(), path) {
+        ("GET", "/bench/worker") => return Some(Ok(reply(200, "{}"))),
+        ("POST", "/bench/actor") => "/ping",
+        ("POST", "/bench/actor-insert") => "/insert",
+        ("POST", "/bench/actor-bulk-insert") => "/bulk-insert",
         _ => return None,
     };
     Some(forward(req, env, actor_path).await)
 }
 
-/// Sends the request body (none for the bare round trip) to the bench actor.
-async fn forward(req: &mut Request, env: &Env, actor_path: &str) -> Result<Response> {
-    let body = if actor_path == "/ping" { None } else { Some(req.text().await?.into()) };
-    let stub = env.durable_object(BINDING)?.get_by_name(ACTOR_NAME)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(body);
-    let request = Request::new_with_init(&format!("https://bench.internal{actor_path}"), &init)?;
-    let mut reply = stub.fetch_with_request(request).await?;
-    let (status, text) = (reply.status_code(), reply.text().await?);
-    Ok(Response::ok(text)?.with_status(status))
+/// Sends the request body (none for the bare round trip) to the bench actor, through the same
+/// actor client as the API, so the ceilings pay the API's transport and nothing more.
+async fn forward(req: &web_sys::Request, env: &Env, actor_path: &str) -> Result<web_sys::Response> {
+    let body = if actor_path == "/ping" {
+        String::new()
+    } else {
+        JsFuture::from(req.text()?).await?.as_string().unwrap_or_default()
+    };
+    // The actor path travels in front of the body: the client always posts to one URL.
+    let message = format!("{actor_path}\n{body}");
+    let (status, text) = crate::actors::client::post(env, BINDING, ACTOR_NAME, &message).await?;
+    Ok(reply(status, &text))
+}
+
+fn reply(status: u16, body: &str) -> web_sys::Response {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(status);
+    web_sys::Response::new_with_opt_str_and_init(Some(body), &init).expect("a string response")
 }
 
 /// A scratch actor with one table, used only by the ceiling routes.
@@ -73,15 +83,16 @@ impl DurableObject for BenchActor {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let message = req.text().await?;
+        let (route, body) = message.split_once('\n').unwrap_or((&message, ""));
         let now = SqlStorageValue::Integer(crate::actors::now());
-        let statement = match req.path().as_str() {
+        let statement = match route {
             "/ping" => return Response::ok("{}"),
             "/insert" => "INSERT INTO rows (body, created_at) VALUES (?1, ?2) RETURNING seq",
             "/bulk-insert" => "INSERT INTO rows (body, created_at) SELECT value, ?2 FROM json_each(?1) RETURNING seq",
             _ => return Response::error("not found", 404),
         };
-        let body = req.text().await?;
-        match self.sql.exec(statement, vec![SqlStorageValue::String(body), now]) {
+        match self.sql.exec(statement, vec![SqlStorageValue::String(body.to_owned()), now]) {
             Ok(cursor) => {
                 let inserted = cursor.raw().count();
                 Response::ok(format!("{{\"inserted\":{inserted}}}"))

@@ -17,13 +17,14 @@ pub mod model;
 pub mod queue;
 pub mod tenant;
 
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, web_sys, Context, Env, Result};
 
 /// The Worker entry: every request goes through [`api::handler::handle`] (except the bench's
-/// ceiling routes, when the bench switched them on).
+/// ceiling routes, when the bench switched them on). It takes the runtime's own request and response types: the worker crate's wrappers read the
+/// `cf` object and copy headers on every request, work nothing here needs.
 #[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    if let Some(answer) = bench::ceiling(&mut req, &env).await {
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
+    if let Some(answer) = bench::ceiling(&req, &env).await {
         return answer;
     }
     Ok(api::handler::handle(req, env).await)

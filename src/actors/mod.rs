@@ -2,11 +2,13 @@
 //!
 //! - [`queue_actor`]: one actor per (tenant, queue); runs queue commands and the alarm.
 //! - [`tenant_actor`]: one actor per tenant; organization and API keys.
+//! - [`client`]: how the Worker (and one actor) calls an actor: a lean POST through the stub.
 //! - [`alarm`]: the one alarm per actor, written only when its due time changes.
 //! - [`storage`]: the [`Sql`](crate::queue::Sql) interface over Durable Object SQLite, and
 //!   synchronous transactions.
 
 pub mod alarm;
+pub mod client;
 pub mod queue_actor;
 pub mod storage;
 pub mod tenant_actor;
@@ -16,4 +18,10 @@ use crate::model::EpochMs;
 /// The current time, read once per request or alarm.
 pub fn now() -> EpochMs {
     worker::Date::now().as_millis() as EpochMs
+}
+
+/// A plain-text variable of the Worker's environment (a `[vars]` entry or a secret), read
+/// without the worker crate's binding type check, which costs a JS round trip per call.
+pub fn var(env: &worker::Env, name: &str) -> Option<String> {
+    worker::js_sys::Reflect::get(env, &worker::wasm_bindgen::JsValue::from_str(name)).ok()?.as_string()
 }

@@ -11,7 +11,7 @@ use crate::tenant::Principal;
 use serde_json::json;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use worker::{Env, Request};
+use worker::{web_sys::Request, Env};
 
 /// How long a verified key is trusted without asking its tenant actor again. A revoked key
 /// keeps working at most this long in other isolates (immediately refused in the one that
@@ -36,7 +36,7 @@ fn unauthorized(message: &str) -> ApiError {
 
 /// Verifies the request's `Authorization: Bearer <key>`.
 pub async fn authenticate(req: &Request, env: &Env, now: EpochMs) -> Result<Principal, ApiError> {
-    let header = req.headers().get("Authorization").ok().flatten().unwrap_or_default();
+    let header = super::handler::header(req, "Authorization").unwrap_or_default();
     // The scheme name is case-insensitive (RFC 7235).
     let key = header
         .split_once(' ')
@@ -73,7 +73,7 @@ pub fn forget_key(key_id: &str) {
 /// Counts this request against the key's limit; `None` when the key is unlimited.
 pub fn admit(principal: &Principal, env: &Env, now: EpochMs) -> Option<Verdict> {
     let default =
-        env.var("DEFAULT_RATE_LIMIT").ok().and_then(|v| v.to_string().parse().ok()).unwrap_or(DEFAULT_RATE_LIMIT);
+        crate::actors::var(env, "DEFAULT_RATE_LIMIT").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_RATE_LIMIT);
     let limit = principal.rate_limit.or((default > 0).then_some(default))?;
     Some(LIMITER.with(|l| l.borrow_mut().admit(&principal.key_id, limit, now)))
 }

@@ -11,7 +11,9 @@ use crate::queue::protocol::{QueueCommand, QueueEnvelope};
 use crate::tenant::protocol::{TenantCommand, TenantEnvelope};
 use crate::tenant::Principal;
 use serde_json::{json, Value};
-use worker::{Env, Headers, Method, Request, RequestInit, Response};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::{Request, Response, ResponseInit};
+use worker::{js_sys, web_sys, Env};
 
 /// Durable Object binding of the queue actors.
 const QUEUE_BINDING: &str = "QUEUE";
@@ -22,10 +24,10 @@ const TENANT_BINDING: &str = "TENANT";
 type ExtraHeaders = Vec<(&'static str, String)>;
 
 /// Serves one request; every outcome, including internal failures, is a JSON response.
-pub async fn handle(mut req: Request, env: Env) -> Response {
+pub async fn handle(req: Request, env: Env) -> Response {
     let request_id = request_id(&req);
     let mut extra = ExtraHeaders::new();
-    let (status, body) = match serve(&mut req, &env, &mut extra).await {
+    let (status, body) = match serve(&req, &env, &mut extra).await {
         Ok(answer) => answer,
         Err(error) => {
             if error.kind == ErrorKind::InternalError {
@@ -37,13 +39,13 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
     respond(status, body, &request_id, &extra)
 }
 
-async fn serve(req: &mut Request, env: &Env, extra: &mut ExtraHeaders) -> Result<(u16, String), ApiError> {
+async fn serve(req: &Request, env: &Env, extra: &mut ExtraHeaders) -> Result<(u16, String), ApiError> {
     // The runtime hands over an already normalized absolute URL; splitting it here keeps the
     // `url` crate (and its IDNA tables) out of the wasm.
-    let url = req.inner().url();
+    let url = req.url();
     let (path, query) = split_url(&url);
     // The raw method: the worker crate maps methods it does not know (e.g. QUERY) to GET.
-    let route = resolve(&req.inner().method(), path)?;
+    let route = resolve(&req.method(), path)?;
     match route {
         Route::Health => {
             return Ok((200, json!({ "status": "healthy", "version": env!("CARGO_PKG_VERSION") }).to_string()))
@@ -145,23 +147,30 @@ async fn visible_queues(env: &Env, principal: &Principal) -> Result<Vec<String>,
 
 /// Reads the body, refusing anything over [`MAX_BODY_BYTES`] before it is parsed: at once
 /// when `Content-Length` says so, else as soon as the streamed bytes pass the limit (so a
-/// huge chunked body is never buffered whole).
-async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    use futures::StreamExt;
+/// huge chunked body is never buffered whole). A declared length is read in one piece: the
+/// runtime delivers exactly that many bytes, and one copy into wasm is far cheaper than a
+/// stream of chunks.
+async fn read_body(req: &Request) -> Result<Vec<u8>, ApiError> {
     let too_large =
         || ApiError::new(ErrorKind::PayloadTooLarge, format!("request body is larger than {MAX_BODY_BYTES} bytes"));
-    let unreadable = |_| ApiError::new(ErrorKind::BadRequest, "the request body could not be read");
-    let declared = req.headers().get("Content-Length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
+    let unreadable = || ApiError::new(ErrorKind::BadRequest, "the request body could not be read");
+    let declared = header(req, "Content-Length").and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
         return Err(too_large());
     }
-    if req.inner().body().is_none() {
+    if req.body().is_none() {
         return Ok(Vec::new());
     }
-    let mut stream = req.stream().map_err(unreadable)?;
-    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    if declared.is_some() {
+        let buffer = JsFuture::from(req.array_buffer().map_err(|_| unreadable())?).await.map_err(|_| unreadable())?;
+        return Ok(js_sys::Uint8Array::new(&buffer).to_vec());
+    }
+    use futures::StreamExt;
+    // The worker crate's wrapper over the same JS request, for its byte stream.
+    let mut stream = worker::Request::from(Clone::clone(req)).stream().map_err(|_| unreadable())?;
+    let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(unreadable)?;
+        let chunk = chunk.map_err(|_| unreadable())?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(too_large());
         }
@@ -170,10 +179,14 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     Ok(body)
 }
 
+/// A request header's value, if present.
+pub fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
 async fn create_organization(req: &Request, env: &Env, body: &[u8]) -> Result<(u16, String), ApiError> {
-    let configured =
-        env.secret("ADMIN_KEY").map(|s| s.to_string()).or_else(|_| env.var("ADMIN_KEY").map(|v| v.to_string())).ok();
-    let presented = req.headers().get("X-Admin-Key").ok().flatten();
+    let configured = crate::actors::var(env, "ADMIN_KEY");
+    let presented = header(req, "X-Admin-Key");
     organizations::check_admin_key(configured.as_deref(), presented.as_deref())?;
     let tenant = organizations::prepare(body, &mut OsEntropy)?;
     let (status, reply) =
@@ -239,23 +252,15 @@ async fn call_actor(
     name: &str,
     body: serde_json::Result<String>,
 ) -> Result<(u16, String), ApiError> {
-    let runtime = |e: worker::Error| ApiError::internal(format!("actor call failed: {e}"));
     let body = body.map_err(|e| ApiError::internal(format!("command encoding failed: {e}")))?;
-    let stub = env.durable_object(binding).and_then(|ns| ns.get_by_name(name)).map_err(runtime)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let request = Request::new_with_init("https://actor.internal/", &init).map_err(runtime)?;
-    let mut response = stub.fetch_with_request(request).await.map_err(runtime)?;
-    let text = response.text().await.map_err(runtime)?;
-    Ok((response.status_code(), text))
+    crate::actors::client::post(env, binding, name, &body)
+        .await
+        .map_err(|e| ApiError::internal(format!("actor call failed: {e}")))
 }
 
 /// The client's `X-Request-Id` when it is sane, otherwise a fresh UUID.
 fn request_id(req: &Request) -> String {
-    req.headers()
-        .get("X-Request-Id")
-        .ok()
-        .flatten()
+    header(req, "X-Request-Id")
         .filter(|id| {
             (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         })
@@ -266,23 +271,27 @@ fn request_id(req: &Request) -> String {
         })
 }
 
+/// The response: the JSON body (none for 204) with the standard and gathered headers.
 fn respond(status_code: u16, body: String, request_id: &str, extra: &ExtraHeaders) -> Response {
-    let headers = Headers::new();
-    for (name, value) in extra {
-        let _ = headers.set(name, value);
-    }
-    let _ = headers.set("X-Request-Id", request_id);
-    let _ = headers.set("X-API-Version", "1");
-    let response = if status_code == 204 {
-        Response::empty()
-    } else {
-        let _ = headers.set("Content-Type", "application/json");
-        Response::ok(body)
-    };
-    match response {
-        Ok(r) => r.with_status(status_code).with_headers(headers),
-        // Building a response from a string cannot fail in practice; if it does, say so plainly.
-        Err(_) => Response::error("internal error", status(ErrorKind::InternalError))
-            .unwrap_or_else(|_| Response::empty().unwrap()),
-    }
+    let built = web_sys::Headers::new().and_then(|headers| {
+        for (name, value) in extra {
+            headers.set(name, value)?;
+        }
+        headers.set("X-Request-Id", request_id)?;
+        headers.set("X-API-Version", "1")?;
+        let body = (status_code != 204).then_some(body);
+        if body.is_some() {
+            headers.set("Content-Type", "application/json")?;
+        }
+        let init = ResponseInit::new();
+        init.set_status(status_code);
+        init.set_headers(&headers);
+        Response::new_with_opt_str_and_init(body.as_deref(), &init)
+    });
+    // Building a response from a string cannot fail in practice; if it does, say so plainly.
+    built.unwrap_or_else(|_| {
+        let init = ResponseInit::new();
+        init.set_status(status(ErrorKind::InternalError));
+        Response::new_with_opt_str_and_init(Some("internal error"), &init).unwrap_or_else(|_| Response::new().unwrap())
+    })
 }

@@ -1,0 +1,49 @@
+//! How the Worker, and an actor calling another actor, send a command: one POST with a string
+//! body straight through the stub's `fetch`, answered by the reply's status and text.
+//!
+//! This skips the worker crate's `Request`/`Response` wrappers on purpose. Building them reads
+//! the request's `cf` object, copies its headers, and streams the reply body into wasm chunk by
+//! chunk; on a one-job enqueue that cost more CPU than the queue work itself (docs/BENCHMARKS.md).
+//! The bench's ceiling routes use this same call, so ceilings and workloads pay the same
+//! transport.
+
+use worker::js_sys::{Promise, Reflect};
+use worker::wasm_bindgen::{prelude::*, JsCast};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{web_sys, Env};
+
+#[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen)]
+extern "C" {
+    /// A Durable Object namespace binding, seen only for `getByName`.
+    type Namespace;
+
+    #[wasm_bindgen(method, catch, js_name = getByName)]
+    fn get_by_name(this: &Namespace, name: &str) -> Result<Stub, JsValue>;
+
+    /// A Durable Object stub, seen only for `fetch(url, init)`.
+    type Stub;
+
+    #[wasm_bindgen(method, catch)]
+    fn fetch(this: &Stub, url: &str, init: &web_sys::RequestInit) -> Result<Promise, JsValue>;
+}
+
+/// Posts `body` to the actor called `name` in the Durable Object namespace `binding`; returns
+/// the reply's status and body text, or what went wrong in the runtime.
+pub async fn post(env: &Env, binding: &str, name: &str, body: &str) -> Result<(u16, String), String> {
+    send(env, binding, name, body).await.map_err(|e| e.as_string().unwrap_or_else(|| format!("{e:?}")))
+}
+
+async fn send(env: &Env, binding: &str, name: &str, body: &str) -> Result<(u16, String), JsValue> {
+    let namespace: Namespace = Reflect::get(env, &JsValue::from_str(binding))?.unchecked_into();
+    if namespace.is_undefined() {
+        return Err(JsValue::from_str(&format!("no Durable Object binding `{binding}`")));
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(body));
+    let stub = namespace.get_by_name(name)?;
+    let reply: web_sys::Response =
+        JsFuture::from(stub.fetch("https://actor.internal/", &init)?).await?.unchecked_into();
+    let text = JsFuture::from(reply.text()?).await?.as_string().unwrap_or_default();
+    Ok((reply.status(), text))
+}
