@@ -26,7 +26,7 @@ fn round_trip(command: QueueCommand) -> QueueCommand {
 /// Round-trips `command` and executes it on the fixture's queue at `now`.
 fn run(fx: &mut Fixture, command: QueueCommand, now: i64) -> Result<Reply, edgespool::model::ApiError> {
     let command = round_trip(command);
-    execute(&queue(&fx.sql, &fx.settings), command, now, &mut fx.entropy)
+    execute(&queue(&fx.sql, &fx.settings), command, now, &mut fx.entropy).map(|done| done.reply)
 }
 
 /// The body of a 200 reply, parsed into `T`.

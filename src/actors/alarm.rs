@@ -18,6 +18,12 @@ impl AlarmSlot {
         self.armed.set(Some(None));
     }
 
+    /// Whether this instance knows the alarm's time (it set or cleared it itself). Until then
+    /// only the earliest due time read from storage may set it.
+    pub fn is_known(&self) -> bool {
+        self.armed.get().is_some()
+    }
+
     /// Makes sure an alarm fires no later than `wake`. An alarm already set at or before it is
     /// kept: firing early costs one empty sweep that re-arms, while moving the alarm on every
     /// claim and complete would cost a storage write each. A needless alarm is likewise left

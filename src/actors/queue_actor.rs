@@ -9,6 +9,7 @@ use crate::api::handler::call_tenant;
 use crate::model::time::SECOND_MS;
 use crate::model::{ApiError, EpochMs, OsEntropy};
 use crate::queue::lease::{claimed_count, NO_JOBS};
+use crate::queue::maintenance::DueTimes;
 use crate::queue::protocol::{execute, QueueCommand, QueueEnvelope, Reply};
 use crate::queue::throttle::ClaimThrottle;
 use crate::queue::{config, schema, Queue, QueueSettings};
@@ -155,14 +156,20 @@ impl QueueActor {
         let deletes = matches!(command, QueueCommand::DeleteQueue { .. });
         let (tenant, queue_name) = (envelope.tenant.clone(), envelope.queue.clone());
         let (sql, settings, now) = (self.sql.clone(), self.settings.borrow().clone(), super::now());
+        let alarm_known = self.alarm.is_known();
         let (reply, wake, new_settings) = transaction(&self.state.storage(), move || {
             let queue = Queue { sql: &sql, tenant: &envelope.tenant, name: &envelope.queue, settings: &settings };
-            let reply = execute(&queue, envelope.command, now, &mut OsEntropy)?;
+            let executed = execute(&queue, envelope.command, now, &mut OsEntropy)?;
             let new_settings = if reload { Some(config::load(&sql)?) } else { None };
             // The wake time follows the settings now in force (a shorter retention prunes sooner).
             let current = Queue { settings: new_settings.as_ref().unwrap_or(&settings), ..queue };
-            let wake = if writes { Some(current.next_wake(now)?) } else { None };
-            Ok((reply, wake, new_settings))
+            let wake = match executed.due {
+                _ if !writes => None,
+                DueTimes::Unchanged if alarm_known => None,
+                DueTimes::Added(due) if alarm_known => Some(Some(due)),
+                _ => Some(current.next_wake(now)?),
+            };
+            Ok((executed.reply, wake, new_settings))
         })?;
         if let Some(settings) = new_settings {
             *self.settings.borrow_mut() = settings;

@@ -59,6 +59,14 @@ static CLAIM: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// Completes job ?1 with result ?2 at ?3 when its lease is live for the fence: lease id ?4, or
+/// when that is NULL worker id ?5. This is [`Fence::check`]'s `Live` rule as one `WHERE`, so
+/// the common case costs one statement; anything else falls back to the check itself.
+const COMPLETE_LIVE: &str = "UPDATE jobs SET status = 'completed', result = ?2, completed_at = ?3, \
+    updated_at = ?3, lease_expires_at = NULL \
+    WHERE id = ?1 AND status = 'processing' AND lease_expires_at > ?3 \
+    AND CASE WHEN ?4 IS NULL THEN worker_id = ?5 ELSE lease_id = ?4 END RETURNING seq";
+
 /// The reply of a claim that found nothing.
 pub const NO_JOBS: &str = r#"{"jobs":[]}"#;
 
@@ -90,13 +98,13 @@ impl Queue<'_> {
         }
         // Scheduled jobs that came due are claimable now, even if the alarm is running late.
         self.promote_due(now)?;
-        let lease_secs = request.lease_secs.unwrap_or(self.settings.default_lease_secs);
+        let lease_secs = self.lease_secs(request);
         let rows = self.sql.query(
             &CLAIM,
             &[
                 request.worker_id.clone().into(),
                 lease_secs.into(),
-                (now + i64::from(lease_secs) * SECOND_MS).into(),
+                self.lease_deadline(request, now).into(),
                 now.into(),
                 request.min_priority.into(),
                 request.max_priority.into(),
@@ -113,19 +121,34 @@ impl Queue<'_> {
         super::render::to_json(&Reply { jobs })
     }
 
+    /// How long a claim's leases last, in seconds.
+    fn lease_secs(&self, request: &ClaimRequest) -> u32 {
+        request.lease_secs.unwrap_or(self.settings.default_lease_secs)
+    }
+
+    /// When the leases of a claim made at `now` end.
+    pub fn lease_deadline(&self, request: &ClaimRequest, now: EpochMs) -> EpochMs {
+        now + i64::from(self.lease_secs(request)) * SECOND_MS
+    }
+
     /// Completes a leased job and stores its result. Completing again with the same lease
     /// succeeds without changing anything, so a worker may retry a lost acknowledgement.
     pub fn complete(&self, id: &str, fence: &Fence, result: Option<&RawValue>, now: EpochMs) -> Result<(), ApiError> {
-        let leased = self.leased(id)?;
-        if fence.check(&leased.state, now)? == FenceCheck::AlreadyCompleted {
+        let params = [
+            id.into(),
+            result.map(RawValue::get).into(),
+            now.into(),
+            fence.lease_id.as_deref().into(),
+            fence.worker_id.as_deref().into(),
+        ];
+        if !self.sql.query(COMPLETE_LIVE, &params)?.is_empty() {
             return Ok(());
         }
-        self.sql.query(
-            "UPDATE jobs SET status = 'completed', result = ?2, completed_at = ?3, updated_at = ?3, \
-             lease_expires_at = NULL WHERE id = ?1",
-            &[id.into(), result.map(RawValue::get).into(), now.into()],
-        )?;
-        Ok(())
+        // No live lease matched: a repeated acknowledgement, or an error that says why.
+        match fence.check(&self.leased(id)?.state, now)? {
+            FenceCheck::AlreadyCompleted => Ok(()),
+            FenceCheck::Live => Err(ApiError::internal("a live lease was not completed")),
+        }
     }
 
     /// Records a failed attempt: back to `pending` after a backoff delay (or
@@ -207,65 +230,5 @@ impl Queue<'_> {
             max_retries: u32::try_from(row.int(5)?).unwrap_or(0),
             lease_secs: row.opt_int(6)?,
         })
-    }
-}
-
-/// One acknowledgement in a batch ack.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct AckItem {
-    /// The job.
-    pub id: String,
-    /// Its lease.
-    pub lease_id: String,
-    /// Stored as the job's result.
-    pub result: Option<Box<RawValue>>,
-}
-
-/// One failure in a batch ack.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct FailItem {
-    /// The job.
-    pub id: String,
-    /// Its lease.
-    pub lease_id: String,
-    /// Why the attempt failed.
-    pub error: String,
-    /// Explicit retry delay instead of the backoff curve.
-    pub retry_after_secs: Option<u32>,
-}
-
-impl Queue<'_> {
-    /// Completes and fails many leased jobs in one go; each item succeeds or fails on its
-    /// own, and the reply lists every outcome in request order (acks first, then fails).
-    pub fn ack_batch(
-        &self,
-        acks: &[AckItem],
-        fails: &[FailItem],
-        now: EpochMs,
-        entropy: &mut dyn Entropy,
-    ) -> Result<String, ApiError> {
-        let fence = |lease_id: &str| Fence { lease_id: Some(lease_id.to_owned()), worker_id: None };
-        let mut results = Vec::with_capacity(acks.len() + fails.len());
-        for item in acks {
-            let outcome = self.complete(&item.id, &fence(&item.lease_id), item.result.as_deref(), now);
-            results.push(item_outcome(&item.id, outcome.map(|()| JobStatus::Completed))?);
-        }
-        for item in fails {
-            let outcome = self.fail(&item.id, &fence(&item.lease_id), &item.error, item.retry_after_secs, now, entropy);
-            results.push(item_outcome(&item.id, outcome.map(|o| o.status))?);
-        }
-        let succeeded = results.iter().filter(|r| r["success"] == true).count();
-        super::render::to_json(
-            &serde_json::json!({ "results": results, "succeeded": succeeded, "failed": results.len() - succeeded }),
-        )
-    }
-}
-
-/// One item's outcome; client errors become part of the reply, storage errors abort the batch.
-fn item_outcome(id: &str, outcome: Result<JobStatus, ApiError>) -> Result<serde_json::Value, ApiError> {
-    match outcome {
-        Ok(status) => Ok(serde_json::json!({ "id": id, "success": true, "status": status.as_str() })),
-        Err(e) if e.kind == crate::model::ErrorKind::InternalError => Err(e),
-        Err(e) => Ok(serde_json::json!({ "id": id, "success": false, "code": e.kind, "message": e.message })),
     }
 }

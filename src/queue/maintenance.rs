@@ -5,7 +5,7 @@
 use super::sql::{Row, RowExt};
 use super::Queue;
 use crate::model::lease::{after_failure, AfterFailure};
-use crate::model::{ApiError, EpochMs};
+use crate::model::{ApiError, EpochMs, JobSpec};
 use serde::Serialize;
 
 /// Most expired leases or pruned jobs handled by one sweep; the rest are due at once, so the
@@ -44,6 +44,29 @@ const NEXT_WAKE: &str = "SELECT min(t) FROM ( \
     UNION ALL SELECT min(completed_at) + ?1 FROM jobs INDEXED BY jobs_finished \
         WHERE status IN ('completed', 'cancelled'))";
 
+/// What a command did to the times the alarm must keep (those [`NEXT_WAKE`] looks for), so the
+/// actor can keep its alarm early enough without recomputing the earliest one after every
+/// command. Losing a due time needs no report: an alarm that fires early finds nothing due
+/// and re-arms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DueTimes {
+    /// No job gained a due time.
+    Unchanged,
+    /// Jobs gained due times, none earlier than this.
+    Added(EpochMs),
+    /// Not tracked for this command: recompute from storage.
+    Unknown,
+}
+
+impl DueTimes {
+    /// New jobs are due when they are scheduled to start (if later than `now`) or expire.
+    pub fn of_new_jobs(specs: &[JobSpec], now: EpochMs) -> DueTimes {
+        let starts = specs.iter().filter_map(|s| s.scheduled_at.filter(|&at| at > now));
+        let expiries = specs.iter().filter_map(|s| s.expires_at);
+        starts.chain(expiries).min().map_or(DueTimes::Unchanged, DueTimes::Added)
+    }
+}
+
 /// The error recorded on a job cancelled because it reached `expires_at` while waiting to run
 /// (never claimed, or waiting for a retry).
 pub const EXPIRED_ERROR: &str = "expires_at passed while the job waited to run";
@@ -56,6 +79,11 @@ impl Queue<'_> {
         let expired = self.cancel_expired(now)?;
         let pruned = self.prune_finished(now)?;
         Ok(SweepReport { promoted, requeued, dead_lettered, pruned, expired })
+    }
+
+    /// When a job finished at `now` (completed or cancelled) is due to be pruned.
+    pub fn finished_due(&self, now: EpochMs) -> DueTimes {
+        DueTimes::Added(now + self.settings.retention_ms)
     }
 
     /// When the alarm must next run after `now`, or `None` when nothing is waiting on time.

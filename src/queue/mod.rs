@@ -9,6 +9,7 @@
 //! - [`config`]: the queue's settings (defaults, backoff, retention, pause), stored in its database.
 //! - [`enqueue`]: single and bulk inserts with idempotency keys.
 //! - [`lease`]: the worker loop: claim, complete, fail, heartbeat.
+//! - [`ack`]: batch acknowledgements (many completes and fails in one request).
 //! - [`manage`]: reads, cancel, replay, priority and the dead-letter queue.
 //! - [`listing`]: job lists, batch status and statistics.
 //! - [`maintenance`]: what the alarm does, and when it must next run.
@@ -17,6 +18,7 @@
 //! - [`sql`]: the storage interface.
 //! - [`throttle`]: the per-queue claim rate limit.
 
+pub mod ack;
 pub mod config;
 pub mod enqueue;
 pub mod lease;

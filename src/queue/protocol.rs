@@ -4,10 +4,13 @@
 //! well-formed; the actor only decides what the queue's state allows. Commands travel as
 //! JSON (externally tagged, so raw payloads pass through untouched).
 
+use super::ack::{AckItem, FailItem};
 use super::config::ConfigChanges;
 use super::enqueue::Enqueued;
-use super::lease::{AckItem, ClaimRequest, FailItem};
+use super::lease::ClaimRequest;
+use super::lease::NO_JOBS;
 use super::listing::ListFilter;
+use super::maintenance::DueTimes;
 use super::manage::DeadLetterSelection;
 use super::render::{timestamp, to_json};
 use super::Queue;
@@ -146,74 +149,98 @@ impl QueueCommand {
 
 const SUCCESS: &str = r#"{"success":true}"#;
 
+/// What a command answered, and what it did to the alarm's due times.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Executed {
+    /// The answer.
+    pub reply: Reply,
+    /// How the times the alarm must keep changed.
+    pub due: DueTimes,
+}
+
 /// Carries out `command` on `queue` at `now`.
 pub fn execute(
     queue: &Queue,
     command: QueueCommand,
     now: EpochMs,
     entropy: &mut dyn Entropy,
-) -> Result<Reply, ApiError> {
-    Ok(match command {
+) -> Result<Executed, ApiError> {
+    let done = |reply, due| Ok(Executed { reply, due });
+    let unknown = |reply| done(reply, DueTimes::Unknown);
+    match command {
         QueueCommand::Enqueue { job } => {
+            let due = DueTimes::of_new_jobs(std::slice::from_ref(&job), now);
             let outcome = queue.enqueue(std::slice::from_ref(&job), now, entropy)?.remove(0);
             let body = to_json(&outcome)?;
-            if outcome.created {
-                Reply::Created(body)
-            } else {
-                Reply::Ok(body)
-            }
+            done(if outcome.created { Reply::Created(body) } else { Reply::Ok(body) }, due)
         }
-        QueueCommand::EnqueueBulk { jobs } => Reply::Ok(bulk_reply(&queue.enqueue(&jobs, now, entropy)?)?),
-        QueueCommand::Get { id } => Reply::Ok(queue.get_job(&id)?),
+        QueueCommand::EnqueueBulk { jobs } => {
+            done(Reply::Ok(bulk_reply(&queue.enqueue(&jobs, now, entropy)?)?), DueTimes::of_new_jobs(&jobs, now))
+        }
+        QueueCommand::Get { id } => unknown(Reply::Ok(queue.get_job(&id)?)),
         QueueCommand::Cancel { id } => {
             queue.cancel(&id, now)?;
-            Reply::NoContent
+            done(Reply::NoContent, queue.finished_due(now))
         }
-        QueueCommand::Replay { id } => Reply::Ok(queue.replay(&id, now)?),
-        QueueCommand::Claim(request) => Reply::Ok(queue.claim(&request, now)?),
+        QueueCommand::Replay { id } => unknown(Reply::Ok(queue.replay(&id, now)?)),
+        QueueCommand::Claim(request) => {
+            let body = queue.claim(&request, now)?;
+            let due = if body == NO_JOBS {
+                DueTimes::Unchanged
+            } else {
+                DueTimes::Added(queue.lease_deadline(&request, now))
+            };
+            done(Reply::Ok(body), due)
+        }
         QueueCommand::Complete { id, fence, result } => {
             queue.complete(&id, &fence, result.as_deref(), now)?;
-            Reply::Ok(SUCCESS.to_owned())
+            done(Reply::Ok(SUCCESS.to_owned()), queue.finished_due(now))
         }
         QueueCommand::Fail { id, fence, error, retry_after_secs } => {
             let outcome = queue.fail(&id, &fence, &error, retry_after_secs, now, entropy)?;
-            Reply::Ok(to_json(&json!({
+            let reply = Reply::Ok(to_json(&json!({
                 "success": true,
                 "status": outcome.status.as_str(),
                 "retry_count": outcome.retry_count,
                 "retry_at": outcome.retry_at.map(timestamp),
-            }))?)
+            }))?);
+            // A retried job is due when its delay ends, and again by its `expires_at`.
+            unknown(reply)
         }
         QueueCommand::Heartbeat { id, fence, lease_secs } => {
             let until = queue.heartbeat(&id, &fence, lease_secs, now)?;
-            Reply::Ok(to_json(&json!({ "success": true, "lease_expires_at": timestamp(until) }))?)
+            let reply = Reply::Ok(to_json(&json!({ "success": true, "lease_expires_at": timestamp(until) }))?);
+            done(reply, DueTimes::Added(until))
         }
         QueueCommand::ReplayDeadLetters { selection } => {
             let ids = queue.replay_dead_letters(&selection, now)?;
-            Reply::Ok(to_json(&json!({ "retried_count": ids.len(), "retried_jobs": ids }))?)
+            unknown(Reply::Ok(to_json(&json!({ "retried_count": ids.len(), "retried_jobs": ids }))?))
         }
         QueueCommand::PurgeDeadLetters { selection, older_than } => {
             let purged = queue.purge_dead_letters(&selection, older_than)?;
-            Reply::Ok(to_json(&json!({ "purged_count": purged }))?)
+            unknown(Reply::Ok(to_json(&json!({ "purged_count": purged }))?))
         }
-        QueueCommand::ListJobs { filter } => Reply::Ok(queue.list_jobs(&filter)?),
-        QueueCommand::JobStatuses { ids } => Reply::Ok(queue.job_statuses(&ids)?),
-        QueueCommand::Stats => Reply::Ok(queue.stats(now)?),
-        QueueCommand::SetPriority { id, priority } => Reply::Ok(queue.set_priority(&id, priority, now)?),
-        QueueCommand::GetConfig => Reply::Ok(queue.get_config()?),
-        QueueCommand::Configure { changes } => Reply::Ok(queue.configure(&changes, now)?),
-        QueueCommand::Pause { reason } => Reply::Ok(queue.pause(reason, now)?),
-        QueueCommand::Resume => Reply::Ok(queue.resume(now)?),
+        QueueCommand::ListJobs { filter } => unknown(Reply::Ok(queue.list_jobs(&filter)?)),
+        QueueCommand::JobStatuses { ids } => unknown(Reply::Ok(queue.job_statuses(&ids)?)),
+        QueueCommand::Stats => unknown(Reply::Ok(queue.stats(now)?)),
+        QueueCommand::SetPriority { id, priority } => unknown(Reply::Ok(queue.set_priority(&id, priority, now)?)),
+        QueueCommand::GetConfig => unknown(Reply::Ok(queue.get_config()?)),
+        QueueCommand::Configure { changes } => unknown(Reply::Ok(queue.configure(&changes, now)?)),
+        QueueCommand::Pause { reason } => unknown(Reply::Ok(queue.pause(reason, now)?)),
+        QueueCommand::Resume => unknown(Reply::Ok(queue.resume(now)?)),
         QueueCommand::DeleteQueue { delete_jobs } => {
             queue.delete_queue(delete_jobs)?;
-            Reply::NoContent
+            unknown(Reply::NoContent)
         }
-        QueueCommand::Ack { acks, fails } => Reply::Ok(queue.ack_batch(&acks, &fails, now, entropy)?),
+        QueueCommand::Ack { acks, fails } => {
+            let reply = Reply::Ok(queue.ack_batch(&acks, &fails, now, entropy)?);
+            done(reply, if fails.is_empty() { queue.finished_due(now) } else { DueTimes::Unknown })
+        }
         QueueCommand::ReleaseWorker { worker_id } => {
             let released = queue.release_worker(&worker_id, now)?;
-            Reply::Ok(to_json(&json!({ "released": released }))?)
+            unknown(Reply::Ok(to_json(&json!({ "released": released }))?))
         }
-    })
+    }
 }
 
 fn bulk_reply(outcomes: &[Enqueued]) -> Result<String, ApiError> {

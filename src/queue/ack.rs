@@ -1,0 +1,102 @@
+//! Batch acknowledgement: many completions and failures in one actor request. Completions of
+//! live leases, the common case, take one statement for the whole batch; every other item goes
+//! through the single-job path, which decides it exactly as a lone request would.
+
+use super::sql::RowExt;
+use super::Queue;
+use crate::model::lease::Fence;
+use crate::model::{ApiError, Entropy, EpochMs, ErrorKind, JobStatus};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+
+/// One acknowledgement in a batch ack.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AckItem {
+    /// The job.
+    pub id: String,
+    /// Its lease.
+    pub lease_id: String,
+    /// Stored as the job's result.
+    pub result: Option<Box<RawValue>>,
+}
+
+/// One failure in a batch ack.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FailItem {
+    /// The job.
+    pub id: String,
+    /// Its lease.
+    pub lease_id: String,
+    /// Why the attempt failed.
+    pub error: String,
+    /// Explicit retry delay instead of the backoff curve.
+    pub retry_after_secs: Option<u32>,
+}
+
+/// Completes every job of the bound array (?1, [`AckItem`]s as JSON) whose lease is live at
+/// ?2 — the lease-id form of [`Fence::check`]'s `Live` rule, as in `lease::COMPLETE_LIVE` —
+/// and returns their ids. A JSON `null` result is stored as no result, as a lone complete does.
+const COMPLETE_LIVE_BATCH: &str = "UPDATE jobs SET status = 'completed', \
+    result = nullif(acked.value -> 'result', 'null'), completed_at = ?2, updated_at = ?2, \
+    lease_expires_at = NULL FROM json_each(?1) AS acked \
+    WHERE jobs.id = acked.value ->> 'id' AND jobs.status = 'processing' AND jobs.lease_expires_at > ?2 \
+    AND jobs.lease_id = acked.value ->> 'lease_id' RETURNING jobs.id";
+
+impl Queue<'_> {
+    /// Completes and fails many leased jobs in one go; each item succeeds or fails on its
+    /// own, and the reply lists every outcome in request order (acks first, then fails).
+    pub fn ack_batch(
+        &self,
+        acks: &[AckItem],
+        fails: &[FailItem],
+        now: EpochMs,
+        entropy: &mut dyn Entropy,
+    ) -> Result<String, ApiError> {
+        let fence = |lease_id: &str| Fence { lease_id: Some(lease_id.to_owned()), worker_id: None };
+        let completed = self.complete_live(acks, now)?;
+        let mut results = Vec::with_capacity(acks.len() + fails.len());
+        for item in acks {
+            let outcome = if completed.contains(item.id.as_str()) {
+                Ok(())
+            } else {
+                self.complete(&item.id, &fence(&item.lease_id), item.result.as_deref(), now)
+            };
+            results.push(item_outcome(&item.id, outcome.map(|()| JobStatus::Completed))?);
+        }
+        for item in fails {
+            let outcome = self.fail(&item.id, &fence(&item.lease_id), &item.error, item.retry_after_secs, now, entropy);
+            results.push(item_outcome(&item.id, outcome.map(|o| o.status))?);
+        }
+        let succeeded = results.iter().filter(|r| r["success"] == true).count();
+        super::render::to_json(
+            &json!({ "results": results, "succeeded": succeeded, "failed": results.len() - succeeded }),
+        )
+    }
+
+    /// Completes the acks whose leases are live in one statement; returns their job ids. A
+    /// batch naming a job twice skips this (which item would win is not defined in SQL), so
+    /// each of its items is decided on its own.
+    fn complete_live(&self, acks: &[AckItem], now: EpochMs) -> Result<HashSet<String>, ApiError> {
+        let distinct = acks.iter().map(|a| a.id.as_str()).collect::<HashSet<_>>().len() == acks.len();
+        if acks.is_empty() || !distinct {
+            return Ok(HashSet::new());
+        }
+        let batch = super::render::to_json(&acks)?;
+        self.sql
+            .query(COMPLETE_LIVE_BATCH, &[batch.into(), now.into()])?
+            .iter()
+            .map(|row| row.text(0).map(str::to_owned))
+            .collect()
+    }
+}
+
+/// One item's outcome; client errors become part of the reply, storage errors abort the batch.
+fn item_outcome(id: &str, outcome: Result<JobStatus, ApiError>) -> Result<Value, ApiError> {
+    match outcome {
+        Ok(status) => Ok(json!({ "id": id, "success": true, "status": status.as_str() })),
+        Err(e) if e.kind == ErrorKind::InternalError => Err(e),
+        Err(e) => Ok(json!({ "id": id, "success": false, "code": e.kind, "message": e.message })),
+    }
+}
