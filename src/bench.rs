@@ -15,7 +15,6 @@
 //!
 //! No validation, authentication, idempotency or rendering happens here: that is the point.
 
-use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
     durable_object, web_sys, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue, State,
 };
@@ -48,11 +47,12 @@ pub async fn ceiling(req: &web_sys::Request, env: &Env) -> Option<Result<web_sys
 /// Sends the request body (none for the bare round trip) to the bench actor, through the same
 /// actor client as the API, so the ceilings pay the API's transport and nothing more.
 async fn forward(req: &web_sys::Request, env: &Env, actor_path: &str) -> Result<web_sys::Response> {
-    let body = if actor_path == "/ping" {
-        String::new()
-    } else {
-        JsFuture::from(req.text()?).await?.as_string().unwrap_or_default()
+    let body = match actor_path {
+        "/ping" => Vec::new(),
+        // Read as the API reads every body, so the ceilings pay that too.
+        _ => crate::api::handler::read_body(req).await.map_err(|e| worker::Error::RustError(e.message))?,
     };
+    let body = String::from_utf8(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
     // The actor path travels in front of the body: the client always posts to one URL.
     let message = format!("{actor_path}\n{body}");
     let (status, text) = crate::actors::client::post(env, BINDING, ACTOR_NAME, &message).await?;
@@ -83,7 +83,7 @@ impl DurableObject for BenchActor {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let message = req.text().await?;
+        let message = crate::actors::client::command_body(&mut req).await?;
         let (route, body) = message.split_once('\n').unwrap_or((&message, ""));
         let now = SqlStorageValue::Integer(crate::actors::now());
         let statement = match route {

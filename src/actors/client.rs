@@ -7,7 +7,7 @@
 //! The bench's ceiling routes use this same call, so ceilings and workloads pay the same
 //! transport.
 
-use worker::js_sys::{Promise, Reflect};
+use worker::js_sys::{self, Promise, Reflect};
 use worker::wasm_bindgen::{prelude::*, JsCast};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{web_sys, Env};
@@ -44,6 +44,13 @@ async fn send(env: &Env, binding: &str, name: &str, body: &str) -> Result<(u16, 
     let stub = namespace.get_by_name(name)?;
     let reply: web_sys::Response =
         JsFuture::from(stub.fetch("https://actor.internal/", &init)?).await?.unchecked_into();
-    let text = JsFuture::from(reply.text()?).await?.as_string().unwrap_or_default();
+    let bytes = js_sys::Uint8Array::new(&JsFuture::from(reply.array_buffer()?).await?).to_vec();
+    let text = String::from_utf8(bytes).map_err(|_| JsValue::from_str("the actor's reply is not UTF-8"))?;
     Ok((reply.status(), text))
+}
+
+/// The body of a command [`post`]ed to an actor, on the actor's side. Both ends move bodies
+/// as bytes: one copy into wasm, where a JS string is taken apart character by character.
+pub async fn command_body(req: &mut worker::Request) -> worker::Result<String> {
+    String::from_utf8(req.bytes().await?).map_err(|_| worker::Error::RustError("the command is not UTF-8".into()))
 }

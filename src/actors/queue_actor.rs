@@ -66,7 +66,7 @@ impl DurableObject for QueueActor {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let body = req.text().await?;
+        let body = super::client::command_body(&mut req).await?;
         let (status, body) = render(self.serve(&body).await);
         Ok(Response::ok(body)?.with_status(status))
     }

@@ -27,7 +27,7 @@ impl DurableObject for TenantActor {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let body = req.text().await?;
+        let body = super::client::command_body(&mut req).await?;
         let (status, body) = render(self.run(&body).await);
         Ok(Response::ok(body)?.with_status(status))
     }

@@ -150,7 +150,7 @@ async fn visible_queues(env: &Env, principal: &Principal) -> Result<Vec<String>,
 /// huge chunked body is never buffered whole). A declared length is read in one piece: the
 /// runtime delivers exactly that many bytes, and one copy into wasm is far cheaper than a
 /// stream of chunks.
-async fn read_body(req: &Request) -> Result<Vec<u8>, ApiError> {
+pub async fn read_body(req: &Request) -> Result<Vec<u8>, ApiError> {
     let too_large =
         || ApiError::new(ErrorKind::PayloadTooLarge, format!("request body is larger than {MAX_BODY_BYTES} bytes"));
     let unreadable = || ApiError::new(ErrorKind::BadRequest, "the request body could not be read");

@@ -40,7 +40,8 @@ pub const CLAIM_LIMIT: RangeInclusive<i64> = 1..=100;
 /// Page size of list endpoints.
 pub const LIST_LIMIT: RangeInclusive<i64> = 1..=100;
 
-/// A validated job, ready to insert into its queue.
+/// A validated job, ready to insert into its queue. Absent options are left out of its JSON
+/// (it travels to the queue actor in every enqueue).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct JobSpec {
     /// Any JSON value (stored minified: whitespace between tokens is dropped, tokens kept).
@@ -48,16 +49,22 @@ pub struct JobSpec {
     /// −100…100, higher first.
     pub priority: i64,
     /// `None` takes the queue's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_retries: Option<u32>,
     /// Advisory run time limit returned to workers; `None` takes the queue's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u32>,
     /// Earliest run time; in the future the job starts `scheduled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_at: Option<EpochMs>,
     /// After this time the job is no longer claimed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<EpochMs>,
     /// Unique within the queue while the job is retained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
     /// Free-form labels (array of strings or object), kept as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Box<RawValue>>,
 }
 
