@@ -208,6 +208,23 @@ fn a_full_queue_refuses_enqueue_until_jobs_are_pruned() {
     fx.add(spec("4"), T0 + 3600 * SEC);
 }
 
+/// A batch that exactly fills the queue goes in whole; one job more and none of it does, and
+/// a full queue refuses even a batch of duplicates.
+#[test]
+fn max_jobs_admits_a_batch_that_fits_exactly_and_nothing_beyond() {
+    let settings = QueueSettings { max_jobs: 5, ..QueueSettings::default() };
+    let mut fx = Fixture::with_settings(settings);
+    fx.add(spec("0").with_key("k"), T0);
+    assert_eq!(
+        err_kind(fx.try_enqueue(&[spec("1"), spec("2"), spec("3"), spec("4"), spec("5")], T0)),
+        ErrorKind::QueueFull
+    );
+    assert_eq!(fx.dump().len(), 1);
+    assert_eq!(fx.enqueue(&[spec("1"), spec("2"), spec("3"), spec("4")], T0).len(), 4);
+    assert_eq!(fx.dump().len(), 5);
+    assert_eq!(err_kind(fx.try_enqueue(&[spec("0").with_key("k")], T0)), ErrorKind::QueueFull);
+}
+
 /// The stored-jobs counter follows inserts and every kind of delete.
 #[test]
 fn the_job_counter_tracks_inserts_and_deletes() {

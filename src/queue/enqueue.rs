@@ -38,13 +38,15 @@ struct NewRow<'a> {
 
 /// Inserts every row of the bound array in array order (so `seq` keeps FIFO order); a row
 /// whose idempotency key exists already, in the table or earlier in the batch, is skipped.
-/// `WHERE true` keeps SQLite from reading `ON CONFLICT` as a join constraint.
+/// Nothing is inserted when the ?3 incoming jobs would take the stored count past ?4
+/// (`max_jobs`): the count is read once, before the first row, so a batch goes in whole or
+/// not at all. The `WHERE` also keeps SQLite from reading `ON CONFLICT` as a join constraint.
 const INSERT_BATCH: &str = "INSERT INTO jobs (id, status, payload, priority, max_retries, \
     timeout_seconds, tags, idempotency_key, created_at, updated_at, scheduled_at, expires_at) \
     SELECT value->>'id', value->>'status', value->'payload', value->>'priority', \
     value->>'max_retries', value->>'timeout_seconds', value->'tags', value->>'idempotency_key', \
     ?1, ?1, value->>'scheduled_at', value->>'expires_at' \
-    FROM json_each(?2) WHERE true \
+    FROM json_each(?2) WHERE (SELECT n FROM job_count) + ?3 <= ?4 \
     ON CONFLICT(idempotency_key) DO NOTHING RETURNING id";
 
 /// Finds the jobs that hold any of the bound idempotency keys.
@@ -59,16 +61,20 @@ impl Queue<'_> {
         now: EpochMs,
         entropy: &mut dyn Entropy,
     ) -> Result<Vec<Enqueued>, ApiError> {
-        self.check_room(specs.len())?;
         let ids: Vec<JobId> = specs.iter().map(|_| JobId::generate(self.name, now, entropy)).collect();
         let rows: Vec<NewRow> = specs.iter().zip(&ids).map(|(spec, id)| self.new_row(spec, &id.text, now)).collect();
         let batch = super::render::to_json(&rows)?;
+        let (incoming, max_jobs) = (specs.len() as i64, i64::from(self.settings.max_jobs));
         let inserted: HashSet<String> = self
             .sql
-            .query(INSERT_BATCH, &[now.into(), batch.into()])?
+            .query(INSERT_BATCH, &[now.into(), batch.into(), incoming.into(), max_jobs.into()])?
             .iter()
             .map(|row| row.text(0).map(str::to_owned))
             .collect::<Result<_, _>>()?;
+        if inserted.is_empty() {
+            // A full queue, or a batch of duplicates only: only the count tells them apart.
+            self.check_room(specs.len())?;
+        }
         let existing = if inserted.len() == specs.len() { HashMap::new() } else { self.ids_by_key(specs)? };
         specs
             .iter()
@@ -86,9 +92,10 @@ impl Queue<'_> {
             .collect()
     }
 
-    /// Refuses a batch that would take the queue past `max_jobs` — up front, so a full queue
-    /// answers 429 instead of failing late on storage limits. (A batch of duplicates is
-    /// refused too: telling them apart would cost the lookups the bound exists to avoid.)
+    /// Refuses a batch that would take the queue past `max_jobs` — before anything is stored,
+    /// so a full queue answers 429 instead of failing late on storage limits. (A batch of
+    /// duplicates is refused too: telling them apart would cost the lookups the bound exists
+    /// to avoid.)
     fn check_room(&self, incoming: usize) -> Result<(), ApiError> {
         let stored = self.sql.query_one("SELECT n FROM job_count", &[])?.map_or(Ok(0), |r| r.int(0))?;
         let max = i64::from(self.settings.max_jobs);
