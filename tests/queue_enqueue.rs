@@ -236,3 +236,46 @@ fn the_job_counter_tracks_inserts_and_deletes() {
     fx.q().purge_dead_letters(&edgespool::queue::manage::DeadLetterSelection::Oldest(10), None).unwrap();
     assert_eq!(count(&fx), vec![edgespool::queue::SqlValue::Integer(3)]);
 }
+
+/// The stored columns of job `id` that a batch insert may share or read per row.
+fn stored_columns(fx: &Fixture, id: &str) -> Vec<edgespool::queue::SqlValue> {
+    use edgespool::queue::Sql;
+    let sql = "SELECT status, priority, max_retries, timeout_seconds, tags, idempotency_key, scheduled_at, \
+               expires_at, payload FROM jobs WHERE id = ?1";
+    fx.sql.query(sql, &[id.into()]).unwrap().remove(0)
+}
+
+/// Columns a batch shares are bound once and columns its jobs disagree on are read per row;
+/// either way every job stores exactly what a lone enqueue of it stores.
+#[test]
+fn a_batch_stores_each_job_as_a_lone_enqueue_would_whether_columns_are_shared_or_not() {
+    let later = T0 + 60 * SEC;
+    let a = || spec("{ \"n\" : 1 }").with_priority(5).with_retries(2).with_tags("[ \"x\", \"y\" ]");
+    let b = || {
+        let mut job = spec("[2]").with_key("b").with_tags("{\"k\": \"v\"}");
+        (job.scheduled_at, job.expires_at, job.timeout_seconds) = (Some(later), Some(later + SEC), Some(9));
+        job
+    };
+    let batches = [vec![a(), a(), a()], vec![a(), b()], vec![b()]];
+    let mut stored = Vec::new();
+    for batch in batches {
+        let mut fx = Fixture::new();
+        let ids = fx.enqueue(&batch, T0);
+        stored.push(ids.iter().map(|e| stored_columns(&fx, &e.id)).collect::<Vec<_>>());
+    }
+    let mut lone_a = Fixture::new();
+    let lone_a_id = lone_a.add(a(), T0);
+    let mut lone_b = Fixture::new();
+    let lone_b_id = lone_b.add(b(), T0);
+    let (want_a, want_b) = (stored_columns(&lone_a, &lone_a_id), stored_columns(&lone_b, &lone_b_id));
+    assert_eq!(stored[0], vec![want_a.clone(), want_a.clone(), want_a.clone()], "a batch sharing every column");
+    assert_eq!(stored[1], vec![want_a, want_b.clone()], "a batch sharing none");
+    assert_eq!(stored[2], vec![want_b], "a batch of one");
+    let tags = |fx: &Fixture, id: &str| fx.job(id)["tags"].clone();
+    assert_eq!(tags(&lone_a, &lone_a_id), serde_json::json!(["x", "y"]));
+    assert_eq!(
+        stored_columns(&lone_a, &lone_a_id)[4],
+        edgespool::queue::SqlValue::Text(r#"["x","y"]"#.into()),
+        "tags are stored minified"
+    );
+}

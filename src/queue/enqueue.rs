@@ -1,6 +1,7 @@
-//! Enqueue: one statement inserts a whole batch from a JSON array, and idempotency keys turn
-//! repeats into references to the job that already exists.
+//! Enqueue: one statement inserts a whole batch from a JSON array (see [`super::insert`]),
+//! and idempotency keys turn repeats into references to the job that already exists.
 
+use super::insert::{insert_batch, NewRow};
 use super::sql::RowExt;
 use super::Queue;
 use crate::model::{ApiError, Entropy, EpochMs, JobId, JobSpec, JobStatus};
@@ -17,38 +18,6 @@ pub struct Enqueued {
     pub created: bool,
 }
 
-/// One row as bound into the insert statement's JSON array.
-#[derive(Serialize)]
-struct NewRow<'a> {
-    id: &'a str,
-    status: &'static str,
-    payload: &'a RawValue,
-    priority: i64,
-    max_retries: u32,
-    timeout_seconds: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tags: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    idempotency_key: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scheduled_at: Option<EpochMs>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    expires_at: Option<EpochMs>,
-}
-
-/// Inserts every row of the bound array in array order (so `seq` keeps FIFO order); a row
-/// whose idempotency key exists already, in the table or earlier in the batch, is skipped.
-/// Nothing is inserted when the ?3 incoming jobs would take the stored count past ?4
-/// (`max_jobs`): the count is read once, before the first row, so a batch goes in whole or
-/// not at all. The `WHERE` also keeps SQLite from reading `ON CONFLICT` as a join constraint.
-const INSERT_BATCH: &str = "INSERT INTO jobs (id, status, payload, priority, max_retries, \
-    timeout_seconds, tags, idempotency_key, created_at, updated_at, scheduled_at, expires_at) \
-    SELECT value->>'id', value->>'status', value->'payload', value->>'priority', \
-    value->>'max_retries', value->>'timeout_seconds', value->'tags', value->>'idempotency_key', \
-    ?1, ?1, value->>'scheduled_at', value->>'expires_at' \
-    FROM json_each(?2) WHERE (SELECT n FROM job_count) + ?3 <= ?4 \
-    ON CONFLICT(idempotency_key) DO NOTHING RETURNING id";
-
 /// Finds the jobs that hold any of the bound idempotency keys.
 const FIND_BY_KEYS: &str =
     "SELECT idempotency_key, id FROM jobs WHERE idempotency_key IN (SELECT value FROM json_each(?1))";
@@ -63,11 +32,11 @@ impl Queue<'_> {
     ) -> Result<Vec<Enqueued>, ApiError> {
         let ids: Vec<JobId> = specs.iter().map(|_| JobId::generate(self.name, now, entropy)).collect();
         let rows: Vec<NewRow> = specs.iter().zip(&ids).map(|(spec, id)| self.new_row(spec, &id.text, now)).collect();
-        let batch = super::render::to_json(&rows)?;
-        let (incoming, max_jobs) = (specs.len() as i64, i64::from(self.settings.max_jobs));
+        let (statement, params) = insert_batch(&rows, now, self.settings.max_jobs.into())
+            .map_err(|e| ApiError::internal(format!("rendering the batch failed: {e}")))?;
         let inserted: HashSet<String> = self
             .sql
-            .query(INSERT_BATCH, &[now.into(), batch.into(), incoming.into(), max_jobs.into()])?
+            .query(&statement, &params)?
             .iter()
             .map(|row| row.text(0).map(str::to_owned))
             .collect::<Result<_, _>>()?;
@@ -110,17 +79,22 @@ impl Queue<'_> {
 
     fn new_row<'a>(&self, spec: &'a JobSpec, id: &'a str, now: EpochMs) -> NewRow<'a> {
         let scheduled = spec.scheduled_at.is_some_and(|at| at > now);
+        let status = if scheduled { JobStatus::Scheduled } else { JobStatus::Pending };
+        let tags = spec.tags.as_deref();
         NewRow {
             id,
-            status: if scheduled { JobStatus::Scheduled } else { JobStatus::Pending }.as_str(),
             payload: &spec.payload,
-            priority: spec.priority,
-            max_retries: spec.max_retries.unwrap_or(self.settings.default_max_retries),
-            timeout_seconds: spec.timeout_seconds.unwrap_or(self.settings.default_timeout_secs),
-            tags: spec.tags.as_deref(),
-            idempotency_key: spec.idempotency_key.as_deref(),
-            scheduled_at: spec.scheduled_at,
-            expires_at: spec.expires_at,
+            tags,
+            values: [
+                status.as_str().into(),
+                spec.priority.into(),
+                spec.max_retries.unwrap_or(self.settings.default_max_retries).into(),
+                spec.timeout_seconds.unwrap_or(self.settings.default_timeout_secs).into(),
+                tags.map(RawValue::get).into(),
+                spec.idempotency_key.as_deref().into(),
+                spec.scheduled_at.into(),
+                spec.expires_at.into(),
+            ],
         }
     }
 

@@ -8,6 +8,7 @@
 //! - [`schema`]: tables and indexes.
 //! - [`config`]: the queue's settings (defaults, backoff, retention, pause), stored in its database.
 //! - [`enqueue`]: single and bulk inserts with idempotency keys.
+//! - [`insert`]: the batch insert statement, reading from each row only what differs.
 //! - [`lease`]: the worker loop: claim, complete, fail, heartbeat.
 //! - [`ack`]: batch acknowledgements (many completes and fails in one request).
 //! - [`manage`]: reads, cancel, replay, priority and the dead-letter queue.
@@ -21,6 +22,7 @@
 pub mod ack;
 pub mod config;
 pub mod enqueue;
+pub mod insert;
 pub mod lease;
 pub mod listing;
 pub mod maintenance;
