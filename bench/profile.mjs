@@ -1,13 +1,21 @@
-// `node bench/profile.mjs [enqueue_single|enqueue_bulk100|claim_complete_single] [seconds]`:
+// `node bench/profile.mjs [enqueue_single|enqueue_bulk100|claim_complete_single|actor_insert|actor_bulk_insert] [seconds]`:
 // a V8 CPU profile of the Worker's isolate (Worker entry and actors alike) while one workload
 // runs at 8 connections. Writes bench/results/<workload>.cpuprofile (open it in Chrome DevTools)
 // and prints the functions with the most self and inclusive time. Build first.
 import { Miniflare } from "miniflare";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { ADMIN_KEY, benchOptions, freePort } from "./server.mjs";
-import { Api, claimCompleteSingle, enqueueBulk100, enqueueSingle } from "./workloads.mjs";
+import { Api, CEILINGS, claimCompleteSingle, enqueueBulk100, enqueueSingle, runCeiling } from "./workloads.mjs";
 
-const WORKLOADS = { enqueue_single: enqueueSingle, enqueue_bulk100: enqueueBulk100, claim_complete_single: claimCompleteSingle };
+/** The ceiling routes, profiled the same way, so a workload's profile can be set beside its ceiling's. */
+const ceiling = (name) => (args) => runCeiling(CEILINGS.find((c) => c.name === name), args);
+const WORKLOADS = {
+  enqueue_single: enqueueSingle,
+  enqueue_bulk100: enqueueBulk100,
+  claim_complete_single: claimCompleteSingle,
+  actor_insert: ceiling("actor_insert_rps"),
+  actor_bulk_insert: ceiling("actor_bulk_insert_rps"),
+};
 const workload = process.argv[2] ?? "enqueue_bulk100";
 const seconds = Math.min(30, Number(process.argv[3] ?? 3));
 if (!WORKLOADS[workload]) throw new Error(`unknown workload ${workload}; one of ${Object.keys(WORKLOADS).join(", ")}`);

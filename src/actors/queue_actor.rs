@@ -142,8 +142,9 @@ impl QueueActor {
         }
     }
 
-    /// Executes one command in a transaction; for commands that write, re-arms the alarm,
-    /// reloads changed settings and wakes waiting claims.
+    /// Executes one command (in a transaction when it [needs rollback](QueueCommand::needs_rollback));
+    /// for commands that write, re-arms the alarm, reloads changed settings and wakes waiting
+    /// claims.
     async fn run(&self, envelope: QueueEnvelope) -> std::result::Result<Reply, ApiError> {
         let command = &envelope.command;
         if command.creates_queue() && !self.registered.get() {
@@ -157,7 +158,8 @@ impl QueueActor {
         let (tenant, queue_name) = (envelope.tenant.clone(), envelope.queue.clone());
         let (sql, settings, now) = (self.sql.clone(), self.settings.borrow().clone(), super::now());
         let alarm_known = self.alarm.is_known();
-        let (reply, wake, new_settings) = transaction(&self.state.storage(), move || {
+        let rollback = command.needs_rollback();
+        let work = move || {
             let queue = Queue { sql: &sql, tenant: &envelope.tenant, name: &envelope.queue, settings: &settings };
             let executed = execute(&queue, envelope.command, now, &mut OsEntropy)?;
             let new_settings = if reload { Some(config::load(&sql)?) } else { None };
@@ -170,7 +172,8 @@ impl QueueActor {
                 _ => Some(current.next_wake(now)?),
             };
             Ok((executed.reply, wake, new_settings))
-        })?;
+        };
+        let (reply, wake, new_settings) = if rollback { transaction(&self.state.storage(), work)? } else { work()? };
         if let Some(settings) = new_settings {
             *self.settings.borrow_mut() = settings;
         }

@@ -118,6 +118,24 @@ impl QueueCommand {
         )
     }
 
+    /// Whether the command must run in a transaction that an error rolls back: it may fail
+    /// after a write that must not stand alone. Reads write nothing; enqueue, claim, complete
+    /// and heartbeat make at most one write that changes a job (claim's promotion of due
+    /// scheduled jobs first is what the alarm does anyway), so SQLite's statement atomicity
+    /// is enough and they skip the transaction's savepoint — about 40 µs, as much as all the
+    /// rest of a small command's glue.
+    pub fn needs_rollback(&self) -> bool {
+        self.writes()
+            && !matches!(
+                self,
+                QueueCommand::Enqueue { .. }
+                    | QueueCommand::EnqueueBulk { .. }
+                    | QueueCommand::Claim(_)
+                    | QueueCommand::Complete { .. }
+                    | QueueCommand::Heartbeat { .. }
+            )
+    }
+
     /// Whether the command may make a job claimable (so waiting claims should try again).
     pub fn may_free_jobs(&self) -> bool {
         matches!(
