@@ -1,11 +1,11 @@
-// `node bench/profile.mjs [enqueue_single|enqueue_bulk100|claim_complete_single|actor_insert|actor_bulk_insert] [seconds]`:
+// `node bench/profile.mjs [enqueue_single|enqueue_bulk100|claim_complete_single|multi_queue_8|actor_insert|actor_bulk_insert] [seconds]`:
 // a V8 CPU profile of the Worker's isolate (Worker entry and actors alike) while one workload
 // runs at 8 connections. Writes bench/results/<workload>.cpuprofile (open it in Chrome DevTools)
 // and prints the functions with the most self and inclusive time. Build first.
 import { Miniflare } from "miniflare";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { ADMIN_KEY, benchOptions, freePort } from "./server.mjs";
-import { Api, CEILINGS, claimCompleteSingle, enqueueBulk100, enqueueSingle, runCeiling } from "./workloads.mjs";
+import { Api, CEILINGS, claimCompleteSingle, enqueueBulk100, enqueueSingle, multiQueue8, runCeiling } from "./workloads.mjs";
 
 /** The ceiling routes, profiled the same way, so a workload's profile can be set beside its ceiling's. */
 const ceiling = (name) => (args) => runCeiling(CEILINGS.find((c) => c.name === name), args);
@@ -13,6 +13,7 @@ const WORKLOADS = {
   enqueue_single: enqueueSingle,
   enqueue_bulk100: enqueueBulk100,
   claim_complete_single: claimCompleteSingle,
+  multi_queue_8: (args) => multiQueue8({ ...args, queuePrefix: args.queue }),
   actor_insert: ceiling("actor_insert_rps"),
   actor_bulk_insert: ceiling("actor_bulk_insert_rps"),
 };
@@ -89,7 +90,7 @@ try {
   const key = (await res.json()).api_key.key;
   const api = new Api(url, key);
   const queue = "profiled";
-  await api.touch([queue]);
+  await api.touch(workload === "multi_queue_8" ? Array.from({ length: 8 }, (_, i) => `${queue}-${i}`) : [queue]);
   if (workload === "claim_complete_single") await api.preload(queue, 2_000 * seconds);
   const args = { url, key, connections: 8, queue };
   await WORKLOADS[workload]({ ...args, duration: 1 }); // warm-up, not profiled
