@@ -34,22 +34,22 @@ impl Queue<'_> {
         let rows: Vec<NewRow> = specs.iter().zip(&ids).map(|(spec, id)| self.new_row(spec, &id.text, now)).collect();
         let (statement, params) = insert_batch(&rows, now, self.settings.max_jobs.into())
             .map_err(|e| ApiError::internal(format!("rendering the batch failed: {e}")))?;
-        let inserted: HashSet<String> = self
-            .sql
-            .query(&statement, &params)?
-            .iter()
-            .map(|row| row.text(0).map(str::to_owned))
-            .collect::<Result<_, _>>()?;
+        let returned = self.sql.query(&statement, &params)?;
+        if returned.len() == specs.len() {
+            // Every job is new: nothing to match up.
+            return Ok(ids.into_iter().map(|id| Enqueued { id: id.text, created: true }).collect());
+        }
+        let inserted: HashSet<&str> = returned.iter().map(|row| row.text(0)).collect::<Result<_, _>>()?;
         if inserted.is_empty() {
             // A full queue, or a batch of duplicates only: only the count tells them apart.
             self.check_room(specs.len())?;
         }
-        let existing = if inserted.len() == specs.len() { HashMap::new() } else { self.ids_by_key(specs)? };
+        let existing = self.ids_by_key(specs)?;
         specs
             .iter()
             .zip(ids)
             .map(|(spec, id)| {
-                if inserted.contains(&id.text) {
+                if inserted.contains(id.text.as_str()) {
                     return Ok(Enqueued { id: id.text, created: true });
                 }
                 spec.idempotency_key

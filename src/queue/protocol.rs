@@ -262,16 +262,24 @@ pub fn execute(
 }
 
 fn bulk_reply(outcomes: &[Enqueued]) -> Result<String, ApiError> {
-    let succeeded: Vec<_> = outcomes
-        .iter()
-        .enumerate()
-        .map(|(index, o)| json!({ "index": index, "job_id": o.id, "created": o.created }))
-        .collect();
-    to_json(&json!({
-        "succeeded": succeeded,
-        "failed": [],
-        "total": outcomes.len(),
-        "success_count": outcomes.len(),
-        "failure_count": 0,
-    }))
+    /// One entry of `succeeded`.
+    #[derive(Serialize)]
+    struct Succeeded<'a> {
+        index: usize,
+        job_id: &'a str,
+        created: bool,
+    }
+    /// Spooled's bulk enqueue reply (a batch is atomic, so `failed` is always empty).
+    #[derive(Serialize)]
+    struct BulkReply<'a> {
+        succeeded: Vec<Succeeded<'a>>,
+        failed: [(); 0],
+        total: usize,
+        success_count: usize,
+        failure_count: usize,
+    }
+    let succeeded =
+        outcomes.iter().enumerate().map(|(index, o)| Succeeded { index, job_id: &o.id, created: o.created }).collect();
+    let total = outcomes.len();
+    to_json(&BulkReply { succeeded, failed: [], total, success_count: total, failure_count: 0 })
 }
