@@ -6,7 +6,6 @@ use super::sql::RowExt;
 use super::Queue;
 use crate::model::{ApiError, Entropy, EpochMs, JobId, JobSpec, JobStatus};
 use serde::Serialize;
-use serde_json::value::RawValue;
 use std::collections::{HashMap, HashSet};
 
 /// The outcome for one enqueued job.
@@ -79,22 +78,17 @@ impl Queue<'_> {
 
     fn new_row<'a>(&self, spec: &'a JobSpec, id: &'a str, now: EpochMs) -> NewRow<'a> {
         let scheduled = spec.scheduled_at.is_some_and(|at| at > now);
-        let status = if scheduled { JobStatus::Scheduled } else { JobStatus::Pending };
-        let tags = spec.tags.as_deref();
         NewRow {
             id,
             payload: &spec.payload,
-            tags,
-            values: [
-                status.as_str().into(),
-                spec.priority.into(),
-                spec.max_retries.unwrap_or(self.settings.default_max_retries).into(),
-                spec.timeout_seconds.unwrap_or(self.settings.default_timeout_secs).into(),
-                tags.map(RawValue::get).into(),
-                spec.idempotency_key.as_deref().into(),
-                spec.scheduled_at.into(),
-                spec.expires_at.into(),
-            ],
+            status: if scheduled { JobStatus::Scheduled } else { JobStatus::Pending },
+            priority: spec.priority,
+            max_retries: spec.max_retries.unwrap_or(self.settings.default_max_retries),
+            timeout_seconds: spec.timeout_seconds.unwrap_or(self.settings.default_timeout_secs),
+            tags: spec.tags.as_deref(),
+            idempotency_key: spec.idempotency_key.as_deref(),
+            scheduled_at: spec.scheduled_at,
+            expires_at: spec.expires_at,
         }
     }
 

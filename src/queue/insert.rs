@@ -6,7 +6,7 @@
 //! when the batch's jobs disagree on it; a value they all share is bound once.
 
 use super::sql::SqlValue;
-use crate::model::EpochMs;
+use crate::model::{EpochMs, JobStatus};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 
@@ -21,7 +21,7 @@ const fn column(name: &'static str, json: bool) -> Column {
     Column { name, json }
 }
 
-/// The columns a batch may share, in the order of [`NewRow::values`].
+/// The columns a batch may share; [`NewRow::values`] lists a row's values in this order.
 const SHAREABLE: [Column; 8] = [
     column("status", false),
     column("priority", false),
@@ -39,10 +39,38 @@ pub struct NewRow<'a> {
     pub id: &'a str,
     /// Its payload, stored as `->` renders it (minified).
     pub payload: &'a RawValue,
-    /// Its tags, kept as JSON for the row's JSON.
+    /// `pending`, or `scheduled` when it starts later.
+    pub status: JobStatus,
+    /// −100…100.
+    pub priority: i64,
+    /// With the queue's default applied.
+    pub max_retries: u32,
+    /// With the queue's default applied.
+    pub timeout_seconds: u32,
+    /// Free-form labels, stored minified.
     pub tags: Option<&'a RawValue>,
-    /// Every [`SHAREABLE`] column's value, in that order (tags as their JSON text).
-    pub values: [SqlValue; 8],
+    /// Unique within the queue.
+    pub idempotency_key: Option<&'a str>,
+    /// Earliest start.
+    pub scheduled_at: Option<EpochMs>,
+    /// When it is no longer claimed.
+    pub expires_at: Option<EpochMs>,
+}
+
+impl NewRow<'_> {
+    /// The [`SHAREABLE`] columns' values, in that order (tags as their JSON text).
+    fn values(&self) -> [SqlValue; 8] {
+        [
+            self.status.as_str().into(),
+            self.priority.into(),
+            self.max_retries.into(),
+            self.timeout_seconds.into(),
+            self.tags.map(RawValue::get).into(),
+            self.idempotency_key.into(),
+            self.scheduled_at.into(),
+            self.expires_at.into(),
+        ]
+    }
 }
 
 /// An insert of `rows`: the statement and its parameters. ?1 is the time, ?2 the rows, ?3 and
@@ -52,14 +80,15 @@ pub fn insert_batch(
     now: EpochMs,
     max_jobs: i64,
 ) -> Result<(String, Vec<SqlValue>), serde_json::Error> {
+    let values: Vec<[SqlValue; 8]> = rows.iter().map(NewRow::values).collect();
     let shared: [bool; 8] =
-        std::array::from_fn(|i| rows.first().is_some_and(|first| rows.iter().all(|r| r.values[i] == first.values[i])));
+        std::array::from_fn(|i| values.first().is_some_and(|first| values.iter().all(|v| v[i] == first[i])));
     let mut params = vec![now.into(), SqlValue::Null, (rows.len() as i64).into(), max_jobs.into()];
     let mut reads = Vec::with_capacity(SHAREABLE.len());
     for (i, column) in SHAREABLE.iter().enumerate() {
         reads.push(match (shared[i], column.json) {
             (true, json) => {
-                params.push(rows[0].values[i].clone());
+                params.push(values[0][i].clone());
                 if json {
                     format!("json(?{})", params.len())
                 } else {
@@ -70,8 +99,9 @@ pub fn insert_batch(
             (false, false) => format!("value->>'{}'", column.name),
         });
     }
-    params[1] =
-        serde_json::to_string(&rows.iter().map(|row| RowJson { row, shared: &shared }).collect::<Vec<_>>())?.into();
+    let json: Vec<RowJson> =
+        rows.iter().zip(&values).map(|(row, values)| RowJson { row, values, shared: &shared }).collect();
+    params[1] = serde_json::to_string(&json)?.into();
     let names: Vec<&str> = SHAREABLE.iter().map(|c| c.name).collect();
     // Rows go in array order, so `seq` keeps FIFO order; a row whose idempotency key exists
     // already, in the table or earlier in the batch, is skipped. The count is read once,
@@ -90,6 +120,7 @@ pub fn insert_batch(
 /// A row's JSON: its id, payload and the columns the batch does not share.
 struct RowJson<'a> {
     row: &'a NewRow<'a>,
+    values: &'a [SqlValue; 8],
     shared: &'a [bool; 8],
 }
 
@@ -99,7 +130,7 @@ impl Serialize for RowJson<'_> {
         map.serialize_entry("id", self.row.id)?;
         map.serialize_entry("payload", self.row.payload)?;
         for (i, column) in SHAREABLE.iter().enumerate().filter(|(i, _)| !self.shared[*i]) {
-            match &self.row.values[i] {
+            match &self.values[i] {
                 SqlValue::Null => continue,
                 _ if column.json => map.serialize_entry(column.name, &self.row.tags)?,
                 SqlValue::Integer(n) => map.serialize_entry(column.name, n)?,
