@@ -31,10 +31,16 @@ impl Queue<'_> {
     ) -> Result<Vec<Enqueued>, ApiError> {
         let ids: Vec<JobId> = specs.iter().map(|_| JobId::generate(self.name, now, entropy)).collect();
         let rows: Vec<NewRow> = specs.iter().zip(&ids).map(|(spec, id)| self.new_row(spec, &id.text, now)).collect();
-        let (statement, params) = insert_batch(&rows, now, self.settings.max_jobs.into())
+        // Without idempotency keys nothing can conflict: every job goes in, or none when the
+        // queue is full. Checking room first then spares the insert returning a row per job.
+        let keyless = specs.len() > 1 && specs.iter().all(|s| s.idempotency_key.is_none());
+        if keyless {
+            self.check_room(specs.len())?;
+        }
+        let (statement, params) = insert_batch(&rows, now, self.settings.max_jobs.into(), !keyless)
             .map_err(|e| ApiError::internal(format!("rendering the batch failed: {e}")))?;
         let returned = self.sql.query(&statement, &params)?;
-        if returned.len() == specs.len() {
+        if keyless || returned.len() == specs.len() {
             // Every job is new: nothing to match up.
             return Ok(ids.into_iter().map(|id| Enqueued { id: id.text, created: true }).collect());
         }

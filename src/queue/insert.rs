@@ -9,6 +9,9 @@ use super::sql::SqlValue;
 use crate::model::{EpochMs, JobStatus};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// A column besides `id` and `payload`, and whether it holds JSON text (read with `->`, and
 /// minified by `json()` when bound) rather than a plain SQL value (read with `->>`).
@@ -74,47 +77,73 @@ impl NewRow<'_> {
 }
 
 /// An insert of `rows`: the statement and its parameters. ?1 is the time, ?2 the rows, ?3 and
-/// ?4 the batch size and `max_jobs`; shared columns follow.
+/// ?4 the batch size and `max_jobs`; shared columns follow. With `returning`, the statement
+/// returns the id of every job it inserted.
 pub fn insert_batch(
     rows: &[NewRow],
     now: EpochMs,
     max_jobs: i64,
-) -> Result<(String, Vec<SqlValue>), serde_json::Error> {
+    returning: bool,
+) -> Result<(Rc<str>, Vec<SqlValue>), serde_json::Error> {
     let values: Vec<[SqlValue; 8]> = rows.iter().map(NewRow::values).collect();
     let shared: [bool; 8] =
         std::array::from_fn(|i| values.first().is_some_and(|first| values.iter().all(|v| v[i] == first[i])));
-    let mut params = vec![now.into(), SqlValue::Null, (rows.len() as i64).into(), max_jobs.into()];
-    let mut reads = Vec::with_capacity(SHAREABLE.len());
-    for (i, column) in SHAREABLE.iter().enumerate() {
-        reads.push(match (shared[i], column.json) {
+    let json: Vec<RowJson> =
+        rows.iter().zip(&values).map(|(row, values)| RowJson { row, values, shared: &shared }).collect();
+    let mut params =
+        vec![now.into(), serde_json::to_string(&json)?.into(), (rows.len() as i64).into(), max_jobs.into()];
+    params.extend((0..SHAREABLE.len()).filter(|&i| shared[i]).map(|i| values[0][i].clone()));
+    Ok((statement(shared, returning), params))
+}
+
+/// Which [`SHAREABLE`] columns a batch shares, and whether its insert returns ids.
+type StatementShape = ([bool; 8], bool);
+
+thread_local! {
+    /// Statement texts by which columns are shared and whether ids are returned (at most 512,
+    /// a handful in practice), so the text is built once.
+    static STATEMENTS: RefCell<HashMap<StatementShape, Rc<str>>> = RefCell::new(HashMap::new());
+}
+
+/// The insert statement for a batch sharing the `shared` columns.
+fn statement(shared: [bool; 8], returning: bool) -> Rc<str> {
+    STATEMENTS.with_borrow_mut(|cache| {
+        cache.entry((shared, returning)).or_insert_with(|| render_statement(shared, returning)).clone()
+    })
+}
+
+fn render_statement(shared: [bool; 8], returning: bool) -> Rc<str> {
+    let mut next_param = 4;
+    let reads: Vec<String> = SHAREABLE
+        .iter()
+        .zip(shared)
+        .map(|(column, shared)| match (shared, column.json) {
             (true, json) => {
-                params.push(values[0][i].clone());
+                next_param += 1;
                 if json {
-                    format!("json(?{})", params.len())
+                    format!("json(?{next_param})")
                 } else {
-                    format!("?{}", params.len())
+                    format!("?{next_param}")
                 }
             }
             (false, true) => format!("value->'{}'", column.name),
             (false, false) => format!("value->>'{}'", column.name),
-        });
-    }
-    let json: Vec<RowJson> =
-        rows.iter().zip(&values).map(|(row, values)| RowJson { row, values, shared: &shared }).collect();
-    params[1] = serde_json::to_string(&json)?.into();
+        })
+        .collect();
     let names: Vec<&str> = SHAREABLE.iter().map(|c| c.name).collect();
     // Rows go in array order, so `seq` keeps FIFO order; a row whose idempotency key exists
     // already, in the table or earlier in the batch, is skipped. The count is read once,
     // before the first row, so a batch that would pass `max_jobs` inserts nothing; the
     // `WHERE` also keeps SQLite from reading `ON CONFLICT` as a join constraint.
-    let statement = format!(
+    format!(
         "INSERT INTO jobs (id, payload, {}, created_at, updated_at) \
          SELECT value->>'id', value->'payload', {}, ?1, ?1 FROM json_each(?2) \
-         WHERE (SELECT n FROM job_count) + ?3 <= ?4 ON CONFLICT(idempotency_key) DO NOTHING RETURNING id",
+         WHERE (SELECT n FROM job_count) + ?3 <= ?4 ON CONFLICT(idempotency_key) DO NOTHING{}",
         names.join(", "),
-        reads.join(", ")
-    );
-    Ok((statement, params))
+        reads.join(", "),
+        if returning { " RETURNING id" } else { "" }
+    )
+    .into()
 }
 
 /// A row's JSON: its id, payload and the columns the batch does not share.
