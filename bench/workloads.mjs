@@ -86,52 +86,35 @@ export function runCeiling(ceiling, { url, connections, duration }) {
   });
 }
 
-const auth = (key) => ({ authorization: `Bearer ${key}` });
+/**
+ * Drives `requests` (as `drive` takes them) with the run's API key, bounded as the run says
+ * (`duration`, or `amount` and `maxSeconds`).
+ */
+function driveApi({ url, key, connections, duration, amount, maxSeconds }, requests, jobsOf) {
+  const headers = { authorization: `Bearer ${key}` };
+  return drive({ url, connections, duration, amount, maxSeconds, headers, requests, jobsOf });
+}
 
 /** `enqueue_single`: POST /api/v1/jobs, one job per request, one queue. */
-export function enqueueSingle({ url, key, connections, duration, queue }) {
-  const body = JSON.stringify({ queue_name: queue, payload: PAYLOAD });
-  return drive({
-    url,
-    connections,
-    duration,
-    headers: auth(key),
-    requests: [{ method: "POST", path: "/api/v1/jobs", body }],
-  });
+export function enqueueSingle(run) {
+  const body = JSON.stringify({ queue_name: run.queue, payload: PAYLOAD });
+  return driveApi(run, [{ method: "POST", path: "/api/v1/jobs", body }]);
 }
 
 /** `enqueue_bulk100`: POST /api/v1/jobs/bulk with 100 jobs per request, one queue. */
-export function enqueueBulk100({ url, key, connections, duration, queue }) {
-  const body = JSON.stringify({ queue_name: queue, jobs: BULK_PAYLOADS.map((payload) => ({ payload })) });
-  return drive({
-    url,
-    connections,
-    duration,
-    headers: auth(key),
-    requests: [{ method: "POST", path: "/api/v1/jobs/bulk", body }],
-    jobsOf: (status) => (ok(status) ? 100 : 0),
-  });
+export function enqueueBulk100(run) {
+  const body = JSON.stringify({ queue_name: run.queue, jobs: BULK_PAYLOADS.map((payload) => ({ payload })) });
+  return driveApi(run, [{ method: "POST", path: "/api/v1/jobs/bulk", body }], (status) => (ok(status) ? 100 : 0));
 }
 
 /** `multi_queue_8`: single enqueues, each request to the next of 8 queues in turn. */
-export function multiQueue8({ url, key, connections, duration, queuePrefix }) {
+export function multiQueue8(run) {
   const bodies = Array.from({ length: 8 }, (_, i) =>
-    JSON.stringify({ queue_name: `${queuePrefix}-${i}`, payload: PAYLOAD }),
+    JSON.stringify({ queue_name: `${run.queuePrefix}-${i}`, payload: PAYLOAD }),
   );
   let turn = 0;
-  return drive({
-    url,
-    connections,
-    duration,
-    headers: auth(key),
-    requests: [
-      {
-        method: "POST",
-        path: "/api/v1/jobs",
-        setupRequest: (req) => ({ ...req, body: bodies[turn++ % bodies.length] }),
-      },
-    ],
-  });
+  const setupRequest = (req) => ({ ...req, body: bodies[turn++ % bodies.length] });
+  return driveApi(run, [{ method: "POST", path: "/api/v1/jobs", setupRequest }]);
 }
 
 /**
@@ -166,39 +149,22 @@ function claimCompleteSteps(queue, stats) {
   ];
 }
 
-/** `claim_complete_single`: claim limit 1 then complete; `duration`-bounded. */
-export async function claimCompleteSingle({ url, key, connections, duration, queue }) {
+/** `claim_complete_single`: claim limit 1 then complete, counting completed jobs and empty claims. */
+export async function claimCompleteSingle(run) {
   const stats = { emptyClaims: 0 };
-  const steps = claimCompleteSteps(queue, stats);
-  const run = await drive({
-    url,
-    connections,
-    duration,
-    headers: auth(key),
-    requests: steps,
-    jobsOf: (status, _body, step) => (step === steps[1] && ok(status) ? 1 : 0),
-  });
-  return { ...run, empty_claims: stats.emptyClaims };
+  const steps = claimCompleteSteps(run.queue, stats);
+  const completed = (status, _body, step) => (step === steps[1] && ok(status) ? 1 : 0);
+  const result = await driveApi(run, steps, completed);
+  return { ...result, empty_claims: stats.emptyClaims };
 }
 
 /**
  * `claim_depth`: the claim+complete loop for a fixed number of iterations (`amount`-bounded,
  * and stopped after `maxSeconds` whatever is left).
  */
-export async function claimDepth({ url, key, connections, iterations, queue, maxSeconds }) {
-  const stats = { emptyClaims: 0 };
-  const steps = claimCompleteSteps(queue, stats);
-  const perConnection = Math.max(1, Math.ceil(iterations / connections));
-  const run = await drive({
-    url,
-    connections,
-    amount: 2 * perConnection * connections,
-    maxSeconds,
-    headers: auth(key),
-    requests: steps,
-    jobsOf: (status, _body, step) => (step === steps[1] && ok(status) ? 1 : 0),
-  });
-  return { ...run, empty_claims: stats.emptyClaims };
+export function claimDepth(run) {
+  const perConnection = Math.max(1, Math.ceil(run.iterations / run.connections));
+  return claimCompleteSingle({ ...run, amount: 2 * perConnection * run.connections });
 }
 
 /**
@@ -214,7 +180,8 @@ export async function ackRouteExists(api, queue) {
  * `cycle_batched`: bulk enqueue 100, claim limit 100, batch-ack what was claimed. Jobs are
  * counted from the ack replies' `succeeded`.
  */
-export async function cycleBatched({ url, key, connections, duration, queue }) {
+export async function cycleBatched(run) {
+  const { queue } = run;
   const stats = { emptyClaims: 0 };
   const bulkBody = JSON.stringify({ queue_name: queue, jobs: BULK_PAYLOADS.map((payload) => ({ payload })) });
   const claimBody = JSON.stringify({ queue_name: queue, limit: 100, worker_id: "bench" });
@@ -246,17 +213,11 @@ export async function cycleBatched({ url, key, connections, duration, queue }) {
           : null,
     },
   ];
-  const run = await drive({
-    url,
-    connections,
-    duration,
-    headers: auth(key),
-    requests: steps,
-    jobsOf: (status, body, step) => {
-      if (step !== steps[2] || !ok(status)) return 0;
-      const succeeded = safeParse(body)?.succeeded;
-      return typeof succeeded === "number" ? succeeded : Array.isArray(succeeded) ? succeeded.length : 0;
-    },
-  });
-  return { ...run, empty_claims: stats.emptyClaims };
+  const acknowledged = (status, body, step) => {
+    if (step !== steps[2] || !ok(status)) return 0;
+    const succeeded = safeParse(body)?.succeeded;
+    return typeof succeeded === "number" ? succeeded : Array.isArray(succeeded) ? succeeded.length : 0;
+  };
+  const result = await driveApi(run, steps, acknowledged);
+  return { ...result, empty_claims: stats.emptyClaims };
 }
