@@ -3,7 +3,7 @@
 //!
 //! This skips the worker crate's `Request`/`Response` wrappers on purpose. Building them reads
 //! the request's `cf` object, copies its headers, and streams the reply body into wasm chunk by
-//! chunk; on a one-job enqueue that cost more CPU than the queue work itself (docs/BENCHMARKS.md).
+//! chunk; on a one-job enqueue that was a fifth of the isolate's CPU (docs/PERFORMANCE.md).
 //! The bench's ceiling routes use this same call, so ceilings and workloads pay the same
 //! transport.
 

@@ -163,7 +163,9 @@ pub async fn read_body(req: &Request) -> Result<Vec<u8>, ApiError> {
     }
     if declared.is_some() {
         let buffer = JsFuture::from(req.array_buffer().map_err(|_| unreadable())?).await.map_err(|_| unreadable())?;
-        return Ok(js_sys::Uint8Array::new(&buffer).to_vec());
+        let body = js_sys::Uint8Array::new(&buffer);
+        // Checked again in case a proxy in front framed the body otherwise than declared.
+        return if body.length() as usize > MAX_BODY_BYTES { Err(too_large()) } else { Ok(body.to_vec()) };
     }
     use futures::StreamExt;
     // The worker crate's wrapper over the same JS request, for its byte stream.
