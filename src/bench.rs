@@ -26,10 +26,10 @@ const BINDING: &str = "BENCH";
 /// Every ceiling request goes to this one actor, as a busy queue's requests go to its one actor.
 const ACTOR_NAME: &str = "ceiling";
 
-/// Answers a ceiling route when they are switched on; `None` lets the API handle the request.
-pub async fn ceiling(req: &web_sys::Request, env: &Env) -> Option<Result<web_sys::Response>> {
-    let url = req.url();
-    let path = crate::api::body::split_url(&url).0;
+/// Answers a ceiling route (`url` is the request's) when they are switched on; `None` lets the
+/// API handle the request.
+pub async fn ceiling(req: &web_sys::Request, url: &str, env: &Env) -> Option<Result<web_sys::Response>> {
+    let path = crate::api::body::split_url(url).0;
     // The path first: the variable is read only for bench paths.
     if !path.starts_with("/bench/") || crate::actors::var(env, SWITCH).as_deref() != Some("1") {
         return None;

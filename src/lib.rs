@@ -20,12 +20,14 @@ pub mod tenant;
 use worker::{event, web_sys, Context, Env, Result};
 
 /// The Worker entry: every request goes through [`api::handler::handle`] (except the bench's
-/// ceiling routes, when the bench switched them on). It takes the runtime's own request and response types: the worker crate's wrappers read the
-/// `cf` object and copy headers on every request, work nothing here needs.
+/// ceiling routes, when the bench switched them on). It takes the runtime's own request and
+/// response types: the worker crate's wrappers read the `cf` object and copy headers on every
+/// request, work nothing here needs. The URL is read once, for both.
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
-    if let Some(answer) = bench::ceiling(&req, &env).await {
+    let url = req.url();
+    if let Some(answer) = bench::ceiling(&req, &url, &env).await {
         return answer;
     }
-    Ok(api::handler::handle(req, env).await)
+    Ok(api::handler::handle(req, &url, env).await)
 }

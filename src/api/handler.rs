@@ -23,11 +23,12 @@ const TENANT_BINDING: &str = "TENANT";
 /// Extra response headers gathered while serving (rate-limit headers).
 type ExtraHeaders = Vec<(&'static str, String)>;
 
-/// Serves one request; every outcome, including internal failures, is a JSON response.
-pub async fn handle(req: Request, env: Env) -> Response {
+/// Serves one request (whose URL the entry already read: `url`); every outcome, including
+/// internal failures, is a JSON response.
+pub async fn handle(req: Request, url: &str, env: Env) -> Response {
     let request_id = request_id(&req);
     let mut extra = ExtraHeaders::new();
-    let (status, body) = match serve(&req, &env, &mut extra).await {
+    let (status, body) = match serve(&req, url, &env, &mut extra).await {
         Ok(answer) => answer,
         Err(error) => {
             if error.kind == ErrorKind::InternalError {
@@ -39,11 +40,10 @@ pub async fn handle(req: Request, env: Env) -> Response {
     respond(status, body, &request_id, &extra)
 }
 
-async fn serve(req: &Request, env: &Env, extra: &mut ExtraHeaders) -> Result<(u16, String), ApiError> {
+async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) -> Result<(u16, String), ApiError> {
     // The runtime hands over an already normalized absolute URL; splitting it here keeps the
     // `url` crate (and its IDNA tables) out of the wasm.
-    let url = req.url();
-    let (path, query) = split_url(&url);
+    let (path, query) = split_url(url);
     // The raw method: the worker crate maps methods it does not know (e.g. QUERY) to GET.
     let route = resolve(&req.method(), path)?;
     match route {
