@@ -3,7 +3,7 @@
 import { Miniflare } from "miniflare";
 import { execFileSync } from "node:child_process";
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { freePort, processTable } from "../chaos/runtime.mjs";
+import { freePort, runtimePids } from "../chaos/runtime.mjs";
 
 export { freePort };
 import { workerOptions } from "../tests/e2e/harness.mjs";
@@ -76,21 +76,7 @@ function rssOf(pid) {
  * descendants. Returns `{ bytes, pids }`.
  */
 export function runtimeRss() {
-  const table = processTable();
-  const children = new Map();
-  for (const [pid, { ppid }] of table) {
-    if (!children.has(ppid)) children.set(ppid, []);
-    children.get(ppid).push(pid);
-  }
-  const pids = [];
-  const walk = (pid, inside) => {
-    for (const child of children.get(pid) ?? []) {
-      const isRuntime = inside || table.get(child)?.comm.startsWith("workerd");
-      if (isRuntime) pids.push(child);
-      walk(child, isRuntime);
-    }
-  };
-  walk(process.pid, false);
+  const pids = runtimePids();
   return { bytes: pids.reduce((sum, pid) => sum + rssOf(pid), 0), pids };
 }
 
