@@ -623,6 +623,27 @@ impl Run {
         Ok(())
     }
 
+    /// For `op`, which only a live lease may do on job `j`: a refusal (of a deleted job: not
+    /// found; else lease expired) is counted and must have changed nothing, giving `None`; a
+    /// live lease must succeed, giving its value.
+    fn live_only<T: Debug>(
+        &mut self,
+        op: &str,
+        j: usize,
+        lease_id: &str,
+        what: &str,
+        result: Result<T, ApiError>,
+        before: &[Row],
+    ) -> Result<Option<T>, String> {
+        if self.m.live(j, lease_id) {
+            return db(what, result).map(Some);
+        }
+        self.hit(format!("{op} refused: {}", self.refusal(j, lease_id)));
+        let kind = if self.m.jobs[j].status == St::Deleted { ErrorKind::NotFound } else { ErrorKind::LeaseExpired };
+        self.rejected(what, result, kind, before)?;
+        Ok(None)
+    }
+
     // --- operations ---------------------------------------------------------------------------
 
     fn enqueue(&mut self, jobs: &[NewJob]) -> Check {
@@ -791,16 +812,7 @@ impl Run {
         let before = self.dump();
         let id = self.m.jobs[j].id.clone();
         let result = self.fx.fail_with(&id, &lease(lease_id), "boom", retry_after_secs, now);
-        if !self.m.live(j, lease_id) {
-            self.hit(format!("fail refused: {}", self.refusal(j, lease_id)));
-        }
-        if self.m.jobs[j].status == St::Deleted {
-            return self.rejected(&what, result, ErrorKind::NotFound, &before);
-        }
-        if !self.m.live(j, lease_id) {
-            return self.rejected(&what, result, ErrorKind::LeaseExpired, &before);
-        }
-        let outcome = db(&what, result)?;
+        let Some(outcome) = self.live_only("fail", j, lease_id, &what, result, &before)? else { return Ok(()) };
         let failures_before = self.m.jobs[j].retry_count;
         let status = self.m.count_failure(j);
         let retry_at = (status == St::Pending)
@@ -831,16 +843,7 @@ impl Run {
         self.note(what.clone());
         let before = self.dump();
         let result = self.fx.q().heartbeat(&self.m.jobs[j].id, &lease(lease_id), lease_secs, now);
-        if !self.m.live(j, lease_id) {
-            self.hit(format!("heartbeat refused: {}", self.refusal(j, lease_id)));
-        }
-        if self.m.jobs[j].status == St::Deleted {
-            return self.rejected(&what, result, ErrorKind::NotFound, &before);
-        }
-        if !self.m.live(j, lease_id) {
-            return self.rejected(&what, result, ErrorKind::LeaseExpired, &before);
-        }
-        let until = db(&what, result)?;
+        let Some(until) = self.live_only("heartbeat", j, lease_id, &what, result, &before)? else { return Ok(()) };
         self.hit("heartbeat: lease extended");
         let lease = self.m.jobs[j].lease.as_mut().expect("live lease");
         let expected = now + i64::from(lease_secs.unwrap_or(lease.secs)) * SEC;
