@@ -4,6 +4,7 @@
 //! the [`Entropy`] trait, so every rule compiles and is tested on the host.
 //!
 //! - [`status`]: the job states and their wire names.
+//! - [`event`]: the names of the events transitions and other changes emit.
 //! - [`spec`]: a validated enqueue request ([`JobSpec`]) and the limits it is checked against.
 //! - [`ids`]: queue names, job ids (which encode their queue) and lease ids.
 //! - [`lease`]: lease fencing and what a failed attempt leads to.
@@ -13,6 +14,7 @@
 //! - [`error`]: the typed error every layer returns, rendered to HTTP in one place.
 
 pub mod error;
+pub mod event;
 pub mod ids;
 pub mod lease;
 pub mod retry;
@@ -22,6 +24,7 @@ pub mod time;
 pub mod wire;
 
 pub use error::{ApiError, ErrorKind};
+pub use event::EventKind;
 pub use ids::{Entropy, JobId, OsEntropy};
 pub use retry::RetryPolicy;
 pub use spec::JobSpec;

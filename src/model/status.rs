@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Where a job is in its lifecycle.
+/// Where a job is in its lifecycle. The moves between states, and what each sets and emits,
+/// are the rules of `queue::transition::Transition`.
 ///
 /// ```text
 /// enqueue ─► scheduled ─(due)─► pending ─(claim)─► processing ─► completed
@@ -65,11 +66,6 @@ impl JobStatus {
             _ => {}
         }
         JobStatus::ALL.into_iter().find(|s| s.as_str() == name)
-    }
-
-    /// Whether a job in this state can be cancelled.
-    pub fn is_cancellable(self) -> bool {
-        matches!(self, JobStatus::Pending | JobStatus::Scheduled)
     }
 }
 

@@ -3,6 +3,7 @@
 //! through the single-job path, which decides it exactly as a lone request would.
 
 use super::sql::RowExt;
+use super::transition::{Target, Transition, LIVE_LEASE};
 use super::Queue;
 use crate::model::lease::Fence;
 use crate::model::{ApiError, Entropy, EpochMs, ErrorKind, JobStatus};
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 /// One acknowledgement in a batch ack.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -36,15 +38,24 @@ pub struct FailItem {
 }
 
 /// Completes every job of the bound array (?1, [`AckItem`]s as JSON) whose lease is live at
-/// ?2 — the lease-id form of [`Fence::check`]'s `Live` rule, as in `lease::COMPLETE_LIVE` —
-/// and returns their ids. A JSON `null` result is stored as no result, as a lone complete does.
-/// `INDEXED BY` the `id` constraint's index (the table's first UNIQUE) makes SQLite walk the
-/// batch and look each job up, instead of scanning every processing job once per item.
-const COMPLETE_LIVE_BATCH: &str = "UPDATE jobs INDEXED BY sqlite_autoindex_jobs_1 SET status = 'completed', \
-    result = nullif(acked.value -> 'result', 'null'), completed_at = ?2, updated_at = ?2, \
-    lease_expires_at = NULL FROM json_each(?1) AS acked \
-    WHERE jobs.id = acked.value ->> 'id' AND jobs.status = 'processing' AND jobs.lease_expires_at > ?2 \
-    AND jobs.lease_id = acked.value ->> 'lease_id' RETURNING jobs.id";
+/// ?2 — [`LIVE_LEASE`] with each item's lease id — and returns their ids. A JSON `null` result
+/// is stored as no result, as a lone complete does. `INDEXED BY` the `id` constraint's index
+/// (the table's first UNIQUE) makes SQLite walk the batch and look each job up, instead of
+/// scanning every processing job once per item.
+static COMPLETE_LIVE_BATCH: LazyLock<String> = LazyLock::new(|| {
+    Transition::Complete.statement(&Target {
+        index: Some("sqlite_autoindex_jobs_1"),
+        from: Some("json_each(?1) AS acked"),
+        rows: &format!("jobs.id = acked.value ->> 'id' AND {LIVE_LEASE}"),
+        returning: "jobs.id",
+        inputs: &[
+            (":result", "nullif(acked.value -> 'result', 'null')"),
+            (":now", "?2"),
+            (":lease_id", "(acked.value ->> 'lease_id')"),
+            (":worker_id", "NULL"),
+        ],
+    })
+});
 
 impl Queue<'_> {
     /// Completes and fails many leased jobs in one go; each item succeeds or fails on its
@@ -87,7 +98,7 @@ impl Queue<'_> {
         }
         let batch = super::render::to_json(&acks)?;
         self.sql
-            .query(COMPLETE_LIVE_BATCH, &[batch.into(), now.into()])?
+            .query(&COMPLETE_LIVE_BATCH, &[batch.into(), now.into()])?
             .iter()
             .map(|row| row.text(0).map(str::to_owned))
             .collect()

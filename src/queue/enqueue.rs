@@ -4,7 +4,8 @@
 use super::insert::{insert_batch, NewRow};
 use super::sql::RowExt;
 use super::Queue;
-use crate::model::{ApiError, Entropy, EpochMs, JobId, JobSpec, JobStatus};
+use super::transition::Transition;
+use crate::model::{ApiError, Entropy, EpochMs, JobId, JobSpec};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -87,7 +88,7 @@ impl Queue<'_> {
         NewRow {
             id,
             payload: &spec.payload,
-            status: if scheduled { JobStatus::Scheduled } else { JobStatus::Pending },
+            status: Transition::for_new_job(scheduled).new_job_status(),
             priority: spec.priority,
             max_retries: spec.max_retries.unwrap_or(self.settings.default_max_retries),
             timeout_seconds: spec.timeout_seconds.unwrap_or(self.settings.default_timeout_secs),

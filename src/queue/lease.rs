@@ -3,6 +3,7 @@
 
 use super::render::{ClaimedView, CLAIMED_COLUMNS};
 use super::sql::{Row, RowExt};
+use super::transition::{Target, Transition, LIVE_LEASE};
 use super::Queue;
 use crate::model::lease::{after_failure, AfterFailure, Fence, FenceCheck, LeaseState};
 use crate::model::time::SECOND_MS;
@@ -52,20 +53,50 @@ pub const CLAIMABLE_SEQS: &str = "SELECT seq FROM jobs INDEXED BY jobs_claimable
 /// Leases the [`CLAIMABLE_SEQS`] jobs to worker ?1 for ?2 seconds (until ?3), each with a fresh
 /// random lease id, in one statement.
 static CLAIM: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "UPDATE jobs SET status = 'processing', worker_id = ?1, lease_id = lower(hex(randomblob(16))), \
-         lease_secs = ?2, lease_expires_at = ?3, started_at = ?4, updated_at = ?4 \
-         WHERE seq IN ({CLAIMABLE_SEQS}) RETURNING {CLAIMED_COLUMNS}"
-    )
+    Transition::Claim.statement(&Target {
+        index: None,
+        from: None,
+        rows: &format!("seq IN ({CLAIMABLE_SEQS})"),
+        returning: CLAIMED_COLUMNS,
+        inputs: &[(":worker_id", "?1"), (":lease_secs", "?2"), (":lease_expires_at", "?3"), (":now", "?4")],
+    })
 });
 
 /// Completes job ?1 with result ?2 at ?3 when its lease is live for the fence: lease id ?4, or
-/// when that is NULL worker id ?5. This is [`Fence::check`]'s `Live` rule as one `WHERE`, so
-/// the common case costs one statement; anything else falls back to the check itself.
-const COMPLETE_LIVE: &str = "UPDATE jobs SET status = 'completed', result = ?2, completed_at = ?3, \
-    updated_at = ?3, lease_expires_at = NULL \
-    WHERE id = ?1 AND status = 'processing' AND lease_expires_at > ?3 \
-    AND CASE WHEN ?4 IS NULL THEN worker_id = ?5 ELSE lease_id = ?4 END RETURNING seq";
+/// when that is NULL worker id ?5 ([`LIVE_LEASE`]), so the common case costs one statement;
+/// anything else falls back to [`Fence::check`] to say why.
+static COMPLETE_LIVE: LazyLock<String> = LazyLock::new(|| {
+    Transition::Complete.statement(&Target {
+        index: None,
+        from: None,
+        rows: &format!("jobs.id = ?1 AND {LIVE_LEASE}"),
+        returning: "seq",
+        inputs: &[(":result", "?2"), (":now", "?3"), (":lease_id", "?4"), (":worker_id", "?5")],
+    })
+});
+
+/// A failed attempt of job ?1 at ?2: ?3 failed attempts counted, error ?4 and, for a retry,
+/// the time ?5 it may run again.
+const FAILED_ATTEMPT: Target<'static> = Target {
+    index: None,
+    from: None,
+    rows: "jobs.id = ?1",
+    returning: "",
+    inputs: &[(":now", "?2"), (":retry_count", "?3"), (":error", "?4"), (":retry_at", "?5")],
+};
+static FAIL_RETRY: LazyLock<String> = LazyLock::new(|| Transition::Retry.statement(&FAILED_ATTEMPT));
+static FAIL_DEAD_LETTER: LazyLock<String> = LazyLock::new(|| Transition::DeadLetter.statement(&FAILED_ATTEMPT));
+
+/// Extends the lease of job ?1 to ?2, at ?3.
+static HEARTBEAT: LazyLock<String> = LazyLock::new(|| {
+    Transition::Heartbeat.statement(&Target {
+        index: None,
+        from: None,
+        rows: "jobs.id = ?1",
+        returning: "",
+        inputs: &[(":lease_expires_at", "?2"), (":now", "?3")],
+    })
+});
 
 /// The reply of a claim that found nothing.
 pub const NO_JOBS: &str = r#"{"jobs":[]}"#;
@@ -141,7 +172,7 @@ impl Queue<'_> {
             fence.lease_id.as_deref().into(),
             fence.worker_id.as_deref().into(),
         ];
-        if !self.sql.query(COMPLETE_LIVE, &params)?.is_empty() {
+        if !self.sql.query(&COMPLETE_LIVE, &params)?.is_empty() {
             return Ok(());
         }
         // No live lease matched: a repeated acknowledgement, or an error that says why.
@@ -166,31 +197,23 @@ impl Queue<'_> {
         if fence.check(&leased.state, now)? == FenceCheck::AlreadyCompleted {
             return Err(ApiError::lease_expired());
         }
-        let outcome = match after_failure(leased.retry_count, leased.max_retries) {
+        let (statement, outcome) = match after_failure(leased.retry_count, leased.max_retries) {
             AfterFailure::Retry { retry_count } => {
                 let delay = match retry_after_secs {
                     Some(secs) => i64::from(secs) * SECOND_MS,
                     None => self.settings.retry.delay_ms(leased.retry_count, entropy.fraction()),
                 };
-                FailOutcome { status: JobStatus::Pending, retry_count, retry_at: Some(now + delay) }
+                (&*FAIL_RETRY, FailOutcome { status: JobStatus::Pending, retry_count, retry_at: Some(now + delay) })
             }
             AfterFailure::DeadLetter { retry_count } => {
-                FailOutcome { status: JobStatus::Deadletter, retry_count, retry_at: None }
+                (&*FAIL_DEAD_LETTER, FailOutcome { status: JobStatus::Deadletter, retry_count, retry_at: None })
             }
         };
-        self.sql.query(
-            "UPDATE jobs SET status = ?2, retry_count = ?3, last_error = ?4, \
-             scheduled_at = coalesce(?5, scheduled_at), updated_at = ?6, \
-             worker_id = NULL, lease_id = NULL, lease_expires_at = NULL WHERE id = ?1",
-            &[
-                id.into(),
-                outcome.status.as_str().into(),
-                outcome.retry_count.into(),
-                clip_error(error).into(),
-                outcome.retry_at.into(),
-                now.into(),
-            ],
-        )?;
+        let mut params = vec![id.into(), now.into(), outcome.retry_count.into(), clip_error(error).into()];
+        if let Some(at) = outcome.retry_at {
+            params.push(at.into());
+        }
+        self.sql.query(statement, &params)?;
         Ok(outcome)
     }
 
@@ -209,10 +232,7 @@ impl Queue<'_> {
         }
         let secs = lease_secs.map(i64::from).or(leased.lease_secs).unwrap_or(self.settings.default_lease_secs.into());
         let until = now + secs * SECOND_MS;
-        self.sql.query(
-            "UPDATE jobs SET lease_expires_at = ?2, updated_at = ?3 WHERE id = ?1",
-            &[id.into(), until.into(), now.into()],
-        )?;
+        self.sql.query(&HEARTBEAT, &[id.into(), until.into(), now.into()])?;
         Ok(until)
     }
 

@@ -2,13 +2,14 @@
 //! finished jobs past retention, and say when it must run next. Every step only acts on rows
 //! that are due at `now`, so running the sweep twice changes nothing the second time.
 
-use super::sql::{Row, RowExt};
+use super::sql::RowExt;
+use super::transition::{Target, Transition};
 use super::Queue;
-use crate::model::lease::{after_failure, AfterFailure};
 use crate::model::{ApiError, EpochMs, JobSpec};
 use serde::Serialize;
+use std::sync::LazyLock;
 
-/// Most expired leases or pruned jobs handled by one sweep; the rest are due at once, so the
+/// Most expired leases (of each outcome) or pruned jobs handled by one sweep; the rest are due at once, so the
 /// alarm comes straight back for them without one run growing unbounded.
 pub const SWEEP_BATCH: u32 = 1_000;
 
@@ -71,6 +72,46 @@ impl DueTimes {
 /// (never claimed, or waiting for a retry).
 pub const EXPIRED_ERROR: &str = "expires_at passed while the job waited to run";
 
+/// Moves the scheduled jobs due at ?1 to `pending`.
+static PROMOTE_DUE: LazyLock<String> = LazyLock::new(|| {
+    Transition::Promote.statement(&Target {
+        index: Some("jobs_due"),
+        from: None,
+        rows: "jobs.scheduled_at <= ?1",
+        returning: "seq",
+        inputs: &[(":now", "?1")],
+    })
+});
+
+/// Ends up to ?2 leases expired at ?1 whose jobs have (`<`) or have not (`>=`) retries left,
+/// counting a failed attempt each, with error ?3; the job may run again at once.
+fn expire_leases_statement(transition: Transition, retries_left: &str) -> String {
+    transition.statement(&Target {
+        index: None,
+        from: None,
+        rows: &format!(
+            "jobs.seq IN (SELECT seq FROM jobs INDEXED BY jobs_leases WHERE status = 'processing' \
+             AND lease_expires_at <= ?1 AND retry_count {retries_left} max_retries ORDER BY lease_expires_at LIMIT ?2)"
+        ),
+        returning: "seq",
+        inputs: &[(":now", "?1"), (":retry_count", "retry_count + 1"), (":error", "?3"), (":retry_at", "NULL")],
+    })
+}
+static EXPIRE_LEASES_RETRY: LazyLock<String> = LazyLock::new(|| expire_leases_statement(Transition::Retry, "<"));
+static EXPIRE_LEASES_DEAD_LETTER: LazyLock<String> =
+    LazyLock::new(|| expire_leases_statement(Transition::DeadLetter, ">="));
+
+/// Cancels the jobs whose `expires_at` passed by ?1 before they ran, with error ?2.
+static EXPIRE_UNRUN: LazyLock<String> = LazyLock::new(|| {
+    Transition::Expire.statement(&Target {
+        index: Some("jobs_expiring"),
+        from: None,
+        rows: "jobs.expires_at IS NOT NULL AND jobs.expires_at <= ?1",
+        returning: "seq",
+        inputs: &[(":now", "?1"), (":error", "?2")],
+    })
+});
+
 impl Queue<'_> {
     /// Runs every due step; safe to run at any time and any number of times.
     pub fn sweep(&self, now: EpochMs) -> Result<SweepReport, ApiError> {
@@ -94,57 +135,22 @@ impl Queue<'_> {
 
     /// Moves scheduled jobs whose time has come to `pending`; returns how many.
     pub fn promote_due(&self, now: EpochMs) -> Result<usize, ApiError> {
-        let rows = self.sql.query(
-            "UPDATE jobs INDEXED BY jobs_due SET status = 'pending', updated_at = ?1 \
-             WHERE status = 'scheduled' AND scheduled_at <= ?1 RETURNING seq",
-            &[now.into()],
-        )?;
-        Ok(rows.len())
+        Ok(self.sql.query(&PROMOTE_DUE, &[now.into()])?.len())
     }
 
     /// Ends leases whose deadline has passed (`lease_expires_at <= now`), counting a failed
     /// attempt each: back to `pending`, or `deadletter` when no retries are left.
     fn expire_leases(&self, now: EpochMs) -> Result<(usize, usize), ApiError> {
-        let expired = self.sql.query(
-            "SELECT id, retry_count, max_retries FROM jobs INDEXED BY jobs_leases \
-             WHERE status = 'processing' AND lease_expires_at <= ?1 ORDER BY lease_expires_at LIMIT ?2",
-            &[now.into(), SWEEP_BATCH.into()],
-        )?;
-        let (mut requeued, mut dead_lettered) = (0, 0);
-        for row in &expired {
-            let (status, retry_count) = match Self::failed_attempt(row)? {
-                AfterFailure::Retry { retry_count } => {
-                    requeued += 1;
-                    ("pending", retry_count)
-                }
-                AfterFailure::DeadLetter { retry_count } => {
-                    dead_lettered += 1;
-                    ("deadletter", retry_count)
-                }
-            };
-            self.sql.query(
-                "UPDATE jobs SET status = ?2, retry_count = ?3, last_error = ?4, updated_at = ?5, \
-                 worker_id = NULL, lease_id = NULL, lease_expires_at = NULL WHERE id = ?1",
-                &[row.text(0)?.into(), status.into(), retry_count.into(), LEASE_EXPIRED_ERROR.into(), now.into()],
-            )?;
-        }
+        let params = [now.into(), SWEEP_BATCH.into(), LEASE_EXPIRED_ERROR.into()];
+        let dead_lettered = self.sql.query(&EXPIRE_LEASES_DEAD_LETTER, &params)?.len();
+        let requeued = self.sql.query(&EXPIRE_LEASES_RETRY, &params)?.len();
         Ok((requeued, dead_lettered))
-    }
-
-    fn failed_attempt(row: &Row) -> Result<AfterFailure, ApiError> {
-        let count = |col| row.int(col).map(|v| u32::try_from(v).unwrap_or(0));
-        Ok(after_failure(count(1)?, count(2)?))
     }
 
     /// Cancels jobs that reached their `expires_at` before anyone claimed them, so they are
     /// pruned after retention instead of waiting forever.
     fn cancel_expired(&self, now: EpochMs) -> Result<usize, ApiError> {
-        let rows = self.sql.query(
-            "UPDATE jobs INDEXED BY jobs_expiring SET status = 'cancelled', completed_at = ?1, updated_at = ?1, \
-             last_error = ?2 WHERE status IN ('pending', 'scheduled') AND expires_at IS NOT NULL AND expires_at <= ?1 RETURNING seq",
-            &[now.into(), EXPIRED_ERROR.into()],
-        )?;
-        Ok(rows.len())
+        Ok(self.sql.query(&EXPIRE_UNRUN, &[now.into(), EXPIRED_ERROR.into()])?.len())
     }
 
     /// Deletes completed and cancelled jobs older than the queue's retention.

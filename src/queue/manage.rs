@@ -2,6 +2,7 @@
 
 use super::render::{to_json, JobView, JOB_COLUMNS};
 use super::sql::{RowExt, SqlValue};
+use super::transition::{Target, Transition};
 use super::Queue;
 use crate::model::{ApiError, EpochMs, JobStatus};
 use serde::{Deserialize, Serialize};
@@ -20,12 +21,56 @@ pub enum DeadLetterSelection {
 /// Reads one full job (built once: it is on the hot path of `GET /jobs/{id}`).
 static GET_JOB: LazyLock<String> = LazyLock::new(|| format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"));
 
-/// Puts a dead-lettered (or failed) job back to `pending` with a fresh set of attempts.
-/// An `expires_at` already passed is cleared: replaying is a decision to run the job again,
-/// which an elapsed expiry would silently defeat.
-const REPLAY: &str = "UPDATE jobs SET status = 'pending', retry_count = 0, last_error = NULL, \
-    scheduled_at = NULL, completed_at = NULL, updated_at = ?1, \
-    expires_at = CASE WHEN expires_at <= ?1 THEN NULL ELSE expires_at END";
+/// Cancels job ?1 at ?2, if it has not started.
+static CANCEL: LazyLock<String> = LazyLock::new(|| {
+    Transition::Cancel.statement(&Target {
+        index: None,
+        from: None,
+        rows: "jobs.id = ?1",
+        returning: "seq",
+        inputs: &[(":now", "?2")],
+    })
+});
+
+/// Replays dead letters at ?1: job ?2 by id, or the `seq`s the dead-letter filter (?2, ?3)
+/// selects.
+fn replay_statement(rows: &str, returning: &'static str) -> String {
+    Transition::Replay.statement(&Target { index: None, from: None, rows, returning, inputs: &[(":now", "?1")] })
+}
+static REPLAY_ONE: LazyLock<String> = LazyLock::new(|| replay_statement("jobs.id = ?2", "seq"));
+static REPLAY_IDS: LazyLock<String> =
+    LazyLock::new(|| replay_statement(&format!("jobs.seq IN ({DEAD_LETTER_IDS})"), "id, seq"));
+static REPLAY_OLDEST: LazyLock<String> =
+    LazyLock::new(|| replay_statement(&format!("jobs.seq IN ({OLDEST_DEAD_LETTERS})"), "id, seq"));
+
+/// The dead letters among the ids of the JSON array ?2 (dead-lettered before ?3, if set).
+const DEAD_LETTER_IDS: &str = "SELECT seq FROM jobs WHERE status = 'deadletter' \
+    AND (?3 IS NULL OR updated_at < ?3) AND id IN (SELECT value FROM json_each(?2))";
+/// The oldest ?2 dead letters (dead-lettered before ?3, if set).
+const OLDEST_DEAD_LETTERS: &str = "SELECT seq FROM jobs WHERE status = 'deadletter' \
+    AND (?3 IS NULL OR updated_at < ?3) ORDER BY seq LIMIT ?2";
+
+/// Sets the priority of job ?1 to ?2 at ?3, if it has not started.
+static REPRIORITIZE: LazyLock<String> = LazyLock::new(|| {
+    Transition::Reprioritize.statement(&Target {
+        index: None,
+        from: None,
+        rows: "jobs.id = ?1",
+        returning: "seq",
+        inputs: &[(":priority", "?2"), (":now", "?3")],
+    })
+});
+
+/// Returns the jobs leased to worker ?1 to pending at ?2.
+static RELEASE: LazyLock<String> = LazyLock::new(|| {
+    Transition::Release.statement(&Target {
+        index: None,
+        from: None,
+        rows: "jobs.worker_id = ?1",
+        returning: "seq",
+        inputs: &[(":now", "?2")],
+    })
+});
 
 impl Queue<'_> {
     /// The full job as JSON, or 404.
@@ -36,40 +81,31 @@ impl Queue<'_> {
 
     /// Cancels a job that has not started (pending or scheduled); anything else is a conflict.
     pub fn cancel(&self, id: &str, now: EpochMs) -> Result<(), ApiError> {
-        let status = self.status_of(id)?;
-        if !status.is_cancellable() {
+        if self.sql.query(&CANCEL, &[id.into(), now.into()])?.is_empty() {
+            let status = self.status_of(id)?;
             return Err(ApiError::conflict(format!("a {status} job cannot be cancelled")));
         }
-        self.sql.query(
-            "UPDATE jobs SET status = 'cancelled', completed_at = ?2, updated_at = ?2 WHERE id = ?1",
-            &[id.into(), now.into()],
-        )?;
         Ok(())
     }
 
     /// Replays one dead-lettered (or failed) job and returns it as JSON.
     pub fn replay(&self, id: &str, now: EpochMs) -> Result<String, ApiError> {
-        let status = self.status_of(id)?;
-        if !matches!(status, JobStatus::Deadletter | JobStatus::Failed) {
+        if self.sql.query(&REPLAY_ONE, &[now.into(), id.into()])?.is_empty() {
+            let status = self.status_of(id)?;
             return Err(ApiError::conflict(format!("only dead-lettered jobs can be retried; this one is {status}")));
         }
-        self.sql.query(&format!("{REPLAY} WHERE id = ?2"), &[now.into(), id.into()])?;
         self.get_job(id)
     }
 
     /// Changes the priority of a job that has not started; replies
     /// `{job_id, old_priority, new_priority}`.
     pub fn set_priority(&self, id: &str, priority: i64, now: EpochMs) -> Result<String, ApiError> {
-        let status = self.status_of(id)?;
-        if !status.is_cancellable() {
-            return Err(ApiError::conflict(format!("the priority of a {status} job cannot change")));
-        }
         let old = self.sql.query_one("SELECT priority FROM jobs WHERE id = ?1", &[id.into()])?;
         let old = old.ok_or_else(|| ApiError::not_found("job"))?.int(0)?;
-        self.sql.query(
-            "UPDATE jobs SET priority = ?2, updated_at = ?3 WHERE id = ?1",
-            &[id.into(), priority.into(), now.into()],
-        )?;
+        if self.sql.query(&REPRIORITIZE, &[id.into(), priority.into(), now.into()])?.is_empty() {
+            let status = self.status_of(id)?;
+            return Err(ApiError::conflict(format!("the priority of a {status} job cannot change")));
+        }
         to_json(&serde_json::json!({ "job_id": id, "old_priority": old, "new_priority": priority }))
     }
 
@@ -95,21 +131,16 @@ impl Queue<'_> {
     /// Returns the jobs leased to `worker_id` to `pending` without counting an attempt (the
     /// worker left cleanly); returns how many.
     pub fn release_worker(&self, worker_id: &str, now: EpochMs) -> Result<usize, ApiError> {
-        let rows = self.sql.query(
-            "UPDATE jobs SET status = 'pending', worker_id = NULL, lease_id = NULL, lease_expires_at = NULL, \
-             updated_at = ?2 WHERE status = 'processing' AND worker_id = ?1 RETURNING seq",
-            &[worker_id.into(), now.into()],
-        )?;
-        Ok(rows.len())
+        Ok(self.sql.query(&RELEASE, &[worker_id.into(), now.into()])?.len())
     }
 
     /// Replays the selected dead letters; returns the replayed ids in queue order.
     pub fn replay_dead_letters(&self, selection: &DeadLetterSelection, now: EpochMs) -> Result<Vec<String>, ApiError> {
-        let (filter, param) = Self::dead_letter_filter(selection)?;
-        let rows = self.sql.query(
-            &format!("{REPLAY} WHERE seq IN ({filter}) RETURNING id, seq"),
-            &[now.into(), param, SqlValue::Null],
-        )?;
+        let (statement, param) = match selection {
+            DeadLetterSelection::Ids(ids) => (&*REPLAY_IDS, to_json(ids)?.into()),
+            DeadLetterSelection::Oldest(limit) => (&*REPLAY_OLDEST, (*limit).into()),
+        };
+        let rows = self.sql.query(statement, &[now.into(), param, SqlValue::Null])?;
         let mut replayed =
             rows.iter().map(|r| Ok((r.int(1)?, r.text(0)?.to_owned()))).collect::<Result<Vec<_>, ApiError>>()?;
         replayed.sort();
@@ -123,29 +154,15 @@ impl Queue<'_> {
         selection: &DeadLetterSelection,
         older_than: Option<EpochMs>,
     ) -> Result<usize, ApiError> {
-        let (filter, param) = Self::dead_letter_filter(selection)?;
+        let (filter, param) = match selection {
+            DeadLetterSelection::Ids(ids) => (DEAD_LETTER_IDS, to_json(ids)?.into()),
+            DeadLetterSelection::Oldest(limit) => (OLDEST_DEAD_LETTERS, (*limit).into()),
+        };
         let rows = self.sql.query(
             &format!("DELETE FROM jobs WHERE seq IN ({filter}) RETURNING seq"),
             &[SqlValue::Null, param, older_than.into()],
         )?;
         Ok(rows.len())
-    }
-
-    /// The sub-select choosing dead letters: `?2` is the ids or the limit, `?3` an optional
-    /// "dead-lettered before" time.
-    fn dead_letter_filter(selection: &DeadLetterSelection) -> Result<(&'static str, SqlValue), ApiError> {
-        Ok(match selection {
-            DeadLetterSelection::Ids(ids) => (
-                "SELECT seq FROM jobs WHERE status = 'deadletter' AND (?3 IS NULL OR updated_at < ?3) \
-                 AND id IN (SELECT value FROM json_each(?2))",
-                to_json(ids)?.into(),
-            ),
-            DeadLetterSelection::Oldest(limit) => (
-                "SELECT seq FROM jobs WHERE status = 'deadletter' AND (?3 IS NULL OR updated_at < ?3) \
-                 ORDER BY seq LIMIT ?2",
-                (*limit).into(),
-            ),
-        })
     }
 
     fn status_of(&self, id: &str) -> Result<JobStatus, ApiError> {

@@ -6,6 +6,7 @@
 //! inside a Durable Object all writes of one operation commit together.
 //!
 //! - [`schema`]: tables and indexes.
+//! - [`transition`]: the job state machine; the only writer of a job's `status`.
 //! - [`config`]: the queue's settings (defaults, backoff, retention, pause), stored in its database.
 //! - [`enqueue`]: single and bulk inserts with idempotency keys.
 //! - [`insert`]: the batch insert statement, reading from each row only what differs.
@@ -32,6 +33,7 @@ pub mod render;
 pub mod schema;
 pub mod sql;
 pub mod throttle;
+pub mod transition;
 
 pub use config::QueueSettings;
 pub use sql::{Row, RowExt, Sql, SqlValue};
