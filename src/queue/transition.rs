@@ -68,7 +68,7 @@ pub struct Target<'a> {
     pub returning: &'static str,
     /// Each named input the rule and `rows` use, with the SQL that supplies it (`?N`, a column
     /// expression, or a literal).
-    pub inputs: &'static [(&'static str, &'static str)],
+    pub inputs: &'a [(&'a str, &'a str)],
 }
 
 use JobStatus::*;
