@@ -9,12 +9,23 @@ use std::ops::RangeInclusive;
 
 /// Largest serialized payload (and job result).
 pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
+/// Largest row Durable Object SQLite stores in production (Miniflare does not enforce it).
+pub const MAX_ROW_BYTES: usize = 2_000_000;
+/// Largest job result kept in the job's own row; a larger one gets a row of its own, so that a
+/// 1 MiB payload and a 1 MiB result never share a row over [`MAX_ROW_BYTES`].
+pub const MAX_INLINE_RESULT_BYTES: usize = 256 * 1024;
 /// Largest serialized `tags` value.
 pub const MAX_TAGS_BYTES: usize = 64 * 1024;
 /// Longest idempotency key.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 /// Longest error message kept from a failed attempt (longer ones are truncated).
 pub const MAX_ERROR_LEN: usize = 2048;
+// The largest job row: payload, tags, an error and an idempotency key of up to 4 bytes per
+// character, an inline result, and 8 KiB for the remaining columns and SQLite's own framing.
+const _: () = assert!(
+    MAX_PAYLOAD_BYTES + MAX_TAGS_BYTES + 4 * (MAX_ERROR_LEN + MAX_IDEMPOTENCY_KEY_LEN) + MAX_INLINE_RESULT_BYTES + 8192
+        < MAX_ROW_BYTES
+);
 /// Allowed priorities; higher runs first.
 pub const PRIORITY: RangeInclusive<i64> = -100..=100;
 /// Allowed `max_retries`; a job runs at most `max_retries + 1` times.

@@ -2,6 +2,7 @@
 //! live leases, the common case, take one statement for the whole batch; every other item goes
 //! through the single-job path, which decides it exactly as a lone request would.
 
+use super::lease::result_needs_own_row;
 use super::sql::RowExt;
 use super::transition::{Target, Transition, LIVE_LEASE};
 use super::Queue;
@@ -93,10 +94,13 @@ impl Queue<'_> {
     /// each of its items is decided on its own.
     fn complete_live(&self, acks: &[AckItem], now: EpochMs) -> Result<HashSet<String>, ApiError> {
         let distinct = acks.iter().map(|a| a.id.as_str()).collect::<HashSet<_>>().len() == acks.len();
-        if acks.is_empty() || !distinct {
+        // A result that needs a row of its own takes the single-job path.
+        let batched: Vec<&AckItem> =
+            acks.iter().filter(|a| !a.result.as_deref().is_some_and(result_needs_own_row)).collect();
+        if batched.is_empty() || !distinct {
             return Ok(HashSet::new());
         }
-        let batch = super::render::to_json(&acks)?;
+        let batch = super::render::to_json(&batched)?;
         self.sql
             .query(&COMPLETE_LIVE_BATCH, &[batch.into(), now.into()])?
             .iter()

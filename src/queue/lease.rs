@@ -7,7 +7,8 @@ use super::transition::{Target, Transition, LIVE_LEASE};
 use super::Queue;
 use crate::model::lease::{after_failure, AfterFailure, Fence, FenceCheck, LeaseState};
 use crate::model::time::SECOND_MS;
-use crate::model::{spec::clip_error, ApiError, Entropy, EpochMs, JobStatus};
+use crate::model::spec::{clip_error, MAX_INLINE_RESULT_BYTES};
+use crate::model::{ApiError, Entropy, EpochMs, JobStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::sync::LazyLock;
@@ -74,6 +75,14 @@ static COMPLETE_LIVE: LazyLock<String> = LazyLock::new(|| {
         inputs: &[(":result", "?2"), (":now", "?3"), (":lease_id", "?4"), (":worker_id", "?5")],
     })
 });
+
+/// Stores result ?2 of the job with `seq` ?1 in a row of its own.
+const STORE_RESULT: &str = "INSERT INTO job_results (seq, result) VALUES (?1, ?2)";
+
+/// Whether a job result is too large to share the job's row (see [`MAX_INLINE_RESULT_BYTES`]).
+pub fn result_needs_own_row(result: &RawValue) -> bool {
+    result.get().len() > MAX_INLINE_RESULT_BYTES
+}
 
 /// A failed attempt of job ?1 at ?2: ?3 failed attempts counted, error ?4 and, for a retry,
 /// the time ?5 it may run again.
@@ -164,15 +173,22 @@ impl Queue<'_> {
 
     /// Completes a leased job and stores its result. Completing again with the same lease
     /// succeeds without changing anything, so a worker may retry a lost acknowledgement.
+    /// A result over [`MAX_INLINE_RESULT_BYTES`] is stored in a row of its own, a second write
+    /// that the command's transaction keeps together with the first
+    /// ([`result_needs_own_row`]).
     pub fn complete(&self, id: &str, fence: &Fence, result: Option<&RawValue>, now: EpochMs) -> Result<(), ApiError> {
+        let own_row = result.filter(|r| result_needs_own_row(r));
         let params = [
             id.into(),
-            result.map(RawValue::get).into(),
+            result.filter(|_| own_row.is_none()).map(RawValue::get).into(),
             now.into(),
             fence.lease_id.as_deref().into(),
             fence.worker_id.as_deref().into(),
         ];
-        if !self.sql.query(&COMPLETE_LIVE, &params)?.is_empty() {
+        if let Some(completed) = self.sql.query_one(&COMPLETE_LIVE, &params)? {
+            if let Some(result) = own_row {
+                self.sql.query(STORE_RESULT, &[completed.int(0)?.into(), result.get().into()])?;
+            }
             return Ok(());
         }
         // No live lease matched: a repeated acknowledgement, or an error that says why.

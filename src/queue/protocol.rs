@@ -8,7 +8,7 @@ use super::ack::{AckItem, FailItem};
 use super::config::ConfigChanges;
 use super::enqueue::Enqueued;
 use super::lease::ClaimRequest;
-use super::lease::NO_JOBS;
+use super::lease::{result_needs_own_row, NO_JOBS};
 use super::listing::ListFilter;
 use super::maintenance::DueTimes;
 use super::manage::DeadLetterSelection;
@@ -125,15 +125,15 @@ impl QueueCommand {
     /// is enough and they skip the transaction's savepoint — about 40 µs, as much as all the
     /// rest of a small command's glue.
     pub fn needs_rollback(&self) -> bool {
-        self.writes()
-            && !matches!(
-                self,
-                QueueCommand::Enqueue { .. }
-                    | QueueCommand::EnqueueBulk { .. }
-                    | QueueCommand::Claim(_)
-                    | QueueCommand::Complete { .. }
-                    | QueueCommand::Heartbeat { .. }
-            )
+        match self {
+            // A result in a row of its own is a second write.
+            QueueCommand::Complete { result, .. } => result.as_deref().is_some_and(result_needs_own_row),
+            QueueCommand::Enqueue { .. }
+            | QueueCommand::EnqueueBulk { .. }
+            | QueueCommand::Claim(_)
+            | QueueCommand::Heartbeat { .. } => false,
+            _ => self.writes(),
+        }
     }
 
     /// Whether the command may make a job claimable (so waiting claims should try again).

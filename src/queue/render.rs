@@ -7,8 +7,9 @@ use crate::model::{time::format_rfc3339, ApiError, EpochMs};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-/// Columns read for a full [`JobView`], in reader order.
-pub const JOB_COLUMNS: &str = "id, status, payload, result, retry_count, max_retries, last_error, \
+/// Columns read for a full [`JobView`], in reader order (a large result lives in `job_results`).
+pub const JOB_COLUMNS: &str = "id, status, payload, \
+    coalesce(result, (SELECT result FROM job_results WHERE job_results.seq = jobs.seq)), retry_count, max_retries, last_error, \
     created_at, scheduled_at, started_at, completed_at, expires_at, priority, tags, timeout_seconds, \
     worker_id, lease_id, lease_expires_at, idempotency_key, updated_at";
 

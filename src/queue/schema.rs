@@ -61,6 +61,12 @@ const STATEMENTS: &[&str] = &[
     "INSERT INTO job_count (id, n) SELECT 1, (SELECT count(*) FROM jobs) WHERE NOT EXISTS (SELECT 1 FROM job_count)",
     "CREATE TRIGGER IF NOT EXISTS jobs_counted_in AFTER INSERT ON jobs BEGIN UPDATE job_count SET n = n + 1; END",
     "CREATE TRIGGER IF NOT EXISTS jobs_counted_out AFTER DELETE ON jobs BEGIN UPDATE job_count SET n = n - 1; END",
+    // Results over `MAX_INLINE_RESULT_BYTES`, one row each, so no job row passes the
+    // production row limit; deleted with their job.
+    "CREATE TABLE IF NOT EXISTS job_results (seq INTEGER PRIMARY KEY, result TEXT NOT NULL)",
+    "CREATE TRIGGER IF NOT EXISTS job_results_deleted AFTER DELETE ON jobs \
+        WHEN old.status = 'completed' AND old.result IS NULL \
+        BEGIN DELETE FROM job_results WHERE seq = old.seq; END",
     // The queue's settings (see `config`): one JSON row.
     "CREATE TABLE IF NOT EXISTS queue_config (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)",
     // Listings by status (dead letters, newest first) and counts per status.
