@@ -1,8 +1,9 @@
 //! `DueTimes`: after each command the queue actor keeps its alarm early enough from what the
 //! command reports, and recomputes the earliest due time from storage only when the command
 //! cannot say. This property runs random command sequences through `protocol::execute`, keeps
-//! an alarm exactly as the actor's `AlarmSlot` does, fires it when the clock reaches it, and
-//! checks after every step that the alarm is never later than the earliest due time in storage.
+//! an alarm with the very rules the actor's `AlarmSlot` applies (`rearm`, `alarm_covers`),
+//! fires it when the clock reaches it, and checks after every step that the alarm is never
+//! later than the earliest due time in storage.
 
 mod common;
 mod support;
@@ -10,7 +11,7 @@ use common::*;
 use edgespool::model::lease::Fence;
 use edgespool::queue::ack::{AckItem, FailItem};
 use edgespool::queue::lease::ClaimRequest;
-use edgespool::queue::maintenance::DueTimes;
+use edgespool::queue::maintenance::{alarm_covers, rearm, DueTimes, Rearm};
 use edgespool::queue::protocol::{execute, QueueCommand, Reply};
 use edgespool::queue::QueueSettings;
 use proptest::prelude::*;
@@ -58,14 +59,9 @@ impl Run {
         self.fx.q().next_wake(self.now).expect("next_wake")
     }
 
-    /// `AlarmSlot::arm`: keep an alarm at or before `wake`, else set it to `wake`.
+    /// As `AlarmSlot::arm`: keep an alarm that covers `wake`, else set it to `wake`.
     fn arm(&mut self, wake: Option<i64>) {
-        let covered = match (self.alarm, wake) {
-            (Some(_), None) => true,
-            (Some(Some(set)), Some(needed)) => set <= needed,
-            _ => false,
-        };
-        if !covered {
+        if !alarm_covers(self.alarm, wake) {
             self.alarm = Some(wake);
         }
     }
@@ -74,10 +70,11 @@ impl Run {
     fn execute(&mut self, command: QueueCommand) -> Option<Value> {
         let q = queue(&self.fx.sql, &self.fx.settings);
         let executed = execute(&q, command, self.now, &mut self.fx.entropy).ok()?;
-        match executed.due {
-            DueTimes::Unchanged if self.alarm.is_some() => {}
-            DueTimes::Added(due) if self.alarm.is_some() => self.arm(Some(due)),
-            _ => self.arm(self.wake()),
+        // Every command this test sends writes; the actor applies the same rule.
+        match rearm(executed.due, true, self.alarm.is_some()) {
+            Rearm::Keep => {}
+            Rearm::NoLaterThan(due) => self.arm(Some(due)),
+            Rearm::Recompute => self.arm(self.wake()),
         }
         match executed.reply {
             Reply::Ok(body) | Reply::Created(body) => serde_json::from_str(&body).ok(),

@@ -60,3 +60,14 @@ fn an_old_jobs_table_is_rebuilt_with_its_jobs_count_and_indexes() {
     let reply = queue(&fx.sql, &fx.settings).ack_batch(&acks, &[], T0 + SEC, &mut fx.entropy).unwrap();
     assert!(reply.contains(r#""succeeded":4"#), "{reply}");
 }
+
+#[test]
+fn a_queue_stores_its_identity_once() {
+    use edgespool::queue::identity::{self, QueueIdentity};
+    let sql = MemorySql::with_queue_schema();
+    assert_eq!(identity::load(&sql).unwrap(), None, "a new database knows nobody");
+    let me = QueueIdentity { tenant: "t1".into(), name: "emails".into() };
+    identity::store(&sql, &me).unwrap();
+    identity::store(&sql, &QueueIdentity { tenant: "t2".into(), name: "other".into() }).unwrap();
+    assert_eq!(identity::load(&sql).unwrap(), Some(me), "the first identity stays");
+}

@@ -98,7 +98,8 @@ fn every_rule_applies_exactly_to_its_from_states_and_sets_only_what_it_names() {
 fn operate(fx: &mut Fixture, id: &str, op: Transition) -> Result<JobStatus, ErrorKind> {
     let lease = fx.sql.query_one("SELECT lease_id FROM jobs WHERE id = ?1", &[id.into()]).unwrap().unwrap();
     // The job's own last lease where it had one, so only its state decides.
-    let fence = Fence { lease_id: Some(lease.opt_text(0).unwrap().unwrap_or("never-leased").to_owned()), worker_id: None };
+    let fence =
+        Fence { lease_id: Some(lease.opt_text(0).unwrap().unwrap_or("never-leased").to_owned()), worker_id: None };
     let q = fx.q();
     let outcome = match op {
         Transition::Claim => {

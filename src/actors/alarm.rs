@@ -2,6 +2,7 @@
 //! written only when it must move earlier (or be set at all).
 
 use crate::model::EpochMs;
+use crate::queue::maintenance::alarm_covers;
 use std::cell::Cell;
 use worker::{js_sys, wasm_bindgen::JsValue, Result, ScheduledTime, Storage};
 
@@ -24,17 +25,9 @@ impl AlarmSlot {
         self.armed.get().is_some()
     }
 
-    /// Makes sure an alarm fires no later than `wake`. An alarm already set at or before it is
-    /// kept: firing early costs one empty sweep that re-arms, while moving the alarm on every
-    /// claim and complete would cost a storage write each. A needless alarm is likewise left
-    /// to fire once rather than deleted.
+    /// Makes sure an alarm fires no later than `wake` (the rule: [`alarm_covers`]).
     pub async fn arm(&self, storage: &Storage, wake: Option<EpochMs>) -> Result<()> {
-        let covered = match (self.armed.get(), wake) {
-            (Some(_), None) => true,
-            (Some(Some(set)), Some(needed)) => set <= needed,
-            _ => false,
-        };
-        if covered {
+        if alarm_covers(self.armed.get(), wake) {
             return Ok(());
         }
         // Record before awaiting: storage applies alarm calls in the order they are made, so

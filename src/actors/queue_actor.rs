@@ -8,8 +8,9 @@ use crate::api::error::render;
 use crate::api::handler::call_tenant;
 use crate::model::time::SECOND_MS;
 use crate::model::{ApiError, EpochMs, OsEntropy};
+use crate::queue::identity::{self, QueueIdentity};
 use crate::queue::lease::{claimed_count, NO_JOBS};
-use crate::queue::maintenance::DueTimes;
+use crate::queue::maintenance::{rearm, Rearm};
 use crate::queue::protocol::{execute, QueueCommand, QueueEnvelope, Reply};
 use crate::queue::throttle::ClaimThrottle;
 use crate::queue::{config, schema, Queue, QueueSettings};
@@ -31,9 +32,12 @@ pub struct QueueActor {
     /// request with that error instead of panicking.
     ready: std::result::Result<(), ApiError>,
     alarm: AlarmSlot,
-    /// Whether this instance has recorded the queue in its tenant's catalog (idempotent, so
-    /// once per instance is enough).
+    /// Whether this instance has recorded the queue in its tenant's catalog and stored its
+    /// identity (both idempotent, so once per instance is enough).
     registered: Cell<bool>,
+    /// Which tenant and queue this actor is: read from storage at start, learnt from the first
+    /// command otherwise; the alarm names the queue with it.
+    identity: RefCell<Option<QueueIdentity>>,
     /// Claims waiting for a job (long polling); each is woken to try again.
     waiters: RefCell<Vec<oneshot::Sender<()>>>,
     /// The claim rate limit's tokens (when the queue has a `rate_limit`).
@@ -46,10 +50,10 @@ pub struct QueueActor {
 impl DurableObject for QueueActor {
     fn new(state: State, env: Env) -> Self {
         let sql = ActorSql(state.storage().sql());
-        let loaded = schema::migrate(&sql).and_then(|()| config::load(&sql));
-        let (ready, settings) = match loaded {
-            Ok(settings) => (Ok(()), settings),
-            Err(e) => (Err(e), QueueSettings::default()),
+        let loaded = schema::migrate(&sql).and_then(|()| Ok((config::load(&sql)?, identity::load(&sql)?)));
+        let (ready, settings, known) = match loaded {
+            Ok((settings, known)) => (Ok(()), settings, known),
+            Err(e) => (Err(e), QueueSettings::default(), None),
         };
         QueueActor {
             state,
@@ -58,6 +62,7 @@ impl DurableObject for QueueActor {
             ready,
             alarm: AlarmSlot::default(),
             registered: Cell::new(false),
+            identity: RefCell::new(known),
             waiters: RefCell::new(Vec::new()),
             throttle: RefCell::new(ClaimThrottle::default()),
             alarm_fault: Cell::new(env.var("FAULT_ALARM").is_ok_and(|v| v.to_string() == "once")),
@@ -75,8 +80,12 @@ impl DurableObject for QueueActor {
         self.alarm.spent();
         let (sql, settings, now) = (self.sql.clone(), self.settings.borrow().clone(), super::now());
         let fault = self.alarm_fault.replace(false);
+        // An actor that never stored its identity (made before identities were stored) sweeps
+        // nameless until its next job or setting stores it; the sweep itself needs no name.
+        let identity =
+            self.identity.borrow().clone().unwrap_or(QueueIdentity { tenant: String::new(), name: String::new() });
         let wake = transaction(&self.state.storage(), move || {
-            let queue = Queue { sql: &sql, tenant: "", name: "", settings: &settings };
+            let queue = Queue { sql: &sql, tenant: &identity.tenant, name: &identity.name, settings: &settings };
             queue.sweep(now)?;
             if fault {
                 return Err(ApiError::internal("injected alarm fault (FAULT_ALARM=once)"));
@@ -151,6 +160,9 @@ impl QueueActor {
             // Before the first job or setting, so the catalog never misses a queue.
             let register = TenantCommand::RegisterQueue { queue: envelope.queue.clone() };
             call_tenant(&self.env, &envelope.tenant, register).await?;
+            let me = QueueIdentity { tenant: envelope.tenant.clone(), name: envelope.queue.clone() };
+            identity::store(&self.sql, &me)?;
+            *self.identity.borrow_mut() = Some(me);
             self.registered.set(true);
         }
         let (writes, reload, frees) = (command.writes(), command.changes_settings(), command.may_free_jobs());
@@ -165,11 +177,10 @@ impl QueueActor {
             let new_settings = if reload { Some(config::load(&sql)?) } else { None };
             // The wake time follows the settings now in force (a shorter retention prunes sooner).
             let current = Queue { settings: new_settings.as_ref().unwrap_or(&settings), ..queue };
-            let wake = match executed.due {
-                _ if !writes => None,
-                DueTimes::Unchanged if alarm_known => None,
-                DueTimes::Added(due) if alarm_known => Some(Some(due)),
-                _ => Some(current.next_wake(now)?),
+            let wake = match rearm(executed.due, writes, alarm_known) {
+                Rearm::Keep => None,
+                Rearm::NoLaterThan(due) => Some(Some(due)),
+                Rearm::Recompute => Some(current.next_wake(now)?),
             };
             Ok((executed.reply, wake, new_settings))
         };

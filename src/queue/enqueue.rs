@@ -3,8 +3,8 @@
 
 use super::insert::{insert_batch, NewRow};
 use super::sql::RowExt;
-use super::Queue;
 use super::transition::Transition;
+use super::Queue;
 use crate::model::{ApiError, Entropy, EpochMs, JobId, JobSpec};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};

@@ -68,6 +68,42 @@ impl DueTimes {
     }
 }
 
+/// What the actor does with its alarm after a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rearm {
+    /// Leave the alarm as it is.
+    Keep,
+    /// Make sure it fires no later than this.
+    NoLaterThan(EpochMs),
+    /// Read the earliest due time from storage ([`Queue::next_wake`]) and arm for that.
+    Recompute,
+}
+
+/// The re-arm rule after a command: reads never move the alarm; a command that reported its
+/// due times moves it only earlier; one that could not say, or an actor instance that does not
+/// know its alarm yet, recomputes from storage.
+pub fn rearm(due: DueTimes, writes: bool, alarm_known: bool) -> Rearm {
+    match due {
+        _ if !writes => Rearm::Keep,
+        DueTimes::Unchanged if alarm_known => Rearm::Keep,
+        DueTimes::Added(at) if alarm_known => Rearm::NoLaterThan(at),
+        DueTimes::Unchanged | DueTimes::Added(_) | DueTimes::Unknown => Rearm::Recompute,
+    }
+}
+
+/// Whether an alarm this actor instance knows about (`armed`: `None` unknown, `Some(None)`
+/// none set, `Some(Some(t))` set for `t`) already fires no later than `wake` needs. An alarm
+/// set earlier is kept: firing early costs one empty sweep that re-arms, while moving the
+/// alarm on every claim and complete would cost a storage write each. A needless alarm is
+/// likewise left to fire once rather than deleted.
+pub fn alarm_covers(armed: Option<Option<EpochMs>>, wake: Option<EpochMs>) -> bool {
+    match (armed, wake) {
+        (Some(_), None) => true,
+        (Some(Some(set)), Some(needed)) => set <= needed,
+        (None, _) | (Some(None), Some(_)) => false,
+    }
+}
+
 /// The error recorded on a job cancelled because it reached `expires_at` while waiting to run
 /// (never claimed, or waiting for a retry).
 pub const EXPIRED_ERROR: &str = "expires_at passed while the job waited to run";

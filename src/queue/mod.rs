@@ -8,6 +8,7 @@
 //! - [`schema`]: tables and indexes.
 //! - [`transition`]: the job state machine; the only writer of a job's `status`.
 //! - [`config`]: the queue's settings (defaults, backoff, retention, pause), stored in its database.
+//! - [`identity`]: the tenant and queue name a queue actor stores, for its alarm.
 //! - [`enqueue`]: single and bulk inserts with idempotency keys.
 //! - [`insert`]: the batch insert statement, reading from each row only what differs.
 //! - [`lease`]: the worker loop: claim, complete, fail, heartbeat.
@@ -23,6 +24,7 @@
 pub mod ack;
 pub mod config;
 pub mod enqueue;
+pub mod identity;
 pub mod insert;
 pub mod lease;
 pub mod listing;

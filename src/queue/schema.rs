@@ -67,6 +67,9 @@ const STATEMENTS: &[&str] = &[
     "CREATE TRIGGER IF NOT EXISTS job_results_deleted AFTER DELETE ON jobs \
         WHEN old.status = 'completed' AND old.result IS NULL \
         BEGIN DELETE FROM job_results WHERE seq = old.seq; END",
+    // Which tenant and queue this database belongs to (see `identity`): one row.
+    "CREATE TABLE IF NOT EXISTS queue_identity (id INTEGER PRIMARY KEY CHECK (id = 1), \
+        tenant TEXT NOT NULL, name TEXT NOT NULL)",
     // The queue's settings (see `config`): one JSON row.
     "CREATE TABLE IF NOT EXISTS queue_config (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)",
     // Listings by status (dead letters, newest first) and counts per status.
