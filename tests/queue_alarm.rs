@@ -166,7 +166,7 @@ fn next_wake_is_the_earliest_of_all_deadlines() {
     assert_eq!(wake(&fx), Some(T0 + 90 * SEC));
 }
 
-/// A retry-delayed pending job needs the alarm at its `scheduled_at` (DESIGN §2).
+/// A retry-delayed pending job needs the alarm at its `scheduled_at` (docs/ARCHITECTURE.md).
 #[test]
 fn next_wake_includes_retry_delayed_jobs() {
     let (mut fx, job) = leased(3);
