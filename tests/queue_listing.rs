@@ -1,9 +1,10 @@
-//! Lists and their filters, priority changes, and deleting a queue.
+//! Lists and their filters, priority changes, a queue's config view, and deleting a queue.
 
 mod common;
 mod support;
 use common::*;
 use edgespool::model::{ErrorKind, JobStatus};
+use edgespool::queue::config::ConfigChanges;
 use edgespool::queue::listing::ListFilter;
 use serde_json::Value;
 use support::*;
@@ -124,6 +125,38 @@ fn a_never_used_queue_is_not_found() {
     assert_eq!(err_kind(fx.q().get_config()), ErrorKind::NotFound);
     assert_eq!(err_kind(fx.q().resume(T0)), ErrorKind::NotFound);
     assert_eq!(err_kind(fx.q().delete_queue(true)), ErrorKind::NotFound);
+}
+
+/// The queue's config view, parsed.
+fn config(fx: &Fixture) -> Value {
+    serde_json::from_str(&fx.q().get_config().expect("config")).expect("json")
+}
+
+/// A queue known only through its jobs answers with real timestamps: its oldest stored job's
+/// time, as `created_at` and `updated_at` alike (its settings never changed).
+#[test]
+fn a_queue_of_jobs_only_dates_from_its_oldest_job() {
+    let mut fx = Fixture::new();
+    fx.add(spec("1"), T0);
+    fx.add(spec("2"), T0 + SEC);
+    let view = config(&fx);
+    assert_eq!((ms(&view["created_at"]), ms(&view["updated_at"])), (Some(T0), Some(T0)));
+    assert_eq!(fx.settings.created_at, None, "reading writes nothing");
+}
+
+/// The first setting of a queue that already had jobs keeps the first job's `created_at`;
+/// one of a queue without jobs dates from the setting itself.
+#[test]
+fn a_first_setting_keeps_the_queues_creation_time() {
+    let mut fx = Fixture::new();
+    fx.add(spec("1"), T0);
+    let changes = ConfigChanges { max_retries: Some(1), ..ConfigChanges::default() };
+    let view: Value = serde_json::from_str(&fx.q().configure(&changes, T0 + 5 * SEC).unwrap()).unwrap();
+    assert_eq!((ms(&view["created_at"]), ms(&view["updated_at"])), (Some(T0), Some(T0 + 5 * SEC)));
+
+    let fresh = Fixture::new();
+    let view: Value = serde_json::from_str(&fresh.q().configure(&changes, T0 + 5 * SEC).unwrap()).unwrap();
+    assert_eq!((ms(&view["created_at"]), ms(&view["updated_at"])), (Some(T0 + 5 * SEC), Some(T0 + 5 * SEC)));
 }
 
 /// Search text of any length is matched literally (no pattern syntax, no length limit).

@@ -3,8 +3,11 @@
 
 use crate::model::spec::check_range;
 use crate::model::time::parse_rfc3339;
+use crate::model::wire::field_names;
 use crate::model::{ApiError, EpochMs, ErrorKind};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
 /// Largest request body accepted (checked before parsing).
@@ -66,6 +69,36 @@ pub fn parse_json_or_empty<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiErr
     parse_json(body)
 }
 
+/// Parses the body of a route whose every field is optional but steers what it does (which
+/// dead letters to replay, which settings or key fields to change). An empty body or `{}` asks
+/// for the route's defaults; a body that names fields, none of them the route's, is a
+/// `VALIDATION_ERROR` naming them: it is a misspelt request, and serving it with the defaults
+/// would answer 200 for what the client did not ask. Unknown fields beside known ones are
+/// ignored, as everywhere (newer clients send more).
+pub fn parse_optional_fields<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let parsed = parse_json_or_empty(body)?;
+    let named: BTreeMap<String, IgnoredAny> = parse_json_or_empty(body)?;
+    let known = field_names::<T>();
+    if named.is_empty() || named.keys().any(|name| known.contains(&name.as_str())) {
+        return Ok(parsed);
+    }
+    let unknown: Vec<&str> = named.keys().map(String::as_str).collect();
+    Err(ApiError {
+        kind: ErrorKind::ValidationError,
+        message: format!(
+            "request body names none of this route's fields ({}), only {}; send {{}} for the defaults",
+            known.join(", "),
+            unknown.join(", ")
+        ),
+        details: Some(Value::Array(
+            unknown
+                .iter()
+                .map(|field| json!({ "field": field, "message": "unknown field", "code": "invalid" }))
+                .collect(),
+        )),
+    })
+}
+
 /// An optional integer field checked against `range`.
 pub fn optional_u32(field: &str, value: Option<i64>, range: &RangeInclusive<i64>) -> Result<Option<u32>, ApiError> {
     value.map(|v| check_range(field, v, range).map(|v| v as u32)).transpose()
@@ -84,6 +117,15 @@ pub fn optional_time(field: &str, value: Option<String>) -> Result<Option<EpochM
 /// The `queue_name` (alias `queue`) every queue-scoped body carries.
 pub fn required_queue(queue_name: Option<String>) -> Result<String, ApiError> {
     queue_name.ok_or_else(|| ApiError::validation("queue_name", "is required"))
+}
+
+/// The `name` of an organization or API key: required, 1–100 characters, not blank.
+pub fn required_name(name: Option<String>) -> Result<String, ApiError> {
+    let name = name.ok_or_else(|| ApiError::validation("name", "is required"))?;
+    if name.trim().is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::validation("name", "must be 1-100 characters"));
+    }
+    Ok(name)
 }
 
 /// The path and decoded query of an absolute URL (`scheme://host/path?query#fragment`).
@@ -138,6 +180,28 @@ mod tests {
         assert_eq!(parse_json::<Shape>(b"{\"n\":\"x\"}").unwrap_err().kind, ErrorKind::ValidationError);
         assert_eq!(parse_json::<Shape>(b"{}").unwrap_err().kind, ErrorKind::ValidationError);
         assert!(parse_json::<Shape>(b"{\"n\":1}").is_ok());
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Steering {
+        #[serde(alias = "queue")]
+        queue_name: Option<String>,
+        limit: Option<i64>,
+    }
+
+    #[test]
+    fn optional_fields_refuse_a_body_of_unknown_fields_only() {
+        for ok in ["", "{}", r#"{"limit":5}"#, r#"{"queue":"q","extra":1}"#, r#"{"limit":null}"#] {
+            assert!(parse_optional_fields::<Steering>(ok.as_bytes()).is_ok(), "{ok}");
+        }
+        let err = parse_optional_fields::<Steering>(br#"{"queue_names":["q"],"lmit":5}"#).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ValidationError);
+        for field in ["queue_name", "queue", "limit", "only lmit, queue_names;"] {
+            assert!(err.message.contains(field), "{field} missing from {}", err.message);
+        }
+        assert_eq!(err.details.unwrap()[0]["field"], "lmit");
+        assert_eq!(parse_optional_fields::<Steering>(b"[]").unwrap_err().kind, ErrorKind::ValidationError);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Job requests: the wire bodies of the job routes, validated into queue commands. Every
 //! check happens here, before any actor is reached, so a rejected request changes nothing.
 
-use super::body::{optional_time, optional_u32, parse_json, parse_json_or_empty, required_queue};
+use super::body::{
+    optional_time, optional_u32, parse_json, parse_json_or_empty, parse_optional_fields, required_queue,
+};
 use super::calls::{Call, Merge};
 use super::routes::Route;
 use crate::model::lease::Fence;
@@ -43,32 +45,22 @@ pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, A
             if let Some(result) = &b.result {
                 spec::check_payload_size("result", result)?;
             }
-            on_job(principal, &id, |id| QueueCommand::Complete {
-                id,
-                fence: Fence { lease_id: b.lease_id, worker_id: b.worker_id },
-                result: b.result,
-            })?
+            let fence = Fence::presented(b.lease_id, b.worker_id)?;
+            on_job(principal, &id, |id| QueueCommand::Complete { id, fence, result: b.result })?
         }
         Route::FailJob(id) => {
             let b = parse_json::<FailBody>(body)?;
             let error = b.error.or(b.reason).ok_or_else(|| ApiError::validation("error", "is required"))?;
             let retry_after_secs = optional_u32("retry_after_secs", b.retry_after_secs, &spec::RETRY_AFTER_SECS)?;
-            on_job(principal, &id, |id| QueueCommand::Fail {
-                id,
-                fence: Fence { lease_id: b.lease_id, worker_id: b.worker_id },
-                error,
-                retry_after_secs,
-            })?
+            let fence = Fence::presented(b.lease_id, b.worker_id)?;
+            on_job(principal, &id, |id| QueueCommand::Fail { id, fence, error, retry_after_secs })?
         }
         Route::HeartbeatJob(id) => {
             let b = parse_json_or_empty::<HeartbeatBody>(body)?;
             let lease_secs =
                 optional_u32("lease_duration_secs", b.lease_duration_secs.or(b.visibility), &spec::LEASE_SECS)?;
-            on_job(principal, &id, |id| QueueCommand::Heartbeat {
-                id,
-                fence: Fence { lease_id: b.lease_id, worker_id: b.worker_id },
-                lease_secs,
-            })?
+            let fence = Fence::presented(b.lease_id, b.worker_id)?;
+            on_job(principal, &id, |id| QueueCommand::Heartbeat { id, fence, lease_secs })?
         }
         Route::SetPriority(id) => {
             let b: PriorityBody = parse_json(body)?;
@@ -82,6 +74,11 @@ pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, A
         Route::AckJobs => {
             let b: AckBody = parse_json(body)?;
             let queue = principal.writable_queue(required_queue(b.queue_name)?)?;
+            // An ack that carries neither list (a misspelt field) would otherwise answer
+            // `{"succeeded": 0}`; an explicitly empty list is a batch that had nothing to ack.
+            if b.acks.is_none() && b.fails.is_none() {
+                return Err(ApiError::validation("acks", "acks or fails is required"));
+            }
             let (acks, fails) = (b.acks.unwrap_or_default(), b.fails.unwrap_or_default());
             if acks.len() + fails.len() > MAX_ACK_ITEMS {
                 return Err(ApiError::validation("acks", &format!("at most {MAX_ACK_ITEMS} acks and fails together")));
@@ -96,7 +93,7 @@ pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, A
             }
             one(queue, QueueCommand::Ack { acks, fails })
         }
-        Route::ReplayDeadLetters => replay_dead_letters(parse_json_or_empty(body)?, principal)?,
+        Route::ReplayDeadLetters => replay_dead_letters(parse_optional_fields(body)?, principal)?,
         Route::PurgeDeadLetters => {
             let (queue, selection, older_than) = parse_json::<PurgeBody>(body)?.validate()?;
             one(principal.writable_queue(queue)?, QueueCommand::PurgeDeadLetters { selection, older_than })
@@ -492,6 +489,30 @@ mod tests {
             build_ok(Route::FailJob(id.into()), r#"{"lease_id":"x","reason":"boom"}"#),
             Call::Queue { .. }
         ));
+    }
+
+    /// Bodies that carry none of the fields their route needs are refused, naming them; an
+    /// unknown field beside the known ones is ignored.
+    #[test]
+    fn bodies_missing_what_the_route_needs_name_it() {
+        let id = || "q.01JD3Q0000000000000000000A".to_string();
+        let named = |route: Route, body: &str, field: &str| {
+            let err = build(route, body.as_bytes(), &admin()).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::ValidationError, "{body}");
+            assert!(err.message.contains(field), "{body}: {field} not in {}", err.message);
+        };
+        let item = r#"[{"id":"q.01JD3Q0000000000000000000A","lease_id":"l"}]"#;
+        named(Route::AckJobs, &format!(r#"{{"queue_name":"q","items":{item}}}"#), "acks or fails");
+        named(Route::AckJobs, r#"{"queue_name":"q"}"#, "acks or fails");
+        named(Route::EnqueueBulk, &format!(r#"{{"queue_name":"q","items":{item}}}"#), "jobs");
+        named(Route::CompleteJob(id()), r#"{"lease":"l"}"#, "lease_id or worker_id");
+        named(Route::HeartbeatJob(id()), "", "lease_id or worker_id");
+        named(Route::FailJob(id()), r#"{"error":"boom"}"#, "lease_id or worker_id");
+        named(Route::ReplayDeadLetters, r#"{"queue_names":["q"]}"#, "queue_names");
+        assert!(build(Route::AckJobs, br#"{"queue_name":"q","acks":[],"v":2}"#, &admin()).is_ok());
+        assert!(build(Route::CompleteJob(id()), br#"{"lease_id":"l","v":2}"#, &admin()).is_ok());
+        assert!(build(Route::ReplayDeadLetters, b"{}", &admin()).is_ok());
+        assert!(build(Route::ReplayDeadLetters, br#"{"queue":"q","v":2}"#, &admin()).is_ok());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! API key management requests (`/api/v1/api-keys`), validated into tenant commands.
 
-use super::body::{parse_json, parse_json_or_empty};
+use super::body::{parse_json, parse_optional_fields, required_name};
 use super::routes::Route;
 use crate::model::ids::validate_queue_name;
 use crate::model::time::parse_rfc3339;
@@ -44,7 +44,7 @@ pub fn build(
             let minted = mint_key(&principal.tenant_id, entropy);
             let key = NewKey {
                 id: new_key_id(entropy),
-                name: check_name(b.name)?,
+                name: required_name(b.name)?,
                 hash: minted.hash,
                 prefix: minted.prefix,
                 queues: check_queues(b.queues.unwrap_or_default())?,
@@ -56,14 +56,14 @@ pub fn build(
         Route::ListKeys => plain(TenantCommand::ListKeys),
         Route::GetKey(id) => plain(TenantCommand::GetKey { id }),
         Route::UpdateKey(id) => {
-            let b: UpdateKeyBody = parse_json_or_empty(body)?;
+            let b: UpdateKeyBody = parse_optional_fields(body)?;
             if id == principal.key_id && (b.is_active.is_some() || b.queues.is_some() || b.rate_limit.is_some()) {
                 return Err(ApiError::conflict(
                     "a key cannot change its own activity, scope or rate limit; change it with another key",
                 ));
             }
             let changes = KeyChanges {
-                name: b.name.map(|n| check_name(Some(n))).transpose()?,
+                name: b.name.map(|n| required_name(Some(n))).transpose()?,
                 queues: b.queues.map(check_queues).transpose()?,
                 rate_limit: b.rate_limit.map(check_rate_limit).transpose()?,
                 is_active: b.is_active,
@@ -96,11 +96,6 @@ struct UpdateKeyBody {
     #[serde(default, deserialize_with = "crate::model::wire::present")]
     rate_limit: Option<Option<i64>>,
     is_active: Option<bool>,
-}
-
-fn check_name(name: Option<String>) -> Result<String, ApiError> {
-    name.filter(|n| !n.trim().is_empty() && n.chars().count() <= 100)
-        .ok_or_else(|| ApiError::validation("name", "must be 1-100 characters"))
 }
 
 fn check_queues(queues: Vec<String>) -> Result<Vec<String>, ApiError> {
@@ -172,6 +167,16 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn a_missing_name_is_named_and_a_misspelt_update_refused() {
+        let err = call(Route::CreateKey, r#"{"title":"ci"}"#, &principal(&[])).unwrap_err();
+        assert_eq!((err.kind, err.message.as_str()), (ErrorKind::ValidationError, "name: is required"));
+        let err = call(Route::UpdateKey("k".into()), r#"{"nmae":"x"}"#, &principal(&[])).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ValidationError);
+        assert!(err.message.contains("nmae"), "{}", err.message);
+        assert!(call(Route::UpdateKey("k".into()), "{}", &principal(&[])).is_ok());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Bootstrapping a tenant: `POST /api/v1/organizations`, guarded by the admin key.
 
-use super::body::parse_json;
+use super::body::{parse_json, required_name};
 use crate::model::{ApiError, Entropy, ErrorKind};
 use crate::tenant::key_store::NewKey;
 use crate::tenant::keys::{mint_key, new_key_id, new_tenant_id};
@@ -46,10 +46,7 @@ pub fn check_admin_key(configured: Option<&str>, presented: Option<&str>) -> Res
 /// Validates the request and mints the tenant id and first key.
 pub fn prepare(body: &[u8], entropy: &mut dyn Entropy) -> Result<NewTenant, ApiError> {
     let b: OrganizationBody = parse_json(body)?;
-    let name = b
-        .name
-        .filter(|n| !n.trim().is_empty() && n.chars().count() <= 100)
-        .ok_or_else(|| ApiError::validation("name", "must be 1-100 characters"))?;
+    let name = required_name(b.name)?;
     let slug = match b.slug {
         Some(slug) => check_slug(slug)?,
         None => check_slug(slugify(&name)).unwrap_or_else(|_| "org".to_owned()),

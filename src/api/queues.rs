@@ -1,6 +1,6 @@
 //! Queue routes: settings, pause and resume, stats, listing and deletion.
 
-use super::body::{optional_u32, parse_json_or_empty, Query};
+use super::body::{optional_u32, parse_json_or_empty, parse_optional_fields, Query};
 use super::calls::{Call, Merge};
 use super::routes::Route;
 use crate::model::spec::{self, check_range};
@@ -33,7 +33,7 @@ pub fn build(route: Route, body: &[u8], query: &Query, principal: &Principal) ->
             merge: Merge::QueueStats,
         }),
         Route::ConfigureQueue(name) => {
-            let changes = parse_json_or_empty::<ConfigBody>(body)?.validate(&name)?;
+            let changes = parse_optional_fields::<ConfigBody>(body)?.validate(&name)?;
             one(principal.writable_queue(name)?, QueueCommand::Configure { changes })
         }
         Route::PauseQueue(name) => {
@@ -154,10 +154,30 @@ mod tests {
         }
     }
 
+    /// `{}` changes nothing and is served; a body of unknown fields only (a misspelt setting)
+    /// is refused, since it would otherwise answer 200 having changed nothing.
+    #[test]
+    fn config_refuses_a_body_of_unknown_fields_only() {
+        assert_eq!(changes("{}").unwrap(), ConfigChanges::default());
+        assert_eq!(changes(r#"{"max_retries":2,"newer_field":1}"#).unwrap().max_retries, Some(2));
+        let err = changes(r#"{"max_retry":5}"#).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ValidationError);
+        assert!(err.message.contains("max_retry") && err.message.contains("max_retries"), "{}", err.message);
+    }
+
     #[test]
     fn pause_accepts_an_empty_body() {
         assert!(matches!(
             build(Route::PauseQueue("q".into()), b"", &Query::default(), &admin()),
+            Ok(Call::Queue { command: QueueCommand::Pause { reason: None }, .. })
+        ));
+    }
+
+    /// Pausing does what it says whatever else the body holds: an unknown field is ignored.
+    #[test]
+    fn pause_tolerates_unknown_fields() {
+        assert!(matches!(
+            build(Route::PauseQueue("q".into()), br#"{"note":"x"}"#, &Query::default(), &admin()),
             Ok(Call::Queue { command: QueueCommand::Pause { reason: None }, .. })
         ));
     }

@@ -9,7 +9,8 @@ use ulid::Ulid;
 pub const MAX_QUEUE_NAME_LEN: usize = 64;
 /// Length of a ULID in its text form.
 const ULID_LEN: usize = 26;
-/// Separates the queue name from the ULID in a job id; never part of a queue name.
+/// Separates the queue name from the ULID in a job id. Queue names may contain it too, but a
+/// ULID never does, so an id splits at its last one.
 const JOB_ID_SEPARATOR: char = '.';
 
 /// A source of unpredictable bytes. The runtime uses [`OsEntropy`]; tests may seed their own.
@@ -58,24 +59,27 @@ impl Entropy for OsEntropy {
     }
 }
 
-/// Checks a queue name: 1–64 chars of `[A-Za-z0-9_-]`, starting with a letter or digit.
+/// Checks a queue name: 1–64 chars of `[A-Za-z0-9._-]`, starting with a letter or digit.
+/// Dots may repeat and end a name (`a..b`, `a.`), as Spooled allows: only the first
+/// character is special, which also keeps `.` and `..` path segments out of every URL.
 pub fn validate_queue_name(name: &str) -> Result<(), ApiError> {
     let valid = !name.is_empty()
         && name.len() <= MAX_QUEUE_NAME_LEN
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
         && name.as_bytes()[0].is_ascii_alphanumeric();
     if valid {
         Ok(())
     } else {
         Err(ApiError::validation(
             "queue_name",
-            "must be 1-64 characters of A-Z a-z 0-9 _ -, starting with a letter or digit",
+            "must be 1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit",
         ))
     }
 }
 
 /// A job id, `"{queue_name}.{ulid}"`: the Worker routes it to its queue's actor without a
-/// lookup. The tenant never appears in it; it always comes from the credential.
+/// lookup, splitting at the last `.` (the queue name may hold dots, the ULID never does). The
+/// tenant never appears in it; it always comes from the credential.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobId {
     /// The queue the job lives in.
@@ -95,6 +99,7 @@ impl JobId {
 
     /// Parses an id from a URL or body; `None` when it is not one of ours.
     pub fn parse(text: &str) -> Option<JobId> {
+        // The last separator: everything before it is the queue name, dots included.
         let (queue, ulid) = text.rsplit_once(JOB_ID_SEPARATOR)?;
         validate_queue_name(queue).ok()?;
         (ulid.len() == ULID_LEN && Ulid::from_string(ulid).is_ok())
@@ -147,7 +152,21 @@ mod tests {
         for ok in ["a", "emails", "Q-1_x", &"a".repeat(64)] {
             assert!(validate_queue_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "-a", "_a", "a.b", "a/b", "ä", &"a".repeat(65), "a b"] {
+        for bad in ["", "-a", "_a", "a/b", "ä", &"a".repeat(65), "a b"] {
+            assert!(validate_queue_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Dots go anywhere but first, repeated or last included (as Spooled allows); the length
+    /// bound counts them like any character.
+    #[test]
+    fn queue_names_may_hold_dots_but_not_start_with_one() {
+        let dotted_64 = format!("{}.x", "a".repeat(62));
+        for ok in ["emails.high", "a.b", "a.", "a..b", "1.2.3", "v1.0-beta_2", &dotted_64] {
+            assert!(validate_queue_name(ok).is_ok(), "{ok}");
+        }
+        let dotted_65 = format!("{}.x", "a".repeat(63));
+        for bad in [".", "..", ".a", ".emails.high", &dotted_65] {
             assert!(validate_queue_name(bad).is_err(), "{bad}");
         }
     }
@@ -157,6 +176,26 @@ mod tests {
         let id = JobId::generate("emails", 1_767_225_600_000, &mut Counter(0));
         assert!(id.text.starts_with("emails."));
         assert_eq!(JobId::parse(&id.text), Some(id.clone()));
+    }
+
+    /// An id splits at its last dot: every dotted queue name, even one ending in a dot or one
+    /// that itself looks like a job id, comes back whole.
+    #[test]
+    fn ids_of_dotted_queues_split_at_the_last_dot() {
+        let like_an_id = format!("q.{}", Ulid::from_parts(1, 2));
+        for queue in ["emails.high", "a.", "a..b", "1.2.3", like_an_id.as_str(), &format!("{}.x", "a".repeat(62))] {
+            let id = JobId::generate(queue, 1_767_225_600_000, &mut Counter(0));
+            assert_eq!(id.text.len(), queue.len() + 1 + ULID_LEN);
+            assert_eq!(JobId::parse(&id.text), Some(id.clone()), "{queue}");
+            assert_eq!(id.queue, queue);
+        }
+    }
+
+    /// Ids minted before queue names could hold dots parse exactly as they always did.
+    #[test]
+    fn ids_of_undotted_queues_still_parse() {
+        let old = "emails.01KC7Z4Q9V3J8M2N6P5R4T3W2X";
+        assert_eq!(JobId::parse(old), Some(JobId { queue: "emails".into(), text: old.into() }));
     }
 
     #[test]
@@ -169,6 +208,9 @@ mod tests {
             "a/b.01JD3Q0000000000000000000",
             "emails.01JD3Q00000000000000000U",
             "../x.01JD3Q0000000000000000000",
+            ".a.01JD3Q0000000000000000000A",
+            "..01JD3Q0000000000000000000A",
+            "emails.high.01JD3Q00000000000000000",
         ] {
             assert_eq!(JobId::parse(bad), None, "{bad}");
         }

@@ -40,15 +40,28 @@ pub enum FenceCheck {
 }
 
 impl Fence {
+    /// What a worker request presents: a fence needs a `lease_id` or a `worker_id`, and one
+    /// with neither is a 400 that names them, refused before any actor is reached.
+    pub fn presented(lease_id: Option<String>, worker_id: Option<String>) -> Result<Fence, ApiError> {
+        let fence = Fence { lease_id, worker_id };
+        fence.require_present()?;
+        Ok(fence)
+    }
+
+    fn require_present(&self) -> Result<(), ApiError> {
+        if self.lease_id.is_none() && self.worker_id.is_none() {
+            return Err(ApiError::validation("lease_id", "lease_id or worker_id is required"));
+        }
+        Ok(())
+    }
+
     /// Decides whether this fence may act on a job in `state` at `now`.
     ///
     /// A lease is live strictly before `lease_expires_at`; at that instant it has expired,
     /// whether or not the alarm has run yet. Anything but a live, matching lease is
     /// `LEASE_EXPIRED`, so a stale worker can never change a job that moved on.
     pub fn check(&self, state: &LeaseState, now: EpochMs) -> Result<FenceCheck, ApiError> {
-        if self.lease_id.is_none() && self.worker_id.is_none() {
-            return Err(ApiError::validation("lease_id", "lease_id or worker_id is required"));
-        }
+        self.require_present()?;
         let matches = match &self.lease_id {
             Some(lease) => state.lease_id.as_deref() == Some(lease.as_str()),
             None => state.worker_id.is_some() && state.worker_id == self.worker_id,

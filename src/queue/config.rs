@@ -44,7 +44,8 @@ pub struct QueueSettings {
     pub paused_reason: Option<String>,
     /// Free-form settings the user stores with the queue.
     pub settings: Value,
-    /// When the settings were first written (`None`: never configured).
+    /// When the settings were first written: the queue's first job's time when it had jobs
+    /// already, else the first setting's (`None`: never configured).
     pub created_at: Option<EpochMs>,
     /// When the settings last changed.
     pub updated_at: Option<EpochMs>,
@@ -152,24 +153,40 @@ impl Queue<'_> {
     }
 
     /// The queue's settings as Spooled's `QueueConfig` (plus edgespool's own fields); 404 for
-    /// a queue that has neither settings nor jobs.
+    /// a queue that has neither settings nor jobs. A queue known only through its jobs was
+    /// never configured: it reports its oldest stored job's time as both `created_at` and
+    /// `updated_at` (the defaults have not changed since), so every queue that answers has
+    /// real timestamps without enqueue writing anything for them.
     pub fn get_config(&self) -> Result<String, ApiError> {
-        self.require_existing()?;
-        self.config_view(self.settings)
+        let created_at = self.require_existing()?;
+        if self.settings.created_at.is_some() {
+            return self.config_view(self.settings);
+        }
+        let since = Some(created_at);
+        self.config_view(&QueueSettings { created_at: since, updated_at: since, ..self.settings.clone() })
     }
 
-    /// 404 for a queue that has neither settings nor jobs: it has never been used (or was
-    /// deleted), so reading, resuming or deleting it finds nothing.
-    pub fn require_existing(&self) -> Result<(), ApiError> {
-        let has_jobs = self.sql.query_one("SELECT 1 FROM jobs LIMIT 1", &[])?.is_some();
-        if self.settings.created_at.is_none() && !has_jobs {
-            return Err(ApiError::not_found("queue"));
+    /// When the queue first appeared; 404 for a queue that has neither settings nor jobs: it
+    /// has never been used (or was deleted), so reading, resuming or deleting it finds nothing.
+    pub fn require_existing(&self) -> Result<EpochMs, ApiError> {
+        match self.settings.created_at {
+            Some(at) => Ok(at),
+            None => self.oldest_job_created_at()?.ok_or_else(|| ApiError::not_found("queue")),
         }
-        Ok(())
+    }
+
+    /// The `created_at` of the oldest job still stored. `seq` is the rowid, so this reads one
+    /// row whatever the queue holds.
+    fn oldest_job_created_at(&self) -> Result<Option<EpochMs>, ApiError> {
+        self.sql.query_one("SELECT created_at FROM jobs ORDER BY seq LIMIT 1", &[])?.map(|row| row.int(0)).transpose()
     }
 
     fn save(&self, mut s: QueueSettings, now: EpochMs) -> Result<QueueSettings, ApiError> {
-        s.created_at = s.created_at.or(Some(now));
+        // A queue that had jobs before its first setting was created by its first job.
+        s.created_at = match s.created_at {
+            Some(at) => Some(at),
+            None => Some(self.oldest_job_created_at()?.unwrap_or(now)),
+        };
         s.updated_at = Some(now);
         self.sql.query(
             "INSERT INTO queue_config (id, body) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET body = excluded.body",

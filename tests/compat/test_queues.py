@@ -38,6 +38,24 @@ def test_config_get_list(client: SpooledClient, queue: str) -> None:
     assert explicit.max_retries == 1
 
 
+def test_a_queue_of_jobs_only_has_timestamps(client: SpooledClient, queue: str) -> None:
+    """The SDK's QueueConfig requires created_at and updated_at: a queue that exists only
+    through its jobs reports its first job's time for both."""
+    job_id = client.jobs.create({"queue_name": queue, "payload": {}}).id
+    created = client.jobs.get(job_id).created_at
+
+    config = client.queues.get(queue)
+    assert config.queue_name == queue
+    assert (config.max_retries, config.enabled) == (3, True)
+    assert config.created_at == created and config.created_at.tzinfo is not None
+    assert config.updated_at == config.created_at
+    assert queue in {q.queue_name for q in client.queues.list()}
+
+    # Its first setting keeps the queue's creation time.
+    changed = client.queues.update_config(queue, {"max_retries": 1})
+    assert changed.created_at == created and changed.updated_at >= created
+
+
 def test_config_rate_limit(client: SpooledClient, queue: str) -> None:
     config = client.queues.update_config(queue, {"rate_limit": 50})
     assert config.rate_limit == 50

@@ -47,6 +47,26 @@ describe("queue configuration", () => {
     assertError(await client.get(`/api/v1/queues/${queueName("never")}`), 404, "NOT_FOUND");
   });
 
+  test("a queue known only through its jobs answers GET /queues/{name} with real timestamps: its first job's", async () => {
+    const q = queueName();
+    const first = await client.job(await client.enqueue(q));
+    await client.enqueue(q);
+    const get = await client.get(`/api/v1/queues/${q}`);
+    assertStatus(get, 200);
+    assert.equal(get.json.queue_name, q);
+    assert.equal(get.json.created_at, first.created_at);
+    assert.equal(get.json.updated_at, first.created_at, "settings never changed since the queue appeared");
+    const listed = (await client.get("/api/v1/queues")).json.find((row) => row.queue_name === q);
+    assert.ok(listed, "the queue is listed");
+
+    // Its first setting keeps the queue's creation time and dates only the change.
+    const put = await configure(q, { max_retries: 2 });
+    assertStatus(put, 200);
+    assert.equal(put.json.created_at, first.created_at);
+    assert.ok(put.json.updated_at >= first.created_at);
+    assert.deepEqual((await client.get(`/api/v1/queues/${q}`)).json, put.json);
+  });
+
   test("max_retries and default_timeout become the defaults of new jobs; a job's own values win", async () => {
     const q = queueName();
     const before = await client.job(await client.enqueue(q));
