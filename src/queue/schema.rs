@@ -3,15 +3,19 @@
 //! changed).
 
 use super::sql::{RowExt, Sql};
+use crate::model::spec::{MAX_RETRIES, PRIORITY};
 use crate::model::ApiError;
+use std::sync::LazyLock;
 
-/// The jobs table's columns and constraints. `seq` is the enqueue order (FIFO within a
-/// priority); `id` is the public job id. Times are epoch milliseconds. `scheduled_at` is when a
+/// The jobs table's columns and constraints, their ranges read from `model::spec` (the one home
+/// of limits). `seq` is the enqueue order (FIFO within a priority); `id` is the public job id. Times are epoch milliseconds. `scheduled_at` is when a
 /// scheduled or retry-delayed job may run; `lease_*` columns are set exactly while the job is
 /// processing. The status check is an `OR` chain on purpose: SQLite evaluates `status IN (…)`
 /// in a CHECK by building a temporary table for every row written, which made it the costliest
 /// part of inserting or moving a job (about 1 µs a row; a quarter of a 100-job insert).
-const JOBS_COLUMNS: &str = "(
+static JOBS_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "(
         seq INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
         status TEXT NOT NULL CHECK (status = 'pending' OR status = 'scheduled'
@@ -19,9 +23,9 @@ const JOBS_COLUMNS: &str = "(
             OR status = 'deadletter' OR status = 'cancelled'),
         payload TEXT NOT NULL,
         result TEXT,
-        priority INTEGER NOT NULL CHECK (priority BETWEEN -100 AND 100),
+        priority INTEGER NOT NULL CHECK (priority BETWEEN {} AND {}),
         retry_count INTEGER NOT NULL DEFAULT 0,
-        max_retries INTEGER NOT NULL CHECK (max_retries BETWEEN 0 AND 100),
+        max_retries INTEGER NOT NULL CHECK (max_retries BETWEEN {} AND {}),
         timeout_seconds INTEGER NOT NULL,
         last_error TEXT,
         tags TEXT,
@@ -38,7 +42,13 @@ const JOBS_COLUMNS: &str = "(
         lease_expires_at INTEGER,
         CHECK ((status = 'processing') = (lease_expires_at IS NOT NULL)),
         CHECK (retry_count BETWEEN 0 AND max_retries + 1)
-    )";
+    )",
+        PRIORITY.start(),
+        PRIORITY.end(),
+        MAX_RETRIES.start(),
+        MAX_RETRIES.end()
+    )
+});
 
 /// DDL, applied in order after the jobs table exists.
 const STATEMENTS: &[&str] = &[
@@ -79,7 +89,7 @@ const STATEMENTS: &[&str] = &[
 /// Creates the tables and indexes if they do not exist yet, and rebuilds a jobs table made
 /// with the old `status IN (…)` check.
 pub fn migrate(sql: &dyn Sql) -> Result<(), ApiError> {
-    sql.query(&format!("CREATE TABLE IF NOT EXISTS jobs {JOBS_COLUMNS}"), &[])?;
+    sql.query(&format!("CREATE TABLE IF NOT EXISTS jobs {}", *JOBS_COLUMNS), &[])?;
     let definition = sql.query_one("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'jobs'", &[])?;
     if definition.as_ref().map(|row| row.text(0)).transpose()?.is_some_and(|ddl| ddl.contains("status IN")) {
         rebuild_jobs(sql)?;
@@ -93,7 +103,7 @@ pub fn migrate(sql: &dyn Sql) -> Result<(), ApiError> {
 /// so the rebuild commits whole or not at all.
 fn rebuild_jobs(sql: &dyn Sql) -> Result<(), ApiError> {
     for statement in [
-        format!("CREATE TABLE jobs_rebuilt {JOBS_COLUMNS}"),
+        format!("CREATE TABLE jobs_rebuilt {}", *JOBS_COLUMNS),
         "INSERT INTO jobs_rebuilt SELECT * FROM jobs".to_owned(),
         "DROP TABLE jobs".to_owned(),
         "ALTER TABLE jobs_rebuilt RENAME TO jobs".to_owned(),
