@@ -105,11 +105,18 @@ fn a_job_named_twice_is_decided_per_item() {
     fx.add(spec("1"), T0);
     let job = fx.claim_one(T0);
     let wrong = AckItem { lease_id: "not-the-lease".into(), ..ack(&job, None) };
-    let reply = ack_batch(&mut fx, &[wrong, ack(&job, Some("7")), ack(&job, Some("8"))], &[], T0 + SEC);
-    // The wrong lease fails; the first right one completes; the repeat succeeds unchanged.
+    let items = [wrong, ack(&job, Some("7")), ack(&job, Some("8")), ack(&job, Some("7"))];
+    let reply = ack_batch(&mut fx, &items, &[], T0 + SEC);
+    // The wrong lease fails; the first right one completes; a repeat with another result is
+    // refused and one with the same result succeeds, both leaving the first result.
     assert_eq!(
         outcomes(&reply),
-        vec![(false, "LEASE_EXPIRED".into()), (true, "completed".into()), (true, "completed".into())]
+        vec![
+            (false, "LEASE_EXPIRED".into()),
+            (true, "completed".into()),
+            (false, "ALREADY_COMPLETED".into()),
+            (true, "completed".into())
+        ]
     );
     assert_eq!(fx.job(&job.id)["result"], json!(7));
 }

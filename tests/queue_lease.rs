@@ -114,14 +114,69 @@ fn complete_of_unknown_job_is_not_found() {
     assert_eq!(err_kind(fx.q().complete(UNKNOWN_ID, &by_lease(&job), None, T0)), ErrorKind::NotFound);
 }
 
-/// Completing again with the same lease succeeds and keeps the first result and time.
+/// Completing again with the same lease and result succeeds and keeps the first result and
+/// time; the result is compared minified, so only its layout may differ.
 #[test]
 fn completing_twice_with_the_same_lease_is_idempotent() {
     let (fx, job) = claimed();
-    fx.q().complete(&job.id, &by_lease(&job), Some(&raw("1")), T0 + SEC).unwrap();
+    fx.q().complete(&job.id, &by_lease(&job), Some(&raw(r#"{"n": [1, 2]}"#)), T0 + SEC).unwrap();
     let after_first = fx.q().get_job(&job.id).unwrap();
-    fx.q().complete(&job.id, &by_lease(&job), Some(&raw("2")), T0 + LEASE_MS + SEC).unwrap();
+    fx.q().complete(&job.id, &by_lease(&job), Some(&raw(r#"{"n":[1,2]}"#)), T0 + LEASE_MS + SEC).unwrap();
     assert_eq!(fx.q().get_job(&job.id).unwrap(), after_first);
+}
+
+/// A repeated complete with another result is `ALREADY_COMPLETED`, with the stored result's
+/// SHA-256 (of its minified text; none when it had no result), and the first result stays.
+#[test]
+fn completing_again_with_another_result_is_refused_with_the_stored_digest() {
+    let (fx, job) = claimed();
+    fx.q().complete(&job.id, &by_lease(&job), Some(&raw(r#"{"n": 1}"#)), T0 + SEC).unwrap();
+    for other in [Some(raw(r#"{"n":2}"#)), Some(raw(r#"{"n":1.0}"#)), None] {
+        let before = fx.q().get_job(&job.id).unwrap();
+        let err = fx.q().complete(&job.id, &by_lease(&job), other.as_deref(), T0 + 2 * SEC).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::AlreadyCompleted);
+        let digest = edgespool::model::json_text::sha256_hex(br#"{"n":1}"#);
+        assert_eq!(err.details.unwrap()["result_sha256"], digest.as_str());
+        assert_eq!(fx.q().get_job(&job.id).unwrap(), before);
+    }
+    let (fx, job) = claimed();
+    fx.q().complete(&job.id, &by_lease(&job), None, T0 + SEC).unwrap();
+    fx.q().complete(&job.id, &by_lease(&job), None, T0 + 2 * SEC).unwrap();
+    let err = fx.q().complete(&job.id, &by_lease(&job), Some(&raw("1")), T0 + 2 * SEC).unwrap_err();
+    assert_eq!((err.kind, err.details.unwrap()["result_sha256"].clone()), (ErrorKind::AlreadyCompleted, serde_json::Value::Null));
+}
+
+/// A result in a row of its own (over 256 KiB) is compared the same way.
+#[test]
+fn a_large_result_is_compared_from_its_own_row() {
+    let (fx, job) = claimed();
+    let big = |c: &str| raw(&format!("\"{}\"", c.repeat(300 * 1024)));
+    fx.q().complete(&job.id, &by_lease(&job), Some(&big("a")), T0 + SEC).unwrap();
+    fx.q().complete(&job.id, &by_lease(&job), Some(&big("a")), T0 + 2 * SEC).unwrap();
+    let err = fx.q().complete(&job.id, &by_lease(&job), Some(&big("b")), T0 + 2 * SEC).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::AlreadyCompleted);
+}
+
+/// On a queue with `require_lease_id`, `worker_id` alone fences nothing (400 before the job is
+/// looked up); the lease id still works, with or without the worker id beside it.
+#[test]
+fn a_queue_requiring_lease_ids_refuses_worker_id_alone() {
+    let mut fx = Fixture::with_settings(edgespool::queue::QueueSettings {
+        require_lease_id: true,
+        ..edgespool::queue::QueueSettings::default()
+    });
+    fx.add(spec("{}"), T0);
+    let job = fx.claim_one(T0);
+    let q = fx.q();
+    assert_refused(&fx, &job, ErrorKind::ValidationError, || q.heartbeat(&job.id, &by_worker("w1"), None, T0 + SEC));
+    assert_refused(&fx, &job, ErrorKind::ValidationError, || q.complete(&job.id, &by_worker("w1"), None, T0 + SEC));
+    assert_refused(&fx, &job, ErrorKind::ValidationError, || {
+        q.fail(&job.id, &by_worker("w1"), "boom", None, T0 + SEC, &mut edgespool::model::OsEntropy)
+    });
+    assert_eq!(err_kind(q.complete(UNKNOWN_ID, &by_worker("w1"), None, T0)), ErrorKind::ValidationError);
+    let both = Fence { worker_id: Some("w1".into()), ..by_lease(&job) };
+    q.heartbeat(&job.id, &both, None, T0 + SEC).unwrap();
+    q.complete(&job.id, &by_lease(&job), None, T0 + 2 * SEC).unwrap();
 }
 
 /// A worker whose lease expired and whose job was claimed again cannot complete it.

@@ -156,6 +156,10 @@ impl QueueActor {
     /// claims.
     async fn run(&self, envelope: QueueEnvelope) -> std::result::Result<Reply, ApiError> {
         let command = &envelope.command;
+        if let QueueCommand::Configure { changes } = command {
+            // Refused before the queue is catalogued: a rejected setting leaves nothing behind.
+            self.settings.borrow().merged(changes, super::now())?;
+        }
         if command.creates_queue() && !self.registered.get() {
             // Before the first job or setting, so the catalog never misses a queue.
             let register = TenantCommand::RegisterQueue { queue: envelope.queue.clone() };

@@ -2,7 +2,7 @@
 //! client can act on.
 
 use crate::model::spec::check_range;
-use crate::model::time::parse_rfc3339;
+use crate::model::time::{parse_rfc3339, ACCEPTED_TIMES};
 use crate::model::wire::field_names;
 use crate::model::{ApiError, EpochMs, ErrorKind};
 use serde::de::{DeserializeOwned, IgnoredAny};
@@ -108,8 +108,7 @@ pub fn optional_u32(field: &str, value: Option<i64>, range: &RangeInclusive<i64>
 pub fn optional_time(field: &str, value: Option<String>) -> Result<Option<EpochMs>, ApiError> {
     value
         .map(|text| {
-            parse_rfc3339(&text)
-                .ok_or_else(|| ApiError::validation(field, "must be an RFC 3339 timestamp between 1970 and 2100"))
+            parse_rfc3339(&text).ok_or_else(|| ApiError::validation(field, &format!("must be {ACCEPTED_TIMES}")))
         })
         .transpose()
 }

@@ -11,9 +11,9 @@ pub fn status(kind: ErrorKind) -> u16 {
         ErrorKind::AccessDenied => 403,
         ErrorKind::NotFound => 404,
         ErrorKind::MethodNotAllowed => 405,
-        ErrorKind::Conflict | ErrorKind::LeaseExpired => 409,
+        ErrorKind::Conflict | ErrorKind::LeaseExpired | ErrorKind::AlreadyCompleted => 409,
         ErrorKind::PayloadTooLarge => 413,
-        ErrorKind::RateLimitExceeded | ErrorKind::QueueFull => 429,
+        ErrorKind::RateLimitExceeded | ErrorKind::QueueFull | ErrorKind::WorkerLimit => 429,
         ErrorKind::InternalError => 500,
     }
 }

@@ -43,7 +43,7 @@ pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, A
         Route::CompleteJob(id) => {
             let b = parse_json::<CompleteBody>(body)?;
             if let Some(result) = &b.result {
-                spec::check_payload_size("result", result)?;
+                spec::check_job_value("result", result)?;
             }
             let fence = Fence::presented(b.lease_id, b.worker_id)?;
             on_job(principal, &id, |id| QueueCommand::Complete { id, fence, result: b.result })?
@@ -85,7 +85,7 @@ pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, A
             }
             for item in &acks {
                 if let Some(result) = &item.result {
-                    spec::check_payload_size("result", result)?;
+                    spec::check_job_value("result", result)?;
                 }
             }
             for item in &fails {
@@ -139,7 +139,7 @@ struct JobDefaults {
 impl JobFields {
     fn validate(self, defaults: &JobDefaults) -> Result<JobSpec, ApiError> {
         let payload = self.payload.ok_or_else(|| ApiError::validation("payload", "is required"))?;
-        spec::check_payload_size("payload", &payload)?;
+        spec::check_job_value("payload", &payload)?;
         if let Some(key) = &self.idempotency_key {
             spec::check_idempotency_key(key)?;
         }

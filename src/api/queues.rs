@@ -64,6 +64,7 @@ struct ConfigBody {
     retention_secs: Option<i64>,
     max_jobs: Option<i64>,
     enabled: Option<bool>,
+    require_lease_id: Option<bool>,
     settings: Option<Value>,
     /// Absent: unchanged; `null`: unlimited; a number: jobs claimed per second.
     #[serde(default, deserialize_with = "crate::model::wire::present")]
@@ -92,6 +93,7 @@ impl ConfigBody {
             enabled: self.enabled,
             max_jobs: optional_u32("max_jobs", self.max_jobs, &MAX_JOBS)?,
             rate_limit: self.rate_limit.map(|r| optional_u32("rate_limit", r, &QUEUE_RATE_LIMIT)).transpose()?,
+            require_lease_id: self.require_lease_id,
             settings: self.settings,
         };
         if let (Some(base), Some(cap)) = (changes.backoff_base_ms, changes.backoff_cap_ms) {

@@ -27,12 +27,16 @@ pub enum ErrorKind {
     Conflict,
     /// A worker operation with a lease that is expired or not the job's current lease.
     LeaseExpired,
+    /// A repeated complete under the same lease carries another result than the stored one.
+    AlreadyCompleted,
     /// A payload or body over its size limit.
     PayloadTooLarge,
     /// Too many requests for this key.
     RateLimitExceeded,
     /// The queue holds `max_jobs` jobs already; enqueue again once some are done.
     QueueFull,
+    /// The tenant has as many workers registered as it may; deregister one first.
+    WorkerLimit,
     /// A bug or a storage failure; never caused by the client.
     InternalError,
 }

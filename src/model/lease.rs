@@ -55,13 +55,29 @@ impl Fence {
         Ok(())
     }
 
-    /// Decides whether this fence may act on a job in `state` at `now`.
+    /// Whether a queue admits this fence at all, before any job is looked up: it needs a
+    /// `lease_id` or a `worker_id`, and a queue with `require_lease_id` refuses one fenced by
+    /// `worker_id` alone (anyone who can read the queue sees which worker holds a job, but
+    /// only the claimer ever sees its lease id).
+    pub fn admit(&self, require_lease_id: bool) -> Result<(), ApiError> {
+        self.require_present()?;
+        if require_lease_id && self.lease_id.is_none() {
+            return Err(ApiError::validation(
+                "lease_id",
+                "is required: this queue sets require_lease_id, so worker_id alone does not fence its jobs",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Decides whether this fence may act on a job in `state` at `now`, on a queue that
+    /// requires lease ids or not ([`Fence::admit`]).
     ///
     /// A lease is live strictly before `lease_expires_at`; at that instant it has expired,
     /// whether or not the alarm has run yet. Anything but a live, matching lease is
     /// `LEASE_EXPIRED`, so a stale worker can never change a job that moved on.
-    pub fn check(&self, state: &LeaseState, now: EpochMs) -> Result<FenceCheck, ApiError> {
-        self.require_present()?;
+    pub fn check(&self, state: &LeaseState, now: EpochMs, require_lease_id: bool) -> Result<FenceCheck, ApiError> {
+        self.admit(require_lease_id)?;
         let matches = match &self.lease_id {
             Some(lease) => state.lease_id.as_deref() == Some(lease.as_str()),
             None => state.worker_id.is_some() && state.worker_id == self.worker_id,
@@ -117,33 +133,33 @@ mod tests {
 
     #[test]
     fn live_matching_lease_passes_until_the_last_millisecond() {
-        assert_eq!(by_lease("L1").check(&leased(1_000), 999), Ok(FenceCheck::Live));
+        assert_eq!(by_lease("L1").check(&leased(1_000), 999, false), Ok(FenceCheck::Live));
     }
 
     #[test]
     fn lease_is_expired_at_exactly_its_deadline() {
-        let err = by_lease("L1").check(&leased(1_000), 1_000).unwrap_err();
+        let err = by_lease("L1").check(&leased(1_000), 1_000, false).unwrap_err();
         assert_eq!(err.kind, crate::model::ErrorKind::LeaseExpired);
     }
 
     #[test]
     fn wrong_lease_is_refused_even_when_live() {
-        assert!(by_lease("L2").check(&leased(1_000), 10).is_err());
+        assert!(by_lease("L2").check(&leased(1_000), 10, false).is_err());
     }
 
     #[test]
     fn worker_id_fences_only_without_lease_id() {
         let by_worker = Fence { lease_id: None, worker_id: Some("w1".into()) };
-        assert_eq!(by_worker.check(&leased(1_000), 10), Ok(FenceCheck::Live));
+        assert_eq!(by_worker.check(&leased(1_000), 10, false), Ok(FenceCheck::Live));
         let other = Fence { lease_id: None, worker_id: Some("w2".into()) };
-        assert!(other.check(&leased(1_000), 10).is_err());
+        assert!(other.check(&leased(1_000), 10, false).is_err());
         let both = Fence { lease_id: Some("L9".into()), worker_id: Some("w1".into()) };
-        assert!(both.check(&leased(1_000), 10).is_err());
+        assert!(both.check(&leased(1_000), 10, false).is_err());
     }
 
     #[test]
     fn an_empty_fence_is_a_validation_error() {
-        let err = Fence::default().check(&leased(1_000), 10).unwrap_err();
+        let err = Fence::default().check(&leased(1_000), 10, false).unwrap_err();
         assert_eq!(err.kind, crate::model::ErrorKind::ValidationError);
     }
 
@@ -151,15 +167,27 @@ mod tests {
     fn jobs_that_moved_on_refuse_the_old_lease() {
         for status in [JobStatus::Pending, JobStatus::Deadletter, JobStatus::Cancelled] {
             let state = LeaseState { status, ..leased(1_000) };
-            assert!(by_lease("L1").check(&state, 10).is_err(), "{status}");
+            assert!(by_lease("L1").check(&state, 10, false).is_err(), "{status}");
         }
+    }
+
+    #[test]
+    fn a_queue_requiring_lease_ids_refuses_worker_id_alone() {
+        let by_worker = Fence { lease_id: None, worker_id: Some("w1".into()) };
+        let err = by_worker.check(&leased(1_000), 10, true).unwrap_err();
+        assert_eq!(err.kind, crate::model::ErrorKind::ValidationError);
+        assert!(err.message.contains("require_lease_id"), "{}", err.message);
+        assert_eq!(by_lease("L1").check(&leased(1_000), 10, true), Ok(FenceCheck::Live));
+        let both = Fence { lease_id: Some("L1".into()), worker_id: Some("w9".into()) };
+        assert_eq!(both.check(&leased(1_000), 10, true), Ok(FenceCheck::Live));
+        assert!(by_worker.admit(false).is_ok());
     }
 
     #[test]
     fn completing_twice_with_the_same_lease_is_idempotent() {
         let done = LeaseState { status: JobStatus::Completed, lease_expires_at: None, ..leased(0) };
-        assert_eq!(by_lease("L1").check(&done, 5_000), Ok(FenceCheck::AlreadyCompleted));
-        assert!(by_lease("L2").check(&done, 5_000).is_err());
+        assert_eq!(by_lease("L1").check(&done, 5_000, false), Ok(FenceCheck::AlreadyCompleted));
+        assert!(by_lease("L2").check(&done, 5_000, false).is_err());
     }
 
     #[test]

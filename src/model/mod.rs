@@ -11,11 +11,13 @@
 //! - [`retry`]: the exponential backoff curve.
 //! - [`time`]: epoch milliseconds to and from RFC 3339.
 //! - [`wire`]: serde helpers for fields where `null` differs from absent.
+//! - [`json_text`]: checks, minifying and digests over raw JSON text.
 //! - [`error`]: the typed error every layer returns, rendered to HTTP in one place.
 
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod json_text;
 pub mod lease;
 pub mod retry;
 pub mod spec;

@@ -99,6 +99,12 @@ pub fn check_payload_size(field: &str, raw: &RawValue) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Checks a payload or result: its size, and that it is JSON every worker's decoder accepts.
+pub fn check_job_value(field: &str, raw: &RawValue) -> Result<(), ApiError> {
+    check_payload_size(field, raw)?;
+    super::json_text::check_portable(field, raw)
+}
+
 /// Checks an idempotency key: 1–255 characters.
 pub fn check_idempotency_key(key: &str) -> Result<(), ApiError> {
     if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_LEN {
@@ -107,7 +113,7 @@ pub fn check_idempotency_key(key: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Checks `tags`: an array of strings or an object, at most 64 KiB.
+/// Checks `tags`: an array of strings or an object, at most 64 KiB, of portable JSON.
 pub fn check_tags(raw: &RawValue) -> Result<(), ApiError> {
     let text = raw.get();
     let shape_ok = match text.trim_start().as_bytes().first() {
@@ -121,7 +127,7 @@ pub fn check_tags(raw: &RawValue) -> Result<(), ApiError> {
     if text.len() > MAX_TAGS_BYTES {
         return Err(ApiError::validation("tags", "must be at most 64 KiB"));
     }
-    Ok(())
+    super::json_text::check_portable("tags", raw)
 }
 
 /// Truncates a worker's error message to [`MAX_ERROR_LEN`] characters.

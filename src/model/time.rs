@@ -13,6 +13,9 @@ pub const SECOND_MS: EpochMs = 1_000;
 /// dates much past 2189, and a scheduled job's time becomes an alarm time.
 pub const LATEST_MS: EpochMs = 4_102_444_800_000;
 
+/// What a request time must be, for error messages: the bounds [`parse_rfc3339`] accepts.
+pub const ACCEPTED_TIMES: &str = "an RFC 3339 timestamp from 1970-01-01T00:00:00Z to 2100-01-01T00:00:00Z";
+
 /// Renders epoch milliseconds as RFC 3339 UTC with millisecond precision and a `Z` suffix.
 pub fn format_rfc3339(ms: EpochMs) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)

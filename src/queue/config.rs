@@ -38,6 +38,9 @@ pub struct QueueSettings {
     pub max_jobs: u32,
     /// Most jobs claimed per second, across all workers (`None`: unlimited).
     pub rate_limit: Option<u32>,
+    /// Whether complete, fail and heartbeat must present the `lease_id` (recommended): off,
+    /// `worker_id` alone fences them too, as Spooled's legacy clients expect.
+    pub require_lease_id: bool,
     /// When the queue was paused.
     pub paused_at: Option<EpochMs>,
     /// Why the queue was paused.
@@ -62,6 +65,7 @@ impl Default for QueueSettings {
             enabled: true,
             max_jobs: DEFAULT_MAX_JOBS,
             rate_limit: None,
+            require_lease_id: false,
             paused_at: None,
             paused_reason: None,
             settings: json!({}),
@@ -93,8 +97,48 @@ pub struct ConfigChanges {
     /// New claim rate limit; `Some(None)` removes it.
     #[serde(default, deserialize_with = "crate::model::wire::present", skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<Option<u32>>,
+    /// Require (true) or stop requiring (false) the `lease_id` on worker operations.
+    pub require_lease_id: Option<bool>,
     /// New free-form settings.
     pub settings: Option<Value>,
+}
+
+impl QueueSettings {
+    /// These settings with `changes` applied. Checked whole, so a change that only conflicts
+    /// with a stored value (a backoff base above the stored cap) is refused like any other
+    /// invalid setting — a 400 that stores nothing.
+    pub fn merged(&self, changes: &ConfigChanges, now: EpochMs) -> Result<QueueSettings, ApiError> {
+        let mut s = self.clone();
+        s.default_max_retries = changes.max_retries.unwrap_or(s.default_max_retries);
+        s.default_timeout_secs = changes.default_timeout.unwrap_or(s.default_timeout_secs);
+        s.default_lease_secs = changes.lease_duration_secs.unwrap_or(s.default_lease_secs);
+        s.retry.base_ms = changes.backoff_base_ms.unwrap_or(s.retry.base_ms);
+        s.retry.cap_ms = changes.backoff_cap_ms.unwrap_or(s.retry.cap_ms);
+        s.retention_ms = changes.retention_ms.unwrap_or(s.retention_ms);
+        s.max_jobs = changes.max_jobs.unwrap_or(s.max_jobs);
+        s.rate_limit = changes.rate_limit.unwrap_or(s.rate_limit);
+        s.require_lease_id = changes.require_lease_id.unwrap_or(s.require_lease_id);
+        if let Some(settings) = &changes.settings {
+            s.settings = settings.clone();
+        }
+        if let Some(enabled) = changes.enabled {
+            set_paused(&mut s, !enabled, None, now);
+        }
+        if s.retry.base_ms > s.retry.cap_ms {
+            let secs = |ms: EpochMs| ms as f64 / SECOND_MS as f64;
+            return Err(match changes.backoff_base_ms {
+                Some(_) => ApiError::validation(
+                    "backoff_base_secs",
+                    &format!("must not exceed backoff_cap_secs ({} s for this queue)", secs(s.retry.cap_ms)),
+                ),
+                None => ApiError::validation(
+                    "backoff_cap_secs",
+                    &format!("must not be below backoff_base_secs ({} s for this queue)", secs(s.retry.base_ms)),
+                ),
+            });
+        }
+        Ok(s)
+    }
 }
 
 /// Reads the stored settings, or the defaults when the queue was never configured.
@@ -110,22 +154,7 @@ pub fn load(sql: &dyn Sql) -> Result<QueueSettings, ApiError> {
 impl Queue<'_> {
     /// Applies `changes` and returns the queue's config view.
     pub fn configure(&self, changes: &ConfigChanges, now: EpochMs) -> Result<String, ApiError> {
-        let mut s = self.settings.clone();
-        s.default_max_retries = changes.max_retries.unwrap_or(s.default_max_retries);
-        s.default_timeout_secs = changes.default_timeout.unwrap_or(s.default_timeout_secs);
-        s.default_lease_secs = changes.lease_duration_secs.unwrap_or(s.default_lease_secs);
-        s.retry.base_ms = changes.backoff_base_ms.unwrap_or(s.retry.base_ms);
-        s.retry.cap_ms = changes.backoff_cap_ms.unwrap_or(s.retry.cap_ms);
-        s.retention_ms = changes.retention_ms.unwrap_or(s.retention_ms);
-        s.max_jobs = changes.max_jobs.unwrap_or(s.max_jobs);
-        s.rate_limit = changes.rate_limit.unwrap_or(s.rate_limit);
-        if let Some(settings) = &changes.settings {
-            s.settings = settings.clone();
-        }
-        if let Some(enabled) = changes.enabled {
-            set_paused(&mut s, !enabled, None, now);
-        }
-        let saved = self.save(s, now)?;
+        let saved = self.save(self.settings.merged(changes, now)?, now)?;
         self.config_view(&saved)
     }
 
@@ -211,6 +240,7 @@ impl Queue<'_> {
             "backoff_cap_secs": s.retry.cap_ms as f64 / SECOND_MS as f64,
             "retention_secs": s.retention_ms / SECOND_MS,
             "max_jobs": s.max_jobs,
+            "require_lease_id": s.require_lease_id,
             "paused_at": now_or(s.paused_at),
             "paused_reason": s.paused_reason,
             "created_at": now_or(s.created_at),
@@ -228,4 +258,24 @@ fn set_paused(s: &mut QueueSettings, paused: bool, reason: Option<String>, now: 
         s.paused_reason = None;
     }
     s.enabled = !paused;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_settings_are_checked_against_the_stored_ones() {
+        let stored = QueueSettings::default();
+        let base = |secs: i64| ConfigChanges { backoff_base_ms: Some(secs * SECOND_MS), ..ConfigChanges::default() };
+        let err = stored.merged(&base(100), 0).unwrap_err();
+        assert_eq!(err.message, "backoff_base_secs: must not exceed backoff_cap_secs (60 s for this queue)");
+        let cap = ConfigChanges { backoff_cap_ms: Some(500), ..ConfigChanges::default() };
+        assert!(stored.merged(&cap, 0).unwrap_err().message.starts_with("backoff_cap_secs: must not be below"));
+        assert_eq!(stored.merged(&base(60), 0).unwrap().retry.base_ms, 60 * SECOND_MS);
+        let both = ConfigChanges { backoff_cap_ms: Some(200 * SECOND_MS), ..base(100) };
+        assert_eq!(stored.merged(&both, 0).unwrap().retry.cap_ms, 200 * SECOND_MS);
+        let strict = ConfigChanges { require_lease_id: Some(true), ..ConfigChanges::default() };
+        assert!(stored.merged(&strict, 0).unwrap().require_lease_id);
+    }
 }

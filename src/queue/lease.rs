@@ -5,11 +5,13 @@ use super::render::{ClaimedView, CLAIMED_COLUMNS};
 use super::sql::{Row, RowExt};
 use super::transition::{Target, Transition, LIVE_LEASE};
 use super::Queue;
+use crate::model::json_text::{minified, sha256_hex};
 use crate::model::lease::{after_failure, AfterFailure, Fence, FenceCheck, LeaseState};
 use crate::model::spec::{clip_error, MAX_INLINE_RESULT_BYTES};
 use crate::model::time::SECOND_MS;
-use crate::model::{ApiError, Entropy, EpochMs, JobStatus};
+use crate::model::{ApiError, Entropy, EpochMs, ErrorKind, JobStatus};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use serde_json::value::RawValue;
 use std::sync::LazyLock;
 
@@ -78,6 +80,10 @@ static COMPLETE_LIVE: LazyLock<String> = LazyLock::new(|| {
 
 /// Stores result ?2 of the job with `seq` ?1 in a row of its own.
 const STORE_RESULT: &str = "INSERT INTO job_results (seq, result) VALUES (?1, ?2)";
+
+/// The stored result of job ?1, from its row or its own ([`STORE_RESULT`]).
+const STORED_RESULT: &str = "SELECT coalesce(result, (SELECT result FROM job_results WHERE job_results.seq = jobs.seq)) \
+    FROM jobs WHERE id = ?1";
 
 /// Whether a job result is too large to share the job's row (see [`MAX_INLINE_RESULT_BYTES`]).
 pub fn result_needs_own_row(result: &RawValue) -> bool {
@@ -177,6 +183,7 @@ impl Queue<'_> {
     /// that the command's transaction keeps together with the first
     /// ([`result_needs_own_row`]).
     pub fn complete(&self, id: &str, fence: &Fence, result: Option<&RawValue>, now: EpochMs) -> Result<(), ApiError> {
+        fence.admit(self.settings.require_lease_id)?;
         let own_row = result.filter(|r| result_needs_own_row(r));
         let params = [
             id.into(),
@@ -192,10 +199,26 @@ impl Queue<'_> {
             return Ok(());
         }
         // No live lease matched: a repeated acknowledgement, or an error that says why.
-        match fence.check(&self.leased(id)?.state, now)? {
-            FenceCheck::AlreadyCompleted => Ok(()),
+        match fence.check(&self.leased(id)?.state, now, self.settings.require_lease_id)? {
+            FenceCheck::AlreadyCompleted => self.same_result(id, result),
             FenceCheck::Live => Err(ApiError::internal("a live lease was not completed")),
         }
+    }
+
+    /// A repeated complete succeeds only with the result already stored (compared minified,
+    /// so layout does not matter but key order and number spelling do); with another one it
+    /// is `ALREADY_COMPLETED`, carrying the stored result's SHA-256, and the first result stays.
+    fn same_result(&self, id: &str, result: Option<&RawValue>) -> Result<(), ApiError> {
+        let row = self.sql.query_one(STORED_RESULT, &[id.into()])?.ok_or_else(|| ApiError::not_found("job"))?;
+        let stored = row.opt_text(0)?.map(minified);
+        if stored.as_deref() == result.map(|r| minified(r.get())).as_deref() {
+            return Ok(());
+        }
+        Err(ApiError {
+            kind: ErrorKind::AlreadyCompleted,
+            message: "the job was already completed under this lease with another result, which is kept".into(),
+            details: Some(json!({ "result_sha256": stored.map(|text| sha256_hex(text.as_bytes())) })),
+        })
     }
 
     /// Records a failed attempt: back to `pending` after a backoff delay (or
@@ -210,7 +233,7 @@ impl Queue<'_> {
         entropy: &mut dyn Entropy,
     ) -> Result<FailOutcome, ApiError> {
         let leased = self.leased(id)?;
-        if fence.check(&leased.state, now)? == FenceCheck::AlreadyCompleted {
+        if fence.check(&leased.state, now, self.settings.require_lease_id)? == FenceCheck::AlreadyCompleted {
             return Err(ApiError::lease_expired());
         }
         let (statement, outcome) = match after_failure(leased.retry_count, leased.max_retries) {
@@ -243,7 +266,7 @@ impl Queue<'_> {
         now: EpochMs,
     ) -> Result<EpochMs, ApiError> {
         let leased = self.leased(id)?;
-        if fence.check(&leased.state, now)? == FenceCheck::AlreadyCompleted {
+        if fence.check(&leased.state, now, self.settings.require_lease_id)? == FenceCheck::AlreadyCompleted {
             return Err(ApiError::lease_expired());
         }
         let secs = lease_secs.map(i64::from).or(leased.lease_secs).unwrap_or(self.settings.default_lease_secs.into());

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 pub const JOB_COLUMNS: &str = "id, status, payload, \
     coalesce(result, (SELECT result FROM job_results WHERE job_results.seq = jobs.seq)), retry_count, max_retries, last_error, \
     created_at, scheduled_at, started_at, completed_at, expires_at, priority, tags, timeout_seconds, \
-    worker_id, lease_id, lease_expires_at, idempotency_key, updated_at";
+    worker_id, lease_expires_at, idempotency_key, updated_at";
 
 /// Columns read for a [`SummaryView`], in reader order.
 pub const SUMMARY_COLUMNS: &str =
@@ -54,6 +54,7 @@ pub struct JobView<'r> {
     parent_job_id: Option<&'r str>,
     completion_webhook: Option<&'r str>,
     assigned_worker_id: Option<&'r str>,
+    /// Always `null`: Spooled's shape has the field, but the lease id is the claimer's secret.
     lease_id: Option<&'r str>,
     lease_expires_at: Option<String>,
     idempotency_key: Option<&'r str>,
@@ -87,10 +88,12 @@ impl<'r> JobView<'r> {
             parent_job_id: None,
             completion_webhook: None,
             assigned_worker_id: row.opt_text(15)?,
-            lease_id: row.opt_text(16)?,
-            lease_expires_at: time(row.opt_int(17)?),
-            idempotency_key: row.opt_text(18)?,
-            updated_at: time(row.opt_int(19)?),
+            // Only the claimer learns the lease id (in the claim reply): shown here, it would
+            // let anyone who can read the queue complete, fail or extend the lease.
+            lease_id: None,
+            lease_expires_at: time(row.opt_int(16)?),
+            idempotency_key: row.opt_text(17)?,
+            updated_at: time(row.opt_int(18)?),
             workflow_id: None,
             dependency_mode: None,
             dependencies_met: None,
