@@ -72,10 +72,16 @@ pub fn forget_key(key_id: &str) {
 
 /// Counts this request against the key's limit; `None` when the key is unlimited.
 pub fn admit(principal: &Principal, env: &Env, now: EpochMs) -> Option<Verdict> {
+    let limit = principal.rate_limit.or(default_rate_limit(env))?;
+    Some(LIMITER.with(|l| l.borrow_mut().admit(&principal.key_id, limit, now)))
+}
+
+/// Requests per minute of keys without a `rate_limit` of their own; `None` when
+/// `DEFAULT_RATE_LIMIT` is 0 (no default limit).
+pub fn default_rate_limit(env: &Env) -> Option<u32> {
     let default =
         crate::actors::var(env, "DEFAULT_RATE_LIMIT").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_RATE_LIMIT);
-    let limit = principal.rate_limit.or((default > 0).then_some(default))?;
-    Some(LIMITER.with(|l| l.borrow_mut().admit(&principal.key_id, limit, now)))
+    (default > 0).then_some(default)
 }
 
 /// The 429 for a refused verdict, with the numbers in `details`.

@@ -1,7 +1,7 @@
 //! The Worker's request flow: route, read the body, authenticate, validate, forward to the
 //! right actor, and render the answer with the standard headers. It never touches job state.
 
-use super::body::{split_url, MAX_BODY_BYTES};
+use super::body::{split_url, Query, MAX_BODY_BYTES};
 use super::calls::{self, Call};
 use super::error::{render_error, status};
 use super::routes::{resolve, Route};
@@ -9,6 +9,7 @@ use super::{auth, keys, organizations, workers};
 use crate::model::{ApiError, EpochMs, ErrorKind, OsEntropy};
 use crate::queue::protocol::{QueueCommand, QueueEnvelope};
 use crate::tenant::protocol::{TenantCommand, TenantEnvelope};
+use crate::tenant::workers::DEFAULT_WORKER_LIMIT;
 use crate::tenant::Principal;
 use serde_json::{json, Value};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -69,7 +70,7 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
         return manage_keys(env, route, &body, &principal, now).await;
     }
     if route.is_worker_management() {
-        return serve_workers(env, route, &body, &principal).await;
+        return serve_workers(env, route, &body, &query, &principal, extra).await;
     }
     let tenant = &principal.tenant_id;
     let (calls, merge) = match calls::build(route, &body, &query, &principal)? {
@@ -91,9 +92,17 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
 
 /// Worker routes: the tenant actor keeps the registry; registration also reads the queue's
 /// default lease, and deregistration releases the worker's leases in its queue.
-async fn serve_workers(env: &Env, route: Route, body: &[u8], principal: &Principal) -> Result<(u16, String), ApiError> {
+async fn serve_workers(
+    env: &Env,
+    route: Route,
+    body: &[u8],
+    query: &Query,
+    principal: &Principal,
+    extra: &mut ExtraHeaders,
+) -> Result<(u16, String), ApiError> {
     let tenant = &principal.tenant_id;
-    let command = workers::build(route, body, principal, &mut OsEntropy)?;
+    let limit = crate::actors::var(env, "WORKER_LIMIT").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_WORKER_LIMIT);
+    let command = workers::build(route, body, query, principal, limit, &mut OsEntropy)?;
     let parse =
         |text: &str| serde_json::from_str::<Value>(text).map_err(|_| ApiError::internal("malformed worker reply"));
     // A key confined to some queues sees only those queues' workers.
@@ -104,9 +113,9 @@ async fn serve_workers(env: &Env, route: Route, body: &[u8], principal: &Princip
         }
     }
     match command {
-        TenantCommand::RegisterWorker { worker } => {
+        TenantCommand::RegisterWorker { worker, limit } => {
             let queue = worker.queue_name.clone();
-            let registered = parse(&call_tenant(env, tenant, TenantCommand::RegisterWorker { worker }).await?)?;
+            let registered = parse(&call_tenant(env, tenant, TenantCommand::RegisterWorker { worker, limit }).await?)?;
             let (status, config) = call_queue(env, tenant, queue.clone(), QueueCommand::GetConfig).await?;
             let lease = if status == 200 {
                 parse(&config)?["lease_duration_secs"].clone()
@@ -128,11 +137,11 @@ async fn serve_workers(env: &Env, route: Route, body: &[u8], principal: &Princip
             }
             Ok((204, String::new()))
         }
-        TenantCommand::ListWorkers => {
-            let listed = parse(&call_tenant(env, tenant, TenantCommand::ListWorkers).await?)?;
-            let visible: Vec<Value> =
-                listed.as_array().into_iter().flatten().filter(|w| workers::visible(principal, w)).cloned().collect();
-            Ok((200, Value::Array(visible).to_string()))
+        TenantCommand::ListWorkers { page } => {
+            // The tenant actor keeps to the key's queues and pages; the list is a bare array.
+            let mut listed = parse(&call_tenant(env, tenant, TenantCommand::ListWorkers { page }).await?)?;
+            extra.push(("X-Has-More", listed["has_more"].as_bool().unwrap_or(false).to_string()));
+            Ok((200, listed["workers"].take().to_string()))
         }
         command => Ok((200, call_tenant(env, tenant, command).await?)),
     }
@@ -206,7 +215,7 @@ async fn manage_keys(
     principal: &Principal,
     now: EpochMs,
 ) -> Result<(u16, String), ApiError> {
-    let call = keys::build(route, body, principal, now, &mut OsEntropy)?;
+    let call = keys::build(route, body, principal, now, auth::default_rate_limit(env), &mut OsEntropy)?;
     let envelope = TenantEnvelope { tenant: principal.tenant_id.clone(), command: call.command };
     let (status, reply) =
         call_actor(env, TENANT_BINDING, &principal.tenant_id, serde_json::to_string(&envelope)).await?;

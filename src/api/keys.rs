@@ -1,13 +1,13 @@
 //! API key management requests (`/api/v1/api-keys`), validated into tenant commands.
 
-use super::body::{parse_json, parse_optional_fields, required_name};
+use super::body::{optional_time, parse_json, parse_optional_fields, required_name};
 use super::routes::Route;
 use crate::model::ids::validate_queue_name;
-use crate::model::time::parse_rfc3339;
 use crate::model::{ApiError, Entropy, EpochMs, ErrorKind};
 use crate::tenant::key_store::{KeyChanges, NewKey};
 use crate::tenant::keys::{mint_key, new_key_id};
 use crate::tenant::protocol::TenantCommand;
+use crate::tenant::scope::Grantor;
 use crate::tenant::Principal;
 use serde::Deserialize;
 
@@ -25,12 +25,14 @@ pub struct KeyCall {
     pub forget: Option<String>,
 }
 
-/// Builds the tenant command for a key-management route.
+/// Builds the tenant command for a key-management route; `default_rate_limit` is what keys
+/// without a limit of their own get (`None`: unlimited), which bounds what they may grant.
 pub fn build(
     route: Route,
     body: &[u8],
     principal: &Principal,
     now: EpochMs,
+    default_rate_limit: Option<u32>,
     entropy: &mut dyn Entropy,
 ) -> Result<KeyCall, ApiError> {
     // A key confined to some queues must not mint itself a wider one.
@@ -38,6 +40,7 @@ pub fn build(
         return Err(ApiError::new(ErrorKind::AccessDenied, "only keys with access to all queues can manage API keys"));
     }
     let plain = |command| KeyCall { command, raw_key: None, forget: None };
+    let by = Grantor { key_id: principal.key_id.clone(), default_rate_limit };
     Ok(match route {
         Route::CreateKey => {
             let b: CreateKeyBody = parse_json(body)?;
@@ -47,11 +50,12 @@ pub fn build(
                 name: required_name(b.name)?,
                 hash: minted.hash,
                 prefix: minted.prefix,
-                queues: check_queues(b.queues.unwrap_or_default())?,
+                // No scope named: every queue, said so explicitly.
+                queues: b.queues.map_or_else(|| Ok(vec!["*".to_owned()]), check_queues)?,
                 rate_limit: check_rate_limit(b.rate_limit)?,
-                expires_at: b.expires_at.map(|t| check_expiry(&t, now)).transpose()?,
+                expires_at: optional_time("expires_at", b.expires_at)?.map(|at| check_expiry(at, now)).transpose()?,
             };
-            KeyCall { command: TenantCommand::CreateKey { key }, raw_key: Some(minted.raw), forget: None }
+            KeyCall { command: TenantCommand::CreateKey { key, by }, raw_key: Some(minted.raw), forget: None }
         }
         Route::ListKeys => plain(TenantCommand::ListKeys),
         Route::GetKey(id) => plain(TenantCommand::GetKey { id }),
@@ -68,13 +72,14 @@ pub fn build(
                 rate_limit: b.rate_limit.map(check_rate_limit).transpose()?,
                 is_active: b.is_active,
             };
-            KeyCall { command: TenantCommand::UpdateKey { id: id.clone(), changes }, raw_key: None, forget: Some(id) }
+            let command = TenantCommand::UpdateKey { id: id.clone(), changes, by };
+            KeyCall { command, raw_key: None, forget: Some(id) }
         }
         Route::RevokeKey(id) => {
             if id == principal.key_id {
                 return Err(ApiError::conflict("a key cannot revoke itself; revoke it with another key"));
             }
-            KeyCall { command: TenantCommand::RevokeKey { id: id.clone() }, raw_key: None, forget: Some(id) }
+            KeyCall { command: TenantCommand::RevokeKey { id: id.clone(), by }, raw_key: None, forget: Some(id) }
         }
         _ => return Err(ApiError::internal("not a key route")),
     })
@@ -98,7 +103,12 @@ struct UpdateKeyBody {
     is_active: Option<bool>,
 }
 
+/// A key's queue scope: 1–100 queue names, or `"*"` for every queue. An empty list is refused:
+/// it once meant "every queue", which is never what emptying a scope intends.
 fn check_queues(queues: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if queues.is_empty() {
+        return Err(ApiError::validation("queues", "must name at least one queue, or [\"*\"] for every queue"));
+    }
     if queues.len() > 100 {
         return Err(ApiError::validation("queues", "at most 100 queues"));
     }
@@ -113,10 +123,12 @@ fn check_rate_limit(limit: Option<i64>) -> Result<Option<u32>, ApiError> {
     limit.map(|l| crate::model::spec::check_range("rate_limit", l, &(1..=MAX_RATE_LIMIT)).map(|l| l as u32)).transpose()
 }
 
-fn check_expiry(text: &str, now: EpochMs) -> Result<EpochMs, ApiError> {
-    parse_rfc3339(text)
-        .filter(|at| *at > now)
-        .ok_or_else(|| ApiError::validation("expires_at", "must be an RFC 3339 time in the future"))
+/// An expiry must lie ahead (and, like every request time, at or before 2100).
+fn check_expiry(at: EpochMs, now: EpochMs) -> Result<EpochMs, ApiError> {
+    if at <= now {
+        return Err(ApiError::validation("expires_at", "must be in the future"));
+    }
+    Ok(at)
 }
 
 #[cfg(test)]
@@ -134,7 +146,7 @@ mod tests {
     }
 
     fn call(route: Route, body: &str, p: &Principal) -> Result<KeyCall, ApiError> {
-        build(route, body.as_bytes(), p, 1_767_225_600_000, &mut OsEntropy)
+        build(route, body.as_bytes(), p, 1_767_225_600_000, Some(600_000), &mut OsEntropy)
     }
 
     #[test]
@@ -142,7 +154,7 @@ mod tests {
         let c = call(Route::CreateKey, r#"{"name":"ci","queues":["a"],"rate_limit":20}"#, &principal(&[])).unwrap();
         let raw = c.raw_key.unwrap();
         assert_eq!(crate::tenant::keys::tenant_of(&raw), Some("a".repeat(20).as_str()));
-        let TenantCommand::CreateKey { key } = c.command else { panic!("wrong command") };
+        let TenantCommand::CreateKey { key, .. } = c.command else { panic!("wrong command") };
         assert_eq!(key.hash, crate::tenant::keys::hash_key(&raw));
         assert_eq!((key.queues, key.rate_limit), (vec!["a".to_string()], Some(20)));
     }
@@ -177,6 +189,29 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::ValidationError);
         assert!(err.message.contains("nmae"), "{}", err.message);
         assert!(call(Route::UpdateKey("k".into()), "{}", &principal(&[])).is_ok());
+    }
+
+    #[test]
+    fn an_empty_queue_list_is_refused_and_no_list_means_every_queue() {
+        for route in [Route::CreateKey, Route::UpdateKey("k".into())] {
+            let err = call(route, r#"{"name":"x","queues":[]}"#, &principal(&[])).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::ValidationError);
+            assert!(err.message.contains("at least one queue"), "{}", err.message);
+        }
+        let TenantCommand::CreateKey { key, by } = call(Route::CreateKey, r#"{"name":"x"}"#, &principal(&[])).unwrap().command
+        else {
+            panic!("wrong command")
+        };
+        assert_eq!(key.queues, vec!["*".to_string()]);
+        assert_eq!(by, Grantor { key_id: "key_self".into(), default_rate_limit: Some(600_000) });
+    }
+
+    #[test]
+    fn an_expiry_past_the_latest_time_names_the_bound() {
+        let err = call(Route::CreateKey, r#"{"name":"x","expires_at":"2100-12-31T23:59:59Z"}"#, &principal(&[])).unwrap_err();
+        assert!(err.message.contains("2100-01-01T00:00:00Z"), "{}", err.message);
+        let err = call(Route::CreateKey, r#"{"name":"x","expires_at":"2020-01-01T00:00:00Z"}"#, &principal(&[])).unwrap_err();
+        assert_eq!(err.message, "expires_at: must be in the future");
     }
 
     #[test]

@@ -1,17 +1,22 @@
 //! Worker routes (`/api/v1/workers/…`), validated into tenant commands.
 
-use super::body::{parse_json, parse_json_or_empty, required_queue};
+use super::body::{parse_json, parse_json_or_empty, required_queue, Query};
 use super::routes::Route;
 use crate::model::ids::random_token;
 use crate::model::{ApiError, Entropy};
 use crate::tenant::protocol::TenantCommand;
-use crate::tenant::workers::{NewWorker, WorkerBeat};
+use crate::tenant::workers::{NewWorker, WorkerBeat, WorkerPage};
 use crate::tenant::Principal;
 use serde::Deserialize;
 use serde_json::Value;
 
-/// Largest `metadata` object, serialized.
-pub const MAX_METADATA_BYTES: usize = 64 * 1024;
+/// Largest `metadata` object, serialized. Spooled allows 64 KiB; here every worker of a tenant
+/// lives in its one tenant actor, so 16 KiB keeps a full registry (1,000 workers) near 16 MiB.
+pub const MAX_METADATA_BYTES: usize = 16 * 1024;
+/// Workers per page of `GET /workers`: Spooled answers at most 100, so 100 is the default too.
+pub const WORKER_PAGE: std::ops::RangeInclusive<i64> = 1..=100;
+/// Deepest offset of the worker list.
+const MAX_WORKER_OFFSET: i64 = 100_000;
 
 #[derive(Deserialize)]
 struct RegisterBody {
@@ -32,11 +37,14 @@ struct HeartbeatBody {
     metadata: Option<Value>,
 }
 
-/// Builds the tenant command for a worker route.
+/// Builds the tenant command for a worker route; a tenant may register at most `worker_limit`
+/// workers.
 pub fn build(
     route: Route,
     body: &[u8],
+    query: &Query,
     principal: &Principal,
+    worker_limit: u32,
     entropy: &mut dyn Entropy,
 ) -> Result<TenantCommand, ApiError> {
     Ok(match route {
@@ -60,7 +68,7 @@ pub fn build(
                 metadata: metadata(b.metadata)?,
                 version: bounded_text("version", b.version, 50)?,
             };
-            TenantCommand::RegisterWorker { worker }
+            TenantCommand::RegisterWorker { worker, limit: worker_limit }
         }
         Route::WorkerHeartbeat(id) => {
             let b: HeartbeatBody = parse_json_or_empty(body)?;
@@ -77,7 +85,13 @@ pub fn build(
         }
         Route::DeregisterWorker(id) => TenantCommand::DeregisterWorker { id },
         Route::GetWorker(id) => TenantCommand::GetWorker { id },
-        Route::ListWorkers => TenantCommand::ListWorkers,
+        Route::ListWorkers => TenantCommand::ListWorkers {
+            page: WorkerPage {
+                queues: (!principal.is_unscoped()).then(|| principal.queues.clone()),
+                limit: query.int("limit", *WORKER_PAGE.end(), &WORKER_PAGE)? as u32,
+                offset: query.int("offset", 0, &(0..=MAX_WORKER_OFFSET))? as u32,
+            },
+        },
         _ => return Err(ApiError::internal("not a worker route")),
     })
 }
@@ -110,7 +124,7 @@ fn metadata(value: Option<Value>) -> Result<Option<String>, ApiError> {
     let Some(value) = value.filter(|v| !v.is_null()) else { return Ok(None) };
     let text = value.to_string();
     if !value.is_object() || text.len() > MAX_METADATA_BYTES {
-        return Err(ApiError::validation("metadata", "must be an object of at most 64 KiB"));
+        return Err(ApiError::validation("metadata", "must be an object of at most 16 KiB (16384 bytes) serialized"));
     }
     Ok(Some(text))
 }
@@ -125,8 +139,8 @@ mod tests {
     }
 
     fn register(body: &str) -> Result<NewWorker, ApiError> {
-        match build(Route::RegisterWorker, body.as_bytes(), &admin(), &mut OsEntropy)? {
-            TenantCommand::RegisterWorker { worker } => Ok(worker),
+        match build(Route::RegisterWorker, body.as_bytes(), &Query::default(), &admin(), 7, &mut OsEntropy)? {
+            TenantCommand::RegisterWorker { worker, limit: 7 } => Ok(worker),
             other => panic!("wrong command {other:?}"),
         }
     }
@@ -148,14 +162,35 @@ mod tests {
             r#"{"queue_name":"q","hostname":"h","worker_id":"a/b"}"#,
             r#"{"queue_name":"q","hostname":"h","max_concurrency":0}"#,
             r#"{"queue_name":"q","hostname":"h","metadata":[1]}"#,
+            &format!(r#"{{"queue_name":"q","hostname":"h","metadata":{{"k":"{}"}}}}"#, "x".repeat(MAX_METADATA_BYTES)),
         ] {
             assert_eq!(register(body).unwrap_err().kind, ErrorKind::ValidationError, "{body}");
         }
     }
 
     #[test]
+    fn the_list_pages_like_spooled_and_keeps_to_the_keys_queues() {
+        let page = |query: &[(&str, &str)], principal: &Principal| {
+            let query = Query(query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+            build(Route::ListWorkers, b"", &query, principal, 7, &mut OsEntropy)
+        };
+        let Ok(TenantCommand::ListWorkers { page: all }) = page(&[], &admin()) else { panic!("wrong command") };
+        assert_eq!(all, WorkerPage { queues: None, limit: 100, offset: 0 });
+        let scoped = Principal { queues: vec!["a".into()], ..admin() };
+        let Ok(TenantCommand::ListWorkers { page: mine }) = page(&[("limit", "2"), ("offset", "4")], &scoped) else {
+            panic!("wrong command")
+        };
+        assert_eq!(mine, WorkerPage { queues: Some(vec!["a".into()]), limit: 2, offset: 4 });
+        for bad in [[("limit", "0")], [("limit", "101")], [("offset", "-1")]] {
+            assert_eq!(page(&bad, &admin()).unwrap_err().kind, ErrorKind::ValidationError);
+        }
+    }
+
+    #[test]
     fn heartbeat_status_is_checked() {
-        let beat = |body: &str| build(Route::WorkerHeartbeat("w".into()), body.as_bytes(), &admin(), &mut OsEntropy);
+        let beat = |body: &str| {
+            build(Route::WorkerHeartbeat("w".into()), body.as_bytes(), &Query::default(), &admin(), 7, &mut OsEntropy)
+        };
         assert!(beat("").is_ok());
         assert!(beat(r#"{"status":"draining","current_jobs":3}"#).is_ok());
         assert!(beat(r#"{"status":"sleepy"}"#).is_err());

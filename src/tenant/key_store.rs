@@ -1,6 +1,7 @@
 //! API keys in the tenant actor: create, list, read, update, revoke and verify. Only the
 //! SHA-256 hash of a key is stored, with its first characters for display.
 
+use super::scope::{Grantor, KeyScope};
 use super::store::Tenant;
 use super::Principal;
 use crate::model::{ApiError, EpochMs, ErrorKind};
@@ -20,7 +21,8 @@ pub struct NewKey {
     pub hash: String,
     /// First characters of the raw key.
     pub prefix: String,
-    /// Queues the key may use; empty or `"*"` means all.
+    /// Queues the key may use; `["*"]` means all (so does an empty list, in keys stored
+    /// before a scope had to be named).
     #[serde(default)]
     pub queues: Vec<String>,
     /// Requests per minute allowed for this key.
@@ -48,8 +50,12 @@ pub struct KeyChanges {
 const KEY_COLUMNS: &str = "id, name, key_prefix, queues, rate_limit, is_active, created_at, last_used, expires_at";
 
 fn key_json(row: &Row) -> Result<Value, ApiError> {
-    let queues: Value =
-        serde_json::from_str(row.text(3)?).map_err(|_| ApiError::internal("stored key scope is corrupt"))?;
+    let mut queues = stored_queues(row.text(3)?)?;
+    if queues.is_empty() {
+        // Keys made before every key named its queues reach every queue: say so as `["*"]`,
+        // since an empty list is refused on the way in.
+        queues.push("*".into());
+    }
     Ok(json!({
         "id": row.text(0)?,
         "name": row.text(1)?,
@@ -65,6 +71,23 @@ fn key_json(row: &Row) -> Result<Value, ApiError> {
 
 fn key_not_found() -> ApiError {
     ApiError::not_found("API key")
+}
+
+/// A stored key's scope fields, before the grantor's default rate limit is applied.
+struct StoredScope {
+    queues: Vec<String>,
+    rate_limit: Option<u32>,
+    expires_at: Option<EpochMs>,
+}
+
+impl StoredScope {
+    fn scope(&self, grantor: &Grantor) -> KeyScope {
+        KeyScope::of(&self.queues, self.rate_limit, self.expires_at, grantor)
+    }
+}
+
+fn stored_queues(text: &str) -> Result<Vec<String>, ApiError> {
+    serde_json::from_str(text).map_err(|_| ApiError::internal("stored key scope is corrupt"))
 }
 
 impl Tenant<'_> {
@@ -87,10 +110,40 @@ impl Tenant<'_> {
         Ok(())
     }
 
-    /// Creates a key for an existing organization; returns its public fields.
-    pub fn create_key(&self, key: &NewKey, now: EpochMs) -> Result<Value, ApiError> {
-        self.insert_key(key, now)?;
+    /// Creates a key for an existing organization; returns its public fields. The key stays
+    /// within its grantor's scope: a rate limit or expiry the request leaves open is the
+    /// grantor's own when the default would reach further, and a wider scope is 403.
+    pub fn create_key(&self, key: &NewKey, grantor: &Grantor, now: EpochMs) -> Result<Value, ApiError> {
+        let mine = self.grantor_scope(grantor)?;
+        let mut key = key.clone();
+        let default_is_wider = |own: u32| grantor.default_rate_limit.is_none_or(|default| default > own);
+        if key.rate_limit.is_none() && mine.rate_limit.is_some_and(default_is_wider) {
+            key.rate_limit = mine.rate_limit;
+        }
+        key.expires_at = key.expires_at.or(mine.expires_at);
+        mine.covers(&KeyScope::of(&key.queues, key.rate_limit, key.expires_at, grantor))?;
+        self.insert_key(&key, now)?;
         self.get_key(&key.id)
+    }
+
+    /// A key's scope fields; `None` when there is no such key.
+    fn stored_scope(&self, id: &str) -> Result<Option<StoredScope>, ApiError> {
+        let row = self.sql.query_one("SELECT queues, rate_limit, expires_at FROM api_keys WHERE id = ?1", &[id.into()])?;
+        row.map(|row| {
+            Ok(StoredScope {
+                queues: stored_queues(row.text(0)?)?,
+                rate_limit: row.opt_int(1)?.and_then(|v| u32::try_from(v).ok()),
+                expires_at: row.opt_int(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The acting key's scope, from its stored record; 401 when it is gone (revoked while an
+    /// isolate still trusted it).
+    fn grantor_scope(&self, grantor: &Grantor) -> Result<KeyScope, ApiError> {
+        let stored = self.stored_scope(&grantor.key_id)?;
+        Ok(stored.ok_or_else(|| ApiError::new(ErrorKind::Unauthorized, "Invalid API key"))?.scope(grantor))
     }
 
     /// Every key, oldest first, without secrets.
@@ -105,8 +158,14 @@ impl Tenant<'_> {
         key_json(&row.ok_or_else(key_not_found)?)
     }
 
-    /// Applies `changes` to a key; returns it.
-    pub fn update_key(&self, id: &str, changes: &KeyChanges) -> Result<Value, ApiError> {
+    /// Applies `changes` to a key; returns it. The key as changed must stay within the
+    /// grantor's scope (403 otherwise, nothing changed).
+    pub fn update_key(&self, id: &str, changes: &KeyChanges, grantor: &Grantor) -> Result<Value, ApiError> {
+        let mine = self.grantor_scope(grantor)?;
+        let target = self.stored_scope(id)?.ok_or_else(key_not_found)?;
+        let queues = changes.queues.as_ref().unwrap_or(&target.queues);
+        let rate_limit = changes.rate_limit.unwrap_or(target.rate_limit);
+        mine.covers(&KeyScope::of(queues, rate_limit, target.expires_at, grantor))?;
         let queues = changes.queues.as_ref().map(to_json).transpose()?;
         let rows = self.sql.query(
             "UPDATE api_keys SET name = coalesce(?2, name), queues = coalesce(?3, queues), \
@@ -127,8 +186,10 @@ impl Tenant<'_> {
         self.get_key(id)
     }
 
-    /// Deletes a key for good; 404 when unknown.
-    pub fn revoke_key(&self, id: &str) -> Result<(), ApiError> {
+    /// Deletes a key for good; 404 when unknown, 403 when it reaches further than the grantor.
+    pub fn revoke_key(&self, id: &str, grantor: &Grantor) -> Result<(), ApiError> {
+        let mine = self.grantor_scope(grantor)?;
+        mine.covers(&self.stored_scope(id)?.ok_or_else(key_not_found)?.scope(grantor))?;
         let rows = self.sql.query("DELETE FROM api_keys WHERE id = ?1 RETURNING id", &[id.into()])?;
         if rows.is_empty() {
             return Err(key_not_found());
@@ -146,8 +207,7 @@ impl Tenant<'_> {
                 &[hash.into(), now.into()],
             )?
             .ok_or_else(|| ApiError::new(ErrorKind::Unauthorized, "Invalid API key"))?;
-        let queues: Vec<String> =
-            serde_json::from_str(row.text(1)?).map_err(|_| ApiError::internal("stored key scope is corrupt"))?;
+        let queues = stored_queues(row.text(1)?)?;
         Ok(Principal {
             tenant_id: tenant_id.to_owned(),
             key_id: row.text(0)?.to_owned(),

@@ -6,12 +6,14 @@
 //! - [`key_store`]: API keys: create, list, update, revoke, verify.
 //! - [`protocol`]: the commands the Worker sends to a tenant actor.
 //! - [`rate_limit`]: per-key request counting in one-minute windows.
+//! - [`scope`]: how far a key reaches, and why it never grants more.
 //! - [`workers`]: the registry of workers, marked offline by the tenant's alarm.
 
 pub mod key_store;
 pub mod keys;
 pub mod protocol;
 pub mod rate_limit;
+pub mod scope;
 pub mod store;
 pub mod workers;
 

@@ -1,8 +1,9 @@
 //! The commands the Worker (or a queue actor) sends to a tenant actor.
 
 use super::key_store::{KeyChanges, NewKey};
+use super::scope::Grantor;
 use super::store::{NewOrganization, Tenant};
-use super::workers::{NewWorker, WorkerBeat};
+use super::workers::{NewWorker, WorkerBeat, WorkerPage};
 use crate::model::{ApiError, EpochMs};
 use crate::queue::protocol::Reply;
 use crate::queue::render::to_json;
@@ -25,32 +26,32 @@ pub enum TenantCommand {
     CreateOrganization { organization: NewOrganization, key: NewKey },
     /// Check a key hash; replies with the [`Principal`](super::Principal).
     VerifyKey { hash: String },
-    /// Add a key.
-    CreateKey { key: NewKey },
+    /// Add a key, within the grantor's scope.
+    CreateKey { key: NewKey, by: Grantor },
     /// List keys (no secrets).
     ListKeys,
     /// Read one key.
     GetKey { id: String },
-    /// Change a key's name, scope, rate limit or activity.
-    UpdateKey { id: String, changes: KeyChanges },
-    /// Delete a key for good.
-    RevokeKey { id: String },
+    /// Change a key's name, scope, rate limit or activity, within the grantor's scope.
+    UpdateKey { id: String, changes: KeyChanges, by: Grantor },
+    /// Delete a key for good (one within the grantor's scope).
+    RevokeKey { id: String, by: Grantor },
     /// Record a queue in the catalog (sent by a queue actor before its first job).
     RegisterQueue { queue: String },
     /// Drop a deleted queue from the catalog.
     UnregisterQueue { queue: String },
     /// List the catalog's queue names.
     ListQueues,
-    /// Register (or re-register) a worker.
-    RegisterWorker { worker: NewWorker },
+    /// Register (or re-register) a worker; the tenant has at most `limit` workers.
+    RegisterWorker { worker: NewWorker, limit: u32 },
     /// Record a worker's heartbeat.
     WorkerHeartbeat { id: String, beat: WorkerBeat },
     /// Remove a worker; replies `{queue_name}` so its leases can be released.
     DeregisterWorker { id: String },
     /// Read one worker.
     GetWorker { id: String },
-    /// List workers.
-    ListWorkers,
+    /// List a page of workers; replies `{workers, has_more}`.
+    ListWorkers { page: WorkerPage },
 }
 
 impl TenantCommand {
@@ -82,12 +83,12 @@ pub fn execute(tenant: &Tenant, tenant_id: &str, command: TenantCommand, now: Ep
             Reply::Created(to_json(&tenant.create_organization(&organization, &key, now)?)?)
         }
         TenantCommand::VerifyKey { hash } => Reply::Ok(to_json(&tenant.verify_key(tenant_id, &hash, now)?)?),
-        TenantCommand::CreateKey { key } => Reply::Created(to_json(&tenant.create_key(&key, now)?)?),
+        TenantCommand::CreateKey { key, by } => Reply::Created(to_json(&tenant.create_key(&key, &by, now)?)?),
         TenantCommand::ListKeys => Reply::Ok(to_json(&tenant.list_keys()?)?),
         TenantCommand::GetKey { id } => Reply::Ok(to_json(&tenant.get_key(&id)?)?),
-        TenantCommand::UpdateKey { id, changes } => Reply::Ok(to_json(&tenant.update_key(&id, &changes)?)?),
-        TenantCommand::RevokeKey { id } => {
-            tenant.revoke_key(&id)?;
+        TenantCommand::UpdateKey { id, changes, by } => Reply::Ok(to_json(&tenant.update_key(&id, &changes, &by)?)?),
+        TenantCommand::RevokeKey { id, by } => {
+            tenant.revoke_key(&id, &by)?;
             Reply::NoContent
         }
         TenantCommand::RegisterQueue { queue } => {
@@ -99,12 +100,14 @@ pub fn execute(tenant: &Tenant, tenant_id: &str, command: TenantCommand, now: Ep
             Reply::NoContent
         }
         TenantCommand::ListQueues => Reply::Ok(to_json(&tenant.queue_names()?)?),
-        TenantCommand::RegisterWorker { worker } => Reply::Created(to_json(&tenant.register_worker(&worker, now)?)?),
+        TenantCommand::RegisterWorker { worker, limit } => {
+            Reply::Created(to_json(&tenant.register_worker(&worker, limit, now)?)?)
+        }
         TenantCommand::WorkerHeartbeat { id, beat } => Reply::Ok(to_json(&tenant.worker_heartbeat(&id, &beat, now)?)?),
         TenantCommand::DeregisterWorker { id } => {
             Reply::Ok(to_json(&serde_json::json!({ "queue_name": tenant.deregister_worker(&id)? }))?)
         }
         TenantCommand::GetWorker { id } => Reply::Ok(to_json(&tenant.get_worker(&id)?)?),
-        TenantCommand::ListWorkers => Reply::Ok(tenant.list_workers()?),
+        TenantCommand::ListWorkers { page } => Reply::Ok(tenant.list_workers(&page)?),
     })
 }

@@ -1,9 +1,10 @@
-//! The tenant's registry of workers: registration (client-chosen ids upsert), heartbeats,
-//! deregistration, and the alarm's sweep that marks silent workers offline.
+//! The tenant's registry of workers: registration (client-chosen ids upsert on their own
+//! queue), heartbeats, deregistration, a paged list, and the alarm's sweep that marks silent
+//! workers offline. A tenant has at most a set number of workers.
 
 use super::store::Tenant;
 use crate::model::time::{format_rfc3339, SECOND_MS};
-use crate::model::{ApiError, EpochMs};
+use crate::model::{ApiError, EpochMs, ErrorKind};
 use crate::queue::render::to_json;
 use crate::queue::{Row, RowExt};
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,20 @@ pub const OFFLINE_AFTER_MS: EpochMs = 120 * SECOND_MS;
 pub const FORGET_AFTER_MS: EpochMs = 24 * 3600 * SECOND_MS;
 /// How often workers are asked to heartbeat.
 pub const HEARTBEAT_INTERVAL_SECS: u32 = 10;
+/// Workers a tenant may have registered at once, unless the `WORKER_LIMIT` variable says
+/// otherwise.
+pub const DEFAULT_WORKER_LIMIT: u32 = 1_000;
+
+/// One page of the worker list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerPage {
+    /// Only workers of these queues (the key's scope); `None`: every queue.
+    pub queues: Option<Vec<String>>,
+    /// Workers per page.
+    pub limit: u32,
+    /// Workers skipped, in id order.
+    pub offset: u32,
+}
 
 /// A worker registration, validated by the Worker.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,9 +64,9 @@ pub struct WorkerBeat {
 const COLUMNS: &str = "id, queue_name, hostname, status, current_jobs, max_concurrency, last_heartbeat, \
     worker_type, metadata, version, registered_at, updated_at";
 
-fn worker_json(row: &Row) -> Result<Value, ApiError> {
-    let metadata: Value = row.opt_text(8)?.and_then(|m| serde_json::from_str(m).ok()).unwrap_or(json!({}));
-    Ok(json!({
+/// A worker as the API shows it; the list leaves `metadata` out (up to 16 KiB per worker).
+fn worker_json(row: &Row, with_metadata: bool) -> Result<Value, ApiError> {
+    let mut worker = json!({
         "id": row.text(0)?,
         "queue_name": row.text(1)?,
         "queue_names": [row.text(1)?],
@@ -61,11 +76,14 @@ fn worker_json(row: &Row) -> Result<Value, ApiError> {
         "max_concurrency": row.int(5)?,
         "last_heartbeat": format_rfc3339(row.int(6)?),
         "worker_type": row.opt_text(7)?,
-        "metadata": metadata,
         "version": row.opt_text(9)?,
         "registered_at": format_rfc3339(row.int(10)?),
         "updated_at": format_rfc3339(row.int(11)?),
-    }))
+    });
+    if with_metadata {
+        worker["metadata"] = row.opt_text(8)?.and_then(|m| serde_json::from_str(m).ok()).unwrap_or(json!({}));
+    }
+    Ok(worker)
 }
 
 fn worker_not_found() -> ApiError {
@@ -73,8 +91,21 @@ fn worker_not_found() -> ApiError {
 }
 
 impl Tenant<'_> {
-    /// Registers (or re-registers) a worker as `healthy`; returns it.
-    pub fn register_worker(&self, w: &NewWorker, now: EpochMs) -> Result<Value, ApiError> {
+    /// Registers (or re-registers) a worker as `healthy`; returns it. An id already registered
+    /// on another queue is refused (409, naming neither that queue nor the worker): a worker
+    /// never moves, so its owner's deregistration still releases its leases. A new worker
+    /// past `limit` takes the place of the longest-silent offline one, or is refused with 429
+    /// `WORKER_LIMIT` when every registered worker is live.
+    pub fn register_worker(&self, w: &NewWorker, limit: u32, now: EpochMs) -> Result<Value, ApiError> {
+        match self.sql.query_one("SELECT queue_name FROM workers WHERE id = ?1", &[w.id.as_str().into()])? {
+            Some(row) if row.text(0)? != w.queue_name => {
+                return Err(ApiError::conflict(
+                    "worker_id is already registered on another queue; deregister that worker first or choose another id",
+                ))
+            }
+            Some(_) => {}
+            None => self.make_room_for_worker(limit)?,
+        }
         self.sql.query(
             "INSERT INTO workers (id, queue_name, hostname, worker_type, max_concurrency, metadata, version, \
              status, current_jobs, last_heartbeat, registered_at, updated_at) \
@@ -93,6 +124,30 @@ impl Tenant<'_> {
             ],
         )?;
         self.get_worker(&w.id)
+    }
+
+    /// Before a new worker is stored: at `limit`, forgets the offline worker silent longest,
+    /// or refuses when none is offline.
+    fn make_room_for_worker(&self, limit: u32) -> Result<(), ApiError> {
+        let count = self.sql.query_one("SELECT count(*) FROM workers", &[])?.map_or(Ok(0), |r| r.int(0))?;
+        if count < i64::from(limit) {
+            return Ok(());
+        }
+        let forgotten = self.sql.query(
+            "DELETE FROM workers WHERE id IN (SELECT id FROM workers WHERE status = 'offline' \
+             ORDER BY last_heartbeat LIMIT ?1) RETURNING id",
+            &[(count - i64::from(limit) + 1).into()],
+        )?;
+        if forgotten.is_empty() {
+            return Err(ApiError {
+                kind: ErrorKind::WorkerLimit,
+                message: format!(
+                    "this organization has {count} workers registered, its limit (WORKER_LIMIT); deregister one first"
+                ),
+                details: Some(json!({ "resource": "workers", "current": count, "limit": limit })),
+            });
+        }
+        Ok(())
     }
 
     /// Records a heartbeat; 404 for an unknown (or forgotten) worker.
@@ -123,13 +178,24 @@ impl Tenant<'_> {
     /// One worker, or 404.
     pub fn get_worker(&self, id: &str) -> Result<Value, ApiError> {
         let row = self.sql.query_one(&format!("SELECT {COLUMNS} FROM workers WHERE id = ?1"), &[id.into()])?;
-        worker_json(&row.ok_or_else(worker_not_found)?)
+        worker_json(&row.ok_or_else(worker_not_found)?, true)
     }
 
-    /// Every known worker, most recently seen first.
-    pub fn list_workers(&self) -> Result<String, ApiError> {
-        let rows = self.sql.query(&format!("SELECT {COLUMNS} FROM workers ORDER BY last_heartbeat DESC, id"), &[])?;
-        to_json(&rows.iter().map(worker_json).collect::<Result<Vec<_>, _>>()?)
+    /// One page of workers in id order (stable while heartbeats come in), without their
+    /// metadata: `{"workers": […], "has_more": bool}`.
+    pub fn list_workers(&self, page: &WorkerPage) -> Result<String, ApiError> {
+        let scope = page.queues.as_ref().map(to_json).transpose()?;
+        let rows = self.sql.query(
+            &format!(
+                "SELECT {COLUMNS} FROM workers WHERE ?1 IS NULL OR queue_name IN (SELECT value FROM json_each(?1)) \
+                 ORDER BY id LIMIT ?2 OFFSET ?3"
+            ),
+            &[scope.into(), (page.limit + 1).into(), page.offset.into()],
+        )?;
+        let has_more = rows.len() > page.limit as usize;
+        let workers =
+            rows.iter().take(page.limit as usize).map(|r| worker_json(r, false)).collect::<Result<Vec<_>, _>>()?;
+        to_json(&json!({ "workers": workers, "has_more": has_more }))
     }
 
     /// Marks workers silent for [`OFFLINE_AFTER_MS`] offline and forgets long-offline ones;

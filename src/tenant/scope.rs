@@ -1,0 +1,121 @@
+//! A key's scope — the queues it reaches, the rate it may use, how long it lives — and the rule
+//! that no key grants more than it has: every key it creates, changes or revokes stays within
+//! its own scope.
+
+use crate::model::time::format_rfc3339;
+use crate::model::{ApiError, EpochMs, ErrorKind};
+use serde::{Deserialize, Serialize};
+
+/// The key that creates, changes or revokes another, and what the deployment gives keys that
+/// set no rate limit of their own (`DEFAULT_RATE_LIMIT`; `None` when that is off).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grantor {
+    /// The acting key's id; its stored record, not a cached copy, is what bounds the grant.
+    pub key_id: String,
+    /// Requests per minute of a key without a `rate_limit`.
+    pub default_rate_limit: Option<u32>,
+}
+
+/// How far one key reaches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyScope {
+    /// The queues it may use; `None`: every queue.
+    pub queues: Option<Vec<String>>,
+    /// Requests per minute it may make, its own limit or else the default; `None`: unlimited.
+    pub rate_limit: Option<u32>,
+    /// When it stops working; `None`: never.
+    pub expires_at: Option<EpochMs>,
+}
+
+impl KeyScope {
+    /// The scope of a key as stored: its queue list (empty, the form of keys made before
+    /// `["*"]` was required, or holding `"*"`: every queue), its rate limit (else the default)
+    /// and its expiry.
+    pub fn of(queues: &[String], rate_limit: Option<u32>, expires_at: Option<EpochMs>, grantor: &Grantor) -> Self {
+        let every = queues.is_empty() || queues.iter().any(|q| q == "*");
+        KeyScope {
+            queues: (!every).then(|| queues.to_vec()),
+            rate_limit: rate_limit.or(grantor.default_rate_limit),
+            expires_at,
+        }
+    }
+
+    /// Whether `granted` stays within this scope on every bound; 403 `ACCESS_DENIED` naming
+    /// the first bound it would exceed otherwise.
+    pub fn covers(&self, granted: &KeyScope) -> Result<(), ApiError> {
+        let denied = |what: String| ApiError::new(ErrorKind::AccessDenied, format!("a key cannot grant more than it has: {what}"));
+        if let Some(mine) = &self.queues {
+            match &granted.queues {
+                None => return Err(denied("this key does not reach every queue".into())),
+                Some(theirs) => {
+                    if let Some(q) = theirs.iter().find(|q| !mine.contains(q)) {
+                        return Err(denied(format!("this key does not reach queue '{q}'")));
+                    }
+                }
+            }
+        }
+        if let Some(mine) = self.rate_limit {
+            if granted.rate_limit.is_none_or(|theirs| theirs > mine) {
+                return Err(denied(format!("rate_limit above this key's {mine} requests per minute")));
+            }
+        }
+        if let Some(mine) = self.expires_at {
+            if granted.expires_at.is_none_or(|theirs| theirs > mine) {
+                return Err(denied(format!("expires_at later than this key's {}", format_rfc3339(mine))));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grantor(default: Option<u32>) -> Grantor {
+        Grantor { key_id: "k".into(), default_rate_limit: default }
+    }
+
+    fn scope(queues: &[&str], rate_limit: Option<u32>, expires_at: Option<EpochMs>) -> KeyScope {
+        let queues: Vec<String> = queues.iter().map(|q| q.to_string()).collect();
+        KeyScope::of(&queues, rate_limit, expires_at, &grantor(Some(600_000)))
+    }
+
+    #[test]
+    fn empty_or_star_means_every_queue_and_no_limit_means_the_default() {
+        assert_eq!(scope(&[], None, None), KeyScope { queues: None, rate_limit: Some(600_000), expires_at: None });
+        assert_eq!(scope(&["a", "*"], Some(3), None).queues, None);
+        assert_eq!(KeyScope::of(&[], None, None, &grantor(None)).rate_limit, None);
+    }
+
+    #[test]
+    fn a_key_grants_what_it_has_and_less() {
+        let me = scope(&["a", "b"], Some(10), Some(5_000));
+        assert!(me.covers(&scope(&["a"], Some(10), Some(5_000))).is_ok());
+        assert!(me.covers(&scope(&["b", "a"], Some(1), Some(1))).is_ok());
+        assert!(scope(&["*"], None, None).covers(&scope(&["*"], None, None)).is_ok());
+    }
+
+    #[test]
+    fn every_wider_bound_is_refused() {
+        let me = scope(&["a"], Some(3), Some(5_000));
+        for (wider, named) in [
+            (scope(&["*"], Some(3), Some(5_000)), "every queue"),
+            (scope(&["a", "c"], Some(3), Some(5_000)), "queue 'c'"),
+            (scope(&["a"], Some(4), Some(5_000)), "rate_limit"),
+            (scope(&["a"], None, Some(5_000)), "rate_limit"),
+            (scope(&["a"], Some(3), Some(5_001)), "expires_at"),
+            (scope(&["a"], Some(3), None), "expires_at"),
+        ] {
+            let err = me.covers(&wider).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::AccessDenied);
+            assert!(err.message.contains(named), "{named}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn an_unlimited_grantor_grants_any_rate() {
+        let me = KeyScope::of(&[], None, None, &grantor(None));
+        assert!(me.covers(&KeyScope::of(&[], Some(1_000_000), None, &grantor(None))).is_ok());
+    }
+}
