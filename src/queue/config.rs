@@ -125,7 +125,8 @@ impl QueueSettings {
             set_paused(&mut s, !enabled, None, now);
         }
         if s.retry.base_ms > s.retry.cap_ms {
-            let secs = |ms: EpochMs| ms as f64 / SECOND_MS as f64;
+            // Rendered as the config view renders it (serde_json's float output, not `fmt`'s).
+            let secs = |ms: EpochMs| json!(ms as f64 / SECOND_MS as f64);
             return Err(match changes.backoff_base_ms {
                 Some(_) => ApiError::validation(
                     "backoff_base_secs",
@@ -269,7 +270,7 @@ mod tests {
         let stored = QueueSettings::default();
         let base = |secs: i64| ConfigChanges { backoff_base_ms: Some(secs * SECOND_MS), ..ConfigChanges::default() };
         let err = stored.merged(&base(100), 0).unwrap_err();
-        assert_eq!(err.message, "backoff_base_secs: must not exceed backoff_cap_secs (60 s for this queue)");
+        assert_eq!(err.message, "backoff_base_secs: must not exceed backoff_cap_secs (60.0 s for this queue)");
         let cap = ConfigChanges { backoff_cap_ms: Some(500), ..ConfigChanges::default() };
         assert!(stored.merged(&cap, 0).unwrap_err().message.starts_with("backoff_cap_secs: must not be below"));
         assert_eq!(stored.merged(&base(60), 0).unwrap().retry.base_ms, 60 * SECOND_MS);
