@@ -126,12 +126,13 @@ fn completing_twice_with_the_same_lease_is_idempotent() {
 }
 
 /// A repeated complete with another result is `ALREADY_COMPLETED`, with the stored result's
-/// SHA-256 (of its minified text; none when it had no result), and the first result stays.
+/// SHA-256 (of its minified text; none when it had no result), and the first result stays. A
+/// repeat that carries no result drops nothing, so it succeeds.
 #[test]
 fn completing_again_with_another_result_is_refused_with_the_stored_digest() {
     let (fx, job) = claimed();
     fx.q().complete(&job.id, &by_lease(&job), Some(&raw(r#"{"n": 1}"#)), T0 + SEC).unwrap();
-    for other in [Some(raw(r#"{"n":2}"#)), Some(raw(r#"{"n":1.0}"#)), None] {
+    for other in [Some(raw(r#"{"n":2}"#)), Some(raw(r#"{"n":1.0}"#)), Some(raw("null"))] {
         let before = fx.q().get_job(&job.id).unwrap();
         let err = fx.q().complete(&job.id, &by_lease(&job), other.as_deref(), T0 + 2 * SEC).unwrap_err();
         assert_eq!(err.kind, ErrorKind::AlreadyCompleted);
@@ -139,11 +140,17 @@ fn completing_again_with_another_result_is_refused_with_the_stored_digest() {
         assert_eq!(err.details.unwrap()["result_sha256"], digest.as_str());
         assert_eq!(fx.q().get_job(&job.id).unwrap(), before);
     }
+    let before = fx.q().get_job(&job.id).unwrap();
+    fx.q().complete(&job.id, &by_lease(&job), None, T0 + 2 * SEC).unwrap();
+    assert_eq!(fx.q().get_job(&job.id).unwrap(), before);
     let (fx, job) = claimed();
     fx.q().complete(&job.id, &by_lease(&job), None, T0 + SEC).unwrap();
     fx.q().complete(&job.id, &by_lease(&job), None, T0 + 2 * SEC).unwrap();
     let err = fx.q().complete(&job.id, &by_lease(&job), Some(&raw("1")), T0 + 2 * SEC).unwrap_err();
-    assert_eq!((err.kind, err.details.unwrap()["result_sha256"].clone()), (ErrorKind::AlreadyCompleted, serde_json::Value::Null));
+    assert_eq!(
+        (err.kind, err.details.unwrap()["result_sha256"].clone()),
+        (ErrorKind::AlreadyCompleted, serde_json::Value::Null)
+    );
 }
 
 /// A result in a row of its own (over 256 KiB) is compared the same way.

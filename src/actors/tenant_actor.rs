@@ -8,6 +8,8 @@ use crate::model::ApiError;
 use crate::queue::protocol::Reply;
 use crate::tenant::protocol::{execute, TenantEnvelope};
 use crate::tenant::store::Tenant;
+use crate::tenant::workers::DEFAULT_WORKER_LIMIT;
+use crate::tenant::TenantLimits;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 /// The Durable Object that owns one tenant's records.
@@ -17,13 +19,19 @@ pub struct TenantActor {
     sql: ActorSql,
     ready: std::result::Result<(), ApiError>,
     alarm: AlarmSlot,
+    /// What the deployment's variables allow every tenant.
+    limits: TenantLimits,
 }
 
 impl DurableObject for TenantActor {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let sql = ActorSql(state.storage().sql());
         let ready = Tenant { sql: &sql }.migrate();
-        TenantActor { state, sql, ready, alarm: AlarmSlot::default() }
+        let limits = TenantLimits {
+            default_rate_limit: crate::api::auth::default_rate_limit(&env),
+            worker_limit: super::var(&env, "WORKER_LIMIT").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_WORKER_LIMIT),
+        };
+        TenantActor { state, sql, ready, alarm: AlarmSlot::default(), limits }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -52,10 +60,10 @@ impl TenantActor {
         let envelope: TenantEnvelope =
             serde_json::from_str(body).map_err(|e| ApiError::internal(format!("malformed tenant command: {e}")))?;
         let moves_alarm = envelope.command.moves_alarm();
-        let (sql, now) = (self.sql.clone(), super::now());
+        let (sql, now, limits) = (self.sql.clone(), super::now(), self.limits);
         let (reply, wake) = transaction(&self.state.storage(), move || {
             let tenant = Tenant { sql: &sql };
-            let reply = execute(&tenant, &envelope.tenant, envelope.command, now)?;
+            let reply = execute(&tenant, &envelope.tenant, envelope.command, now, &limits)?;
             let wake = if moves_alarm { Some(tenant.next_worker_wake()?) } else { None };
             Ok((reply, wake))
         })?;

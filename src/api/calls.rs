@@ -94,7 +94,7 @@ pub fn merge(merge: &Merge, replies: Vec<(u16, String)>) -> Result<Merged, ApiEr
                 .into_iter()
                 .flat_map(|list| array(list).into_iter().enumerate().map(|(at, job)| (newest_key(&job, at), job)))
                 .collect();
-            jobs.sort_by(|(a, _), (b, _)| b.0.cmp(&a.0).then_with(|| (&a.1, a.2).cmp(&(&b.1, b.2))));
+            jobs.sort_unstable_by(|(a, _), (b, _)| b.0.cmp(&a.0).then_with(|| (&a.1, a.2).cmp(&(&b.1, b.2))));
             let has_more = jobs.len() > offset + limit;
             ok(Value::Array(jobs.into_iter().skip(*offset).take(*limit).map(|(_, job)| job).collect()), Some(has_more))
         }
@@ -137,7 +137,7 @@ pub fn merge(merge: &Merge, replies: Vec<(u16, String)>) -> Result<Merged, ApiEr
                     })
                 })
                 .collect();
-            queues.sort_by(|a, b| a["queue_name"].as_str().cmp(&b["queue_name"].as_str()));
+            queues.sort_unstable_by(|a, b| a["queue_name"].as_str().cmp(&b["queue_name"].as_str()));
             ok(Value::Array(queues), None)
         }
         Merge::ReplayCounts => {

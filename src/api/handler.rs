@@ -9,7 +9,6 @@ use super::{auth, keys, organizations, workers};
 use crate::model::{ApiError, EpochMs, ErrorKind, OsEntropy};
 use crate::queue::protocol::{QueueCommand, QueueEnvelope};
 use crate::tenant::protocol::{TenantCommand, TenantEnvelope};
-use crate::tenant::workers::DEFAULT_WORKER_LIMIT;
 use crate::tenant::Principal;
 use serde_json::{json, Value};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -101,8 +100,7 @@ async fn serve_workers(
     extra: &mut ExtraHeaders,
 ) -> Result<(u16, String), ApiError> {
     let tenant = &principal.tenant_id;
-    let limit = crate::actors::var(env, "WORKER_LIMIT").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_WORKER_LIMIT);
-    let command = workers::build(route, body, query, principal, limit, &mut OsEntropy)?;
+    let command = workers::build(route, body, query, principal, &mut OsEntropy)?;
     let parse =
         |text: &str| serde_json::from_str::<Value>(text).map_err(|_| ApiError::internal("malformed worker reply"));
     // A key confined to some queues sees only those queues' workers.
@@ -113,9 +111,9 @@ async fn serve_workers(
         }
     }
     match command {
-        TenantCommand::RegisterWorker { worker, limit } => {
+        TenantCommand::RegisterWorker { worker } => {
             let queue = worker.queue_name.clone();
-            let registered = parse(&call_tenant(env, tenant, TenantCommand::RegisterWorker { worker, limit }).await?)?;
+            let registered = parse(&call_tenant(env, tenant, TenantCommand::RegisterWorker { worker }).await?)?;
             let (status, config) = call_queue(env, tenant, queue.clone(), QueueCommand::GetConfig).await?;
             let lease = if status == 200 {
                 parse(&config)?["lease_duration_secs"].clone()
@@ -137,9 +135,9 @@ async fn serve_workers(
             }
             Ok((204, String::new()))
         }
-        TenantCommand::ListWorkers { page } => {
+        command @ TenantCommand::ListWorkers(..) => {
             // The tenant actor keeps to the key's queues and pages; the list is a bare array.
-            let mut listed = parse(&call_tenant(env, tenant, TenantCommand::ListWorkers { page }).await?)?;
+            let mut listed = parse(&call_tenant(env, tenant, command).await?)?;
             extra.push(("X-Has-More", listed["has_more"].as_bool().unwrap_or(false).to_string()));
             Ok((200, listed["workers"].take().to_string()))
         }
@@ -215,7 +213,7 @@ async fn manage_keys(
     principal: &Principal,
     now: EpochMs,
 ) -> Result<(u16, String), ApiError> {
-    let call = keys::build(route, body, principal, now, auth::default_rate_limit(env), &mut OsEntropy)?;
+    let call = keys::build(route, body, principal, now, &mut OsEntropy)?;
     let envelope = TenantEnvelope { tenant: principal.tenant_id.clone(), command: call.command };
     let (status, reply) =
         call_actor(env, TENANT_BINDING, &principal.tenant_id, serde_json::to_string(&envelope)).await?;

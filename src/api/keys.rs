@@ -7,7 +7,6 @@ use crate::model::{ApiError, Entropy, EpochMs, ErrorKind};
 use crate::tenant::key_store::{KeyChanges, NewKey};
 use crate::tenant::keys::{mint_key, new_key_id};
 use crate::tenant::protocol::TenantCommand;
-use crate::tenant::scope::Grantor;
 use crate::tenant::Principal;
 use serde::Deserialize;
 
@@ -25,14 +24,12 @@ pub struct KeyCall {
     pub forget: Option<String>,
 }
 
-/// Builds the tenant command for a key-management route; `default_rate_limit` is what keys
-/// without a limit of their own get (`None`: unlimited), which bounds what they may grant.
+/// Builds the tenant command for a key-management route.
 pub fn build(
     route: Route,
     body: &[u8],
     principal: &Principal,
     now: EpochMs,
-    default_rate_limit: Option<u32>,
     entropy: &mut dyn Entropy,
 ) -> Result<KeyCall, ApiError> {
     // A key confined to some queues must not mint itself a wider one.
@@ -40,7 +37,8 @@ pub fn build(
         return Err(ApiError::new(ErrorKind::AccessDenied, "only keys with access to all queues can manage API keys"));
     }
     let plain = |command| KeyCall { command, raw_key: None, forget: None };
-    let by = Grantor { key_id: principal.key_id.clone(), default_rate_limit };
+    // The tenant actor bounds every grant by this key's stored scope.
+    let by = principal.key_id.clone();
     Ok(match route {
         Route::CreateKey => {
             let b: CreateKeyBody = parse_json(body)?;
@@ -146,7 +144,7 @@ mod tests {
     }
 
     fn call(route: Route, body: &str, p: &Principal) -> Result<KeyCall, ApiError> {
-        build(route, body.as_bytes(), p, 1_767_225_600_000, Some(600_000), &mut OsEntropy)
+        build(route, body.as_bytes(), p, 1_767_225_600_000, &mut OsEntropy)
     }
 
     #[test]
@@ -198,19 +196,22 @@ mod tests {
             assert_eq!(err.kind, ErrorKind::ValidationError);
             assert!(err.message.contains("at least one queue"), "{}", err.message);
         }
-        let TenantCommand::CreateKey { key, by } = call(Route::CreateKey, r#"{"name":"x"}"#, &principal(&[])).unwrap().command
+        let TenantCommand::CreateKey { key, by } =
+            call(Route::CreateKey, r#"{"name":"x"}"#, &principal(&[])).unwrap().command
         else {
             panic!("wrong command")
         };
         assert_eq!(key.queues, vec!["*".to_string()]);
-        assert_eq!(by, Grantor { key_id: "key_self".into(), default_rate_limit: Some(600_000) });
+        assert_eq!(by, "key_self");
     }
 
     #[test]
     fn an_expiry_past_the_latest_time_names_the_bound() {
-        let err = call(Route::CreateKey, r#"{"name":"x","expires_at":"2100-12-31T23:59:59Z"}"#, &principal(&[])).unwrap_err();
+        let err =
+            call(Route::CreateKey, r#"{"name":"x","expires_at":"2100-12-31T23:59:59Z"}"#, &principal(&[])).unwrap_err();
         assert!(err.message.contains("2100-01-01T00:00:00Z"), "{}", err.message);
-        let err = call(Route::CreateKey, r#"{"name":"x","expires_at":"2020-01-01T00:00:00Z"}"#, &principal(&[])).unwrap_err();
+        let err =
+            call(Route::CreateKey, r#"{"name":"x","expires_at":"2020-01-01T00:00:00Z"}"#, &principal(&[])).unwrap_err();
         assert_eq!(err.message, "expires_at: must be in the future");
     }
 

@@ -5,7 +5,7 @@ use super::routes::Route;
 use crate::model::ids::random_token;
 use crate::model::{ApiError, Entropy};
 use crate::tenant::protocol::TenantCommand;
-use crate::tenant::workers::{NewWorker, WorkerBeat, WorkerPage};
+use crate::tenant::workers::{NewWorker, WorkerBeat};
 use crate::tenant::Principal;
 use serde::Deserialize;
 use serde_json::Value;
@@ -37,14 +37,12 @@ struct HeartbeatBody {
     metadata: Option<Value>,
 }
 
-/// Builds the tenant command for a worker route; a tenant may register at most `worker_limit`
-/// workers.
+/// Builds the tenant command for a worker route.
 pub fn build(
     route: Route,
     body: &[u8],
     query: &Query,
     principal: &Principal,
-    worker_limit: u32,
     entropy: &mut dyn Entropy,
 ) -> Result<TenantCommand, ApiError> {
     Ok(match route {
@@ -68,7 +66,7 @@ pub fn build(
                 metadata: metadata(b.metadata)?,
                 version: bounded_text("version", b.version, 50)?,
             };
-            TenantCommand::RegisterWorker { worker, limit: worker_limit }
+            TenantCommand::RegisterWorker { worker }
         }
         Route::WorkerHeartbeat(id) => {
             let b: HeartbeatBody = parse_json_or_empty(body)?;
@@ -85,13 +83,11 @@ pub fn build(
         }
         Route::DeregisterWorker(id) => TenantCommand::DeregisterWorker { id },
         Route::GetWorker(id) => TenantCommand::GetWorker { id },
-        Route::ListWorkers => TenantCommand::ListWorkers {
-            page: WorkerPage {
-                queues: (!principal.is_unscoped()).then(|| principal.queues.clone()),
-                limit: query.int("limit", *WORKER_PAGE.end(), &WORKER_PAGE)? as u32,
-                offset: query.int("offset", 0, &(0..=MAX_WORKER_OFFSET))? as u32,
-            },
-        },
+        Route::ListWorkers => TenantCommand::ListWorkers(
+            (!principal.is_unscoped()).then(|| principal.queues.clone()),
+            query.int("limit", *WORKER_PAGE.end(), &WORKER_PAGE)? as u32,
+            query.int("offset", 0, &(0..=MAX_WORKER_OFFSET))? as u32,
+        ),
         _ => return Err(ApiError::internal("not a worker route")),
     })
 }
@@ -139,8 +135,8 @@ mod tests {
     }
 
     fn register(body: &str) -> Result<NewWorker, ApiError> {
-        match build(Route::RegisterWorker, body.as_bytes(), &Query::default(), &admin(), 7, &mut OsEntropy)? {
-            TenantCommand::RegisterWorker { worker, limit: 7 } => Ok(worker),
+        match build(Route::RegisterWorker, body.as_bytes(), &Query::default(), &admin(), &mut OsEntropy)? {
+            TenantCommand::RegisterWorker { worker } => Ok(worker),
             other => panic!("wrong command {other:?}"),
         }
     }
@@ -172,15 +168,14 @@ mod tests {
     fn the_list_pages_like_spooled_and_keeps_to_the_keys_queues() {
         let page = |query: &[(&str, &str)], principal: &Principal| {
             let query = Query(query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
-            build(Route::ListWorkers, b"", &query, principal, 7, &mut OsEntropy)
+            match build(Route::ListWorkers, b"", &query, principal, &mut OsEntropy)? {
+                TenantCommand::ListWorkers(queues, limit, offset) => Ok::<_, ApiError>((queues, limit, offset)),
+                other => panic!("wrong command {other:?}"),
+            }
         };
-        let Ok(TenantCommand::ListWorkers { page: all }) = page(&[], &admin()) else { panic!("wrong command") };
-        assert_eq!(all, WorkerPage { queues: None, limit: 100, offset: 0 });
+        assert_eq!(page(&[], &admin()), Ok((None, 100, 0)));
         let scoped = Principal { queues: vec!["a".into()], ..admin() };
-        let Ok(TenantCommand::ListWorkers { page: mine }) = page(&[("limit", "2"), ("offset", "4")], &scoped) else {
-            panic!("wrong command")
-        };
-        assert_eq!(mine, WorkerPage { queues: Some(vec!["a".into()]), limit: 2, offset: 4 });
+        assert_eq!(page(&[("limit", "2"), ("offset", "4")], &scoped), Ok((Some(vec!["a".into()]), 2, 4)));
         for bad in [[("limit", "0")], [("limit", "101")], [("offset", "-1")]] {
             assert_eq!(page(&bad, &admin()).unwrap_err().kind, ErrorKind::ValidationError);
         }
@@ -189,7 +184,7 @@ mod tests {
     #[test]
     fn heartbeat_status_is_checked() {
         let beat = |body: &str| {
-            build(Route::WorkerHeartbeat("w".into()), body.as_bytes(), &Query::default(), &admin(), 7, &mut OsEntropy)
+            build(Route::WorkerHeartbeat("w".into()), body.as_bytes(), &Query::default(), &admin(), &mut OsEntropy)
         };
         assert!(beat("").is_ok());
         assert!(beat(r#"{"status":"draining","current_jobs":3}"#).is_ok());

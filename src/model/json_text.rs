@@ -33,7 +33,8 @@ fn check_string(field: &str, bytes: &[u8], mut i: usize) -> Result<usize, ApiErr
         match bytes[i] {
             b'"' if !high => return Ok(i + 1),
             b'\\' if bytes.get(i + 1) == Some(&b'u') => {
-                let unit = hex4(bytes.get(i + 2..i + 6)).ok_or_else(|| not_portable(field, "a malformed \\u escape"))?;
+                let unit =
+                    hex4(bytes.get(i + 2..i + 6)).ok_or_else(|| not_portable(field, "a malformed \\u escape"))?;
                 match (high, unit) {
                     (false, 0xD800..=0xDBFF) => high = true,
                     (true, 0xDC00..=0xDFFF) => high = false,
@@ -52,26 +53,71 @@ fn check_string(field: &str, bytes: &[u8], mut i: usize) -> Result<usize, ApiErr
     Ok(i)
 }
 
-/// Scans a number token starting at `i`; returns the index after it. Only a token with an
-/// exponent or more digits than a double's range allows can overflow, so only those are parsed.
+/// Scans a number token starting at `i`; returns the index after it.
 fn check_number(field: &str, bytes: &[u8], start: usize) -> Result<usize, ApiError> {
     let len = bytes[start..].iter().take_while(|b| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')).count();
     let token = &bytes[start..start + len];
-    if len > 300 || token.iter().any(|b| matches!(b, b'e' | b'E')) {
-        // serde_json's own float parser (already in the build, unlike `str::parse`) refuses
-        // what overflows a double.
-        let text = std::str::from_utf8(token).unwrap_or_default();
-        if serde_json::from_str::<f64>(text).is_err() {
-            return Err(not_portable(field, "a number outside the range of a 64-bit float"));
-        }
+    // Only an exponent or more than 300 digits can reach a double's limit (about 1.8e308).
+    let may_overflow = len > 300 || token.iter().any(|b| matches!(b, b'e' | b'E'));
+    if may_overflow && overflows_a_double(token) {
+        return Err(not_portable(field, "a number outside the range of a 64-bit float"));
     }
     Ok(start + len)
+}
+
+/// The smallest magnitude that rounds to infinity as a double: 2^1024 − 2^970, halfway between
+/// the largest finite double and 2^1024 (ties round to even, which is infinity). 309 digits.
+const OVERFLOW_AT: &[u8] = b"179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+
+const _: () = assert!(OVERFLOW_AT.len() == 309);
+
+/// Whether a JSON number token's value is at least [`OVERFLOW_AT`] in magnitude, found from
+/// its decimal exponent (and, at exponent 308, its digits) without parsing it as a float.
+fn overflows_a_double(token: &[u8]) -> bool {
+    let token = token.strip_prefix(b"-").unwrap_or(token);
+    let (mantissa, exponent) = match token.iter().position(|b| matches!(b, b'e' | b'E')) {
+        Some(e) => (&token[..e], &token[e + 1..]),
+        None => (token, &b""[..]),
+    };
+    let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
+        Some(dot) => (&mantissa[..dot], &mantissa[dot + 1..]),
+        None => (mantissa, &b""[..]),
+    };
+    // The significant digits, and the decimal exponent of the first: the integer digits after
+    // leading zeros place it, or else the fraction's leading zeros do.
+    let int = &int[int.iter().take_while(|&&d| d == b'0').count()..];
+    let (leading, digits) = if int.is_empty() {
+        let zeros = frac.iter().take_while(|&&d| d == b'0').count();
+        (-(zeros as i64) - 1, [&frac[zeros..], &[][..]])
+    } else {
+        (int.len() as i64 - 1, [int, frac])
+    };
+    let digits = digits[0].iter().chain(digits[1]);
+    if digits.clone().all(|&d| d == b'0') {
+        return false;
+    }
+    let (negative, exp_digits) = match exponent.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, exponent),
+    };
+    let exp =
+        exp_digits.iter().fold(0i64, |n, d| n.saturating_mul(10).saturating_add(i64::from(d - b'0')).min(1 << 40));
+    let magnitude = leading + if negative { -exp } else { exp };
+    match magnitude.cmp(&308) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Less => false,
+        // Trailing zeros make a longer, never a smaller, digit string: comparing as text is exact.
+        std::cmp::Ordering::Equal => digits.cmp(OVERFLOW_AT.iter()) != std::cmp::Ordering::Less,
+    }
 }
 
 fn hex4(digits: Option<&[u8]>) -> Option<u32> {
     u32::from_str_radix(std::str::from_utf8(digits?).ok()?, 16).ok()
 }
 
+#[cold]
+#[inline(never)]
 fn not_portable(field: &str, what: &str) -> ApiError {
     ApiError::validation(field, &format!("holds {what}, which strict JSON decoders refuse"))
 }
@@ -130,12 +176,36 @@ mod tests {
 
     #[test]
     fn numbers_beyond_a_double_are_refused_and_big_integers_kept() {
-        for bad in ["1e400", "[-1E+309]", r#"{"n":0.5e999}"#, &"9".repeat(400)] {
+        let at_limit = std::str::from_utf8(OVERFLOW_AT).unwrap();
+        for bad in ["1e400", "[-1E+309]", r#"{"n":0.5e999}"#, &"9".repeat(400), "1.7976931348623159e308", at_limit] {
             assert!(check(bad).unwrap_err().message.contains("64-bit float"), "{bad}");
         }
-        for good in ["12345678901234567890123", "1.7976931348623157e308", "-0.0", "1e-400", "[1e5,2E-3]"] {
+        for good in [
+            "12345678901234567890123",
+            "1.7976931348623157e308",
+            "1.7976931348623158e308",
+            "0.000179769e312",
+            "-0.0",
+            "0e999",
+            "1e-400",
+            "[1e5,2E-3]",
+            "10e307",
+        ] {
             assert!(check(good).is_ok(), "{good}");
         }
+    }
+
+    /// The exponent rule agrees with a float parser wherever it is not a matter of digits.
+    #[test]
+    fn the_overflow_rule_matches_float_parsing() {
+        for text in ["1e308", "9.99e308", "0.1e310", "0.01e310", "100e306", "1000e306", "0.00e999", "17e307", "18e307"]
+        {
+            let infinite = text.parse::<f64>().unwrap().is_infinite();
+            assert_eq!(overflows_a_double(text.as_bytes()), infinite, "{text}");
+        }
+        let mut below = OVERFLOW_AT.to_vec();
+        *below.last_mut().unwrap() -= 1;
+        assert!(!overflows_a_double(&below));
     }
 
     #[test]

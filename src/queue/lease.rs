@@ -82,7 +82,8 @@ static COMPLETE_LIVE: LazyLock<String> = LazyLock::new(|| {
 const STORE_RESULT: &str = "INSERT INTO job_results (seq, result) VALUES (?1, ?2)";
 
 /// The stored result of job ?1, from its row or its own ([`STORE_RESULT`]).
-const STORED_RESULT: &str = "SELECT coalesce(result, (SELECT result FROM job_results WHERE job_results.seq = jobs.seq)) \
+const STORED_RESULT: &str =
+    "SELECT coalesce(result, (SELECT result FROM job_results WHERE job_results.seq = jobs.seq)) \
     FROM jobs WHERE id = ?1";
 
 /// Whether a job result is too large to share the job's row (see [`MAX_INLINE_RESULT_BYTES`]).
@@ -159,7 +160,7 @@ impl Queue<'_> {
         )?;
         let mut jobs = rows.iter().map(|r| ClaimedView::read(r, self.name)).collect::<Result<Vec<_>, _>>()?;
         // RETURNING does not promise an order; workers expect the claim order.
-        jobs.sort_by_key(ClaimedView::claim_order);
+        jobs.sort_unstable_by_key(ClaimedView::claim_order);
         #[derive(Serialize)]
         struct Reply<'a> {
             jobs: Vec<ClaimedView<'a>>,
@@ -205,13 +206,15 @@ impl Queue<'_> {
         }
     }
 
-    /// A repeated complete succeeds only with the result already stored (compared minified,
-    /// so layout does not matter but key order and number spelling do); with another one it
-    /// is `ALREADY_COMPLETED`, carrying the stored result's SHA-256, and the first result stays.
+    /// A repeated complete succeeds when it carries no result or the one already stored
+    /// (compared minified, so layout does not matter but key order and number spelling do);
+    /// with another result, which would be dropped, it is `ALREADY_COMPLETED`, carrying the
+    /// stored result's SHA-256, and the first result stays.
     fn same_result(&self, id: &str, result: Option<&RawValue>) -> Result<(), ApiError> {
+        let Some(result) = result else { return Ok(()) };
         let row = self.sql.query_one(STORED_RESULT, &[id.into()])?.ok_or_else(|| ApiError::not_found("job"))?;
         let stored = row.opt_text(0)?.map(minified);
-        if stored.as_deref() == result.map(|r| minified(r.get())).as_deref() {
+        if stored.as_deref() == Some(&*minified(result.get())) {
             return Ok(());
         }
         Err(ApiError {

@@ -143,7 +143,7 @@ impl Queue<'_> {
         let rows = self.sql.query(statement, &[now.into(), param, SqlValue::Null])?;
         let mut replayed =
             rows.iter().map(|r| Ok((r.int(1)?, r.text(0)?.to_owned()))).collect::<Result<Vec<_>, ApiError>>()?;
-        replayed.sort();
+        replayed.sort_unstable();
         Ok(replayed.into_iter().map(|(_, id)| id).collect())
     }
 

@@ -244,7 +244,7 @@ impl Transition {
 /// native tests catch (SQLite refuses named parameters that were never bound here).
 fn bind_inputs(sql: &str, inputs: &[(&str, &str)]) -> String {
     let mut ordered = inputs.to_vec();
-    ordered.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+    ordered.sort_unstable_by_key(|(name, _)| std::cmp::Reverse(name.len()));
     ordered.iter().fold(sql.to_owned(), |text, (name, value)| text.replace(name, value))
 }
 

@@ -113,7 +113,7 @@ impl Tenant<'_> {
     /// Creates a key for an existing organization; returns its public fields. The key stays
     /// within its grantor's scope: a rate limit or expiry the request leaves open is the
     /// grantor's own when the default would reach further, and a wider scope is 403.
-    pub fn create_key(&self, key: &NewKey, grantor: &Grantor, now: EpochMs) -> Result<Value, ApiError> {
+    pub fn create_key(&self, key: &NewKey, grantor: Grantor, now: EpochMs) -> Result<Value, ApiError> {
         let mine = self.grantor_scope(grantor)?;
         let mut key = key.clone();
         let default_is_wider = |own: u32| grantor.default_rate_limit.is_none_or(|default| default > own);
@@ -121,14 +121,15 @@ impl Tenant<'_> {
             key.rate_limit = mine.rate_limit;
         }
         key.expires_at = key.expires_at.or(mine.expires_at);
-        mine.covers(&KeyScope::of(&key.queues, key.rate_limit, key.expires_at, grantor))?;
+        mine.covers(&KeyScope::of(&key.queues, key.rate_limit, key.expires_at, &grantor))?;
         self.insert_key(&key, now)?;
         self.get_key(&key.id)
     }
 
     /// A key's scope fields; `None` when there is no such key.
     fn stored_scope(&self, id: &str) -> Result<Option<StoredScope>, ApiError> {
-        let row = self.sql.query_one("SELECT queues, rate_limit, expires_at FROM api_keys WHERE id = ?1", &[id.into()])?;
+        let row =
+            self.sql.query_one("SELECT queues, rate_limit, expires_at FROM api_keys WHERE id = ?1", &[id.into()])?;
         row.map(|row| {
             Ok(StoredScope {
                 queues: stored_queues(row.text(0)?)?,
@@ -141,9 +142,9 @@ impl Tenant<'_> {
 
     /// The acting key's scope, from its stored record; 401 when it is gone (revoked while an
     /// isolate still trusted it).
-    fn grantor_scope(&self, grantor: &Grantor) -> Result<KeyScope, ApiError> {
-        let stored = self.stored_scope(&grantor.key_id)?;
-        Ok(stored.ok_or_else(|| ApiError::new(ErrorKind::Unauthorized, "Invalid API key"))?.scope(grantor))
+    fn grantor_scope(&self, grantor: Grantor) -> Result<KeyScope, ApiError> {
+        let stored = self.stored_scope(grantor.key_id)?;
+        Ok(stored.ok_or_else(|| ApiError::new(ErrorKind::Unauthorized, "Invalid API key"))?.scope(&grantor))
     }
 
     /// Every key, oldest first, without secrets.
@@ -160,12 +161,12 @@ impl Tenant<'_> {
 
     /// Applies `changes` to a key; returns it. The key as changed must stay within the
     /// grantor's scope (403 otherwise, nothing changed).
-    pub fn update_key(&self, id: &str, changes: &KeyChanges, grantor: &Grantor) -> Result<Value, ApiError> {
+    pub fn update_key(&self, id: &str, changes: &KeyChanges, grantor: Grantor) -> Result<Value, ApiError> {
         let mine = self.grantor_scope(grantor)?;
         let target = self.stored_scope(id)?.ok_or_else(key_not_found)?;
         let queues = changes.queues.as_ref().unwrap_or(&target.queues);
         let rate_limit = changes.rate_limit.unwrap_or(target.rate_limit);
-        mine.covers(&KeyScope::of(queues, rate_limit, target.expires_at, grantor))?;
+        mine.covers(&KeyScope::of(queues, rate_limit, target.expires_at, &grantor))?;
         let queues = changes.queues.as_ref().map(to_json).transpose()?;
         let rows = self.sql.query(
             "UPDATE api_keys SET name = coalesce(?2, name), queues = coalesce(?3, queues), \
@@ -187,9 +188,9 @@ impl Tenant<'_> {
     }
 
     /// Deletes a key for good; 404 when unknown, 403 when it reaches further than the grantor.
-    pub fn revoke_key(&self, id: &str, grantor: &Grantor) -> Result<(), ApiError> {
+    pub fn revoke_key(&self, id: &str, grantor: Grantor) -> Result<(), ApiError> {
         let mine = self.grantor_scope(grantor)?;
-        mine.covers(&self.stored_scope(id)?.ok_or_else(key_not_found)?.scope(grantor))?;
+        mine.covers(&self.stored_scope(id)?.ok_or_else(key_not_found)?.scope(&grantor))?;
         let rows = self.sql.query("DELETE FROM api_keys WHERE id = ?1 RETURNING id", &[id.into()])?;
         if rows.is_empty() {
             return Err(key_not_found());

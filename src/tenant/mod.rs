@@ -21,6 +21,16 @@ use crate::model::ids::validate_queue_name;
 use crate::model::{ApiError, ErrorKind};
 use serde::{Deserialize, Serialize};
 
+/// What the deployment's variables set for every tenant; the tenant actor reads them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TenantLimits {
+    /// Requests per minute of keys without a `rate_limit` (`DEFAULT_RATE_LIMIT`; `None`: off),
+    /// which also bounds what such a key may grant.
+    pub default_rate_limit: Option<u32>,
+    /// Workers a tenant may have registered (`WORKER_LIMIT`).
+    pub worker_limit: u32,
+}
+
 /// Who is calling: the tenant and key behind a verified credential.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {

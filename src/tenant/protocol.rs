@@ -4,6 +4,7 @@ use super::key_store::{KeyChanges, NewKey};
 use super::scope::Grantor;
 use super::store::{NewOrganization, Tenant};
 use super::workers::{NewWorker, WorkerBeat, WorkerPage};
+use super::TenantLimits;
 use crate::model::{ApiError, EpochMs};
 use crate::queue::protocol::Reply;
 use crate::queue::render::to_json;
@@ -26,32 +27,33 @@ pub enum TenantCommand {
     CreateOrganization { organization: NewOrganization, key: NewKey },
     /// Check a key hash; replies with the [`Principal`](super::Principal).
     VerifyKey { hash: String },
-    /// Add a key, within the grantor's scope.
-    CreateKey { key: NewKey, by: Grantor },
+    /// Add a key, within the scope of the key `by` (its id).
+    CreateKey { key: NewKey, by: String },
     /// List keys (no secrets).
     ListKeys,
     /// Read one key.
     GetKey { id: String },
-    /// Change a key's name, scope, rate limit or activity, within the grantor's scope.
-    UpdateKey { id: String, changes: KeyChanges, by: Grantor },
-    /// Delete a key for good (one within the grantor's scope).
-    RevokeKey { id: String, by: Grantor },
+    /// Change a key's name, scope, rate limit or activity, within the scope of the key `by`.
+    UpdateKey { id: String, changes: KeyChanges, by: String },
+    /// Delete a key for good (one within the scope of the key `by`).
+    RevokeKey { id: String, by: String },
     /// Record a queue in the catalog (sent by a queue actor before its first job).
     RegisterQueue { queue: String },
     /// Drop a deleted queue from the catalog.
     UnregisterQueue { queue: String },
     /// List the catalog's queue names.
     ListQueues,
-    /// Register (or re-register) a worker; the tenant has at most `limit` workers.
-    RegisterWorker { worker: NewWorker, limit: u32 },
+    /// Register (or re-register) a worker.
+    RegisterWorker { worker: NewWorker },
     /// Record a worker's heartbeat.
     WorkerHeartbeat { id: String, beat: WorkerBeat },
     /// Remove a worker; replies `{queue_name}` so its leases can be released.
     DeregisterWorker { id: String },
     /// Read one worker.
     GetWorker { id: String },
-    /// List a page of workers; replies `{workers, has_more}`.
-    ListWorkers { page: WorkerPage },
+    /// List a page of workers in id order, as (queues, limit, offset): only those of the
+    /// queues (`None`: every queue); replies `{workers, has_more}`.
+    ListWorkers(Option<Vec<String>>, u32, u32),
 }
 
 impl TenantCommand {
@@ -76,19 +78,30 @@ impl TenantCommand {
     }
 }
 
-/// Carries out `command` for tenant `tenant_id` at `now`.
-pub fn execute(tenant: &Tenant, tenant_id: &str, command: TenantCommand, now: EpochMs) -> Result<Reply, ApiError> {
+/// Carries out `command` for tenant `tenant_id` at `now`, within the deployment's `limits`.
+pub fn execute(
+    tenant: &Tenant,
+    tenant_id: &str,
+    command: TenantCommand,
+    now: EpochMs,
+    limits: &TenantLimits,
+) -> Result<Reply, ApiError> {
+    let grantor = |key_id| Grantor { key_id, default_rate_limit: limits.default_rate_limit };
     Ok(match command {
         TenantCommand::CreateOrganization { organization, key } => {
             Reply::Created(to_json(&tenant.create_organization(&organization, &key, now)?)?)
         }
         TenantCommand::VerifyKey { hash } => Reply::Ok(to_json(&tenant.verify_key(tenant_id, &hash, now)?)?),
-        TenantCommand::CreateKey { key, by } => Reply::Created(to_json(&tenant.create_key(&key, &by, now)?)?),
+        TenantCommand::CreateKey { key, by } => {
+            Reply::Created(to_json(&tenant.create_key(&key, grantor(&by), now)?)?)
+        }
         TenantCommand::ListKeys => Reply::Ok(to_json(&tenant.list_keys()?)?),
         TenantCommand::GetKey { id } => Reply::Ok(to_json(&tenant.get_key(&id)?)?),
-        TenantCommand::UpdateKey { id, changes, by } => Reply::Ok(to_json(&tenant.update_key(&id, &changes, &by)?)?),
+        TenantCommand::UpdateKey { id, changes, by } => {
+            Reply::Ok(to_json(&tenant.update_key(&id, &changes, grantor(&by))?)?)
+        }
         TenantCommand::RevokeKey { id, by } => {
-            tenant.revoke_key(&id, &by)?;
+            tenant.revoke_key(&id, grantor(&by))?;
             Reply::NoContent
         }
         TenantCommand::RegisterQueue { queue } => {
@@ -100,14 +113,16 @@ pub fn execute(tenant: &Tenant, tenant_id: &str, command: TenantCommand, now: Ep
             Reply::NoContent
         }
         TenantCommand::ListQueues => Reply::Ok(to_json(&tenant.queue_names()?)?),
-        TenantCommand::RegisterWorker { worker, limit } => {
-            Reply::Created(to_json(&tenant.register_worker(&worker, limit, now)?)?)
+        TenantCommand::RegisterWorker { worker } => {
+            Reply::Created(tenant.register_worker(&worker, limits.worker_limit, now)?)
         }
         TenantCommand::WorkerHeartbeat { id, beat } => Reply::Ok(to_json(&tenant.worker_heartbeat(&id, &beat, now)?)?),
         TenantCommand::DeregisterWorker { id } => {
             Reply::Ok(to_json(&serde_json::json!({ "queue_name": tenant.deregister_worker(&id)? }))?)
         }
-        TenantCommand::GetWorker { id } => Reply::Ok(to_json(&tenant.get_worker(&id)?)?),
-        TenantCommand::ListWorkers { page } => Reply::Ok(tenant.list_workers(&page)?),
+        TenantCommand::GetWorker { id } => Reply::Ok(tenant.get_worker(&id)?),
+        TenantCommand::ListWorkers(queues, limit, offset) => {
+            Reply::Ok(tenant.list_workers(&WorkerPage { queues, limit, offset })?)
+        }
     })
 }

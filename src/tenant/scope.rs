@@ -4,14 +4,13 @@
 
 use crate::model::time::format_rfc3339;
 use crate::model::{ApiError, EpochMs, ErrorKind};
-use serde::{Deserialize, Serialize};
 
 /// The key that creates, changes or revokes another, and what the deployment gives keys that
 /// set no rate limit of their own (`DEFAULT_RATE_LIMIT`; `None` when that is off).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Grantor {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grantor<'a> {
     /// The acting key's id; its stored record, not a cached copy, is what bounds the grant.
-    pub key_id: String,
+    pub key_id: &'a str,
     /// Requests per minute of a key without a `rate_limit`.
     pub default_rate_limit: Option<u32>,
 }
@@ -43,7 +42,9 @@ impl KeyScope {
     /// Whether `granted` stays within this scope on every bound; 403 `ACCESS_DENIED` naming
     /// the first bound it would exceed otherwise.
     pub fn covers(&self, granted: &KeyScope) -> Result<(), ApiError> {
-        let denied = |what: String| ApiError::new(ErrorKind::AccessDenied, format!("a key cannot grant more than it has: {what}"));
+        let denied = |what: String| {
+            ApiError::new(ErrorKind::AccessDenied, format!("a key cannot grant more than it has: {what}"))
+        };
         if let Some(mine) = &self.queues {
             match &granted.queues {
                 None => return Err(denied("this key does not reach every queue".into())),
@@ -72,8 +73,8 @@ impl KeyScope {
 mod tests {
     use super::*;
 
-    fn grantor(default: Option<u32>) -> Grantor {
-        Grantor { key_id: "k".into(), default_rate_limit: default }
+    fn grantor(default: Option<u32>) -> Grantor<'static> {
+        Grantor { key_id: "k", default_rate_limit: default }
     }
 
     fn scope(queues: &[&str], rate_limit: Option<u32>, expires_at: Option<EpochMs>) -> KeyScope {

@@ -8,6 +8,7 @@ use crate::model::{ApiError, EpochMs, ErrorKind};
 use crate::queue::render::to_json;
 use crate::queue::{Row, RowExt};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 /// A worker silent this long is marked `offline`.
@@ -21,7 +22,7 @@ pub const HEARTBEAT_INTERVAL_SECS: u32 = 10;
 pub const DEFAULT_WORKER_LIMIT: u32 = 1_000;
 
 /// One page of the worker list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkerPage {
     /// Only workers of these queues (the key's scope); `None`: every queue.
     pub queues: Option<Vec<String>>,
@@ -65,25 +66,51 @@ const COLUMNS: &str = "id, queue_name, hostname, status, current_jobs, max_concu
     worker_type, metadata, version, registered_at, updated_at";
 
 /// A worker as the API shows it; the list leaves `metadata` out (up to 16 KiB per worker).
-fn worker_json(row: &Row, with_metadata: bool) -> Result<Value, ApiError> {
-    let mut worker = json!({
-        "id": row.text(0)?,
-        "queue_name": row.text(1)?,
-        "queue_names": [row.text(1)?],
-        "hostname": row.text(2)?,
-        "status": row.text(3)?,
-        "current_jobs": row.int(4)?,
-        "max_concurrency": row.int(5)?,
-        "last_heartbeat": format_rfc3339(row.int(6)?),
-        "worker_type": row.opt_text(7)?,
-        "version": row.opt_text(9)?,
-        "registered_at": format_rfc3339(row.int(10)?),
-        "updated_at": format_rfc3339(row.int(11)?),
-    });
-    if with_metadata {
-        worker["metadata"] = row.opt_text(8)?.and_then(|m| serde_json::from_str(m).ok()).unwrap_or(json!({}));
+#[derive(Serialize)]
+struct WorkerView<'r> {
+    id: &'r str,
+    queue_name: &'r str,
+    queue_names: [&'r str; 1],
+    hostname: &'r str,
+    status: &'r str,
+    current_jobs: i64,
+    max_concurrency: i64,
+    last_heartbeat: String,
+    worker_type: Option<&'r str>,
+    version: Option<&'r str>,
+    registered_at: String,
+    updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'r RawValue>,
+}
+
+impl<'r> WorkerView<'r> {
+    /// Reads a row selected with [`COLUMNS`]; `with_metadata` for the view of one worker.
+    fn read(row: &'r Row, with_metadata: bool) -> Result<Self, ApiError> {
+        // Stored metadata was checked to be a JSON object when it was written.
+        let metadata = match with_metadata {
+            true => Some(
+                serde_json::from_str(row.opt_text(8)?.unwrap_or("{}"))
+                    .map_err(|_| ApiError::internal("stored metadata is corrupt"))?,
+            ),
+            false => None,
+        };
+        Ok(WorkerView {
+            id: row.text(0)?,
+            queue_name: row.text(1)?,
+            queue_names: [row.text(1)?],
+            hostname: row.text(2)?,
+            status: row.text(3)?,
+            current_jobs: row.int(4)?,
+            max_concurrency: row.int(5)?,
+            last_heartbeat: format_rfc3339(row.int(6)?),
+            worker_type: row.opt_text(7)?,
+            version: row.opt_text(9)?,
+            registered_at: format_rfc3339(row.int(10)?),
+            updated_at: format_rfc3339(row.int(11)?),
+            metadata,
+        })
     }
-    Ok(worker)
 }
 
 fn worker_not_found() -> ApiError {
@@ -96,13 +123,11 @@ impl Tenant<'_> {
     /// never moves, so its owner's deregistration still releases its leases. A new worker
     /// past `limit` takes the place of the longest-silent offline one, or is refused with 429
     /// `WORKER_LIMIT` when every registered worker is live.
-    pub fn register_worker(&self, w: &NewWorker, limit: u32, now: EpochMs) -> Result<Value, ApiError> {
+    pub fn register_worker(&self, w: &NewWorker, limit: u32, now: EpochMs) -> Result<String, ApiError> {
         match self.sql.query_one("SELECT queue_name FROM workers WHERE id = ?1", &[w.id.as_str().into()])? {
-            Some(row) if row.text(0)? != w.queue_name => {
-                return Err(ApiError::conflict(
-                    "worker_id is already registered on another queue; deregister that worker first or choose another id",
-                ))
-            }
+            Some(row) if row.text(0)? != w.queue_name => return Err(ApiError::conflict(
+                "worker_id is already registered on another queue; deregister that worker first or choose another id",
+            )),
             Some(_) => {}
             None => self.make_room_for_worker(limit)?,
         }
@@ -175,10 +200,10 @@ impl Tenant<'_> {
         Ok(row.ok_or_else(worker_not_found)?.text(0)?.to_owned())
     }
 
-    /// One worker, or 404.
-    pub fn get_worker(&self, id: &str) -> Result<Value, ApiError> {
+    /// One worker as JSON, or 404.
+    pub fn get_worker(&self, id: &str) -> Result<String, ApiError> {
         let row = self.sql.query_one(&format!("SELECT {COLUMNS} FROM workers WHERE id = ?1"), &[id.into()])?;
-        worker_json(&row.ok_or_else(worker_not_found)?, true)
+        to_json(&WorkerView::read(&row.ok_or_else(worker_not_found)?, true)?)
     }
 
     /// One page of workers in id order (stable while heartbeats come in), without their
@@ -192,10 +217,15 @@ impl Tenant<'_> {
             ),
             &[scope.into(), (page.limit + 1).into(), page.offset.into()],
         )?;
+        #[derive(Serialize)]
+        struct Page<'r> {
+            workers: Vec<WorkerView<'r>>,
+            has_more: bool,
+        }
         let has_more = rows.len() > page.limit as usize;
         let workers =
-            rows.iter().take(page.limit as usize).map(|r| worker_json(r, false)).collect::<Result<Vec<_>, _>>()?;
-        to_json(&json!({ "workers": workers, "has_more": has_more }))
+            rows.iter().take(page.limit as usize).map(|r| WorkerView::read(r, false)).collect::<Result<_, _>>()?;
+        to_json(&Page { workers, has_more })
     }
 
     /// Marks workers silent for [`OFFLINE_AFTER_MS`] offline and forgets long-offline ones;

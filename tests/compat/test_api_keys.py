@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from spooled import AuthenticationError, AuthorizationError, NotFoundError, SpooledClient
+from spooled import AuthenticationError, AuthorizationError, NotFoundError, SpooledClient, ValidationError
 
 
 def test_api_key_lifecycle(fresh_client: SpooledClient, base_url: str, queue: str) -> None:
@@ -31,8 +31,12 @@ def test_api_key_lifecycle(fresh_client: SpooledClient, base_url: str, queue: st
         with pytest.raises(AuthorizationError):
             scoped.jobs.create({"queue_name": f"{queue}-elsewhere", "payload": {}})
 
-        updated = admin.api_keys.update(created.id, {"name": "ingest-v2", "queues": []})
-        assert (updated.name, updated.queues) == ("ingest-v2", [])
+        # An empty scope never means "every queue": it is refused and the scope stays.
+        with pytest.raises(ValidationError):
+            admin.api_keys.update(created.id, {"queues": []})
+        assert admin.api_keys.get(created.id).queues == [queue]
+        updated = admin.api_keys.update(created.id, {"name": "ingest-v2", "queues": ["*"]})
+        assert (updated.name, updated.queues) == ("ingest-v2", ["*"])
         assert admin.api_keys.get(created.id).name == "ingest-v2"
         scoped.jobs.create({"queue_name": f"{queue}-elsewhere", "payload": {}})
 

@@ -212,7 +212,7 @@ describe("priority changes and batch ack", () => {
 
     const [s0, s1, s2, s3] = await Promise.all(made.map((id) => client.job(id)));
     assert.deepEqual([s0.status, s0.result], ["completed", { n: 0 }]);
-    assert.deepEqual([s1.status, s1.lease_id, s1.retry_count], ["processing", j1.lease_id, 0], "the wrong lease changed nothing");
+    assert.deepEqual([s1.status, s1.lease_expires_at, s1.retry_count], ["processing", j1.lease_expires_at, 0], "the wrong lease changed nothing");
     assert.deepEqual([s2.status, s2.retry_count, s2.last_error], ["pending", 1, "e2"]);
     assert.ok(Date.parse(s2.scheduled_at) > Date.now() + 50_000, "retry_after_secs applied");
     assert.deepEqual([s3.status, s3.retry_count, s3.last_error], ["deadletter", 1, "e3"]);

@@ -82,7 +82,7 @@ describe("lifecycle", { concurrency: true }, () => {
 
     const processing = await client.job(id);
     assert.equal(processing.status, "processing");
-    assert.equal(processing.lease_id, c.lease_id);
+    assert.equal(processing.lease_id, null, "only the claimer sees the lease id");
     assert.equal(processing.lease_expires_at, c.lease_expires_at);
     assert.equal(processing.assigned_worker_id, "w1");
     assert.match(processing.started_at, RFC3339_UTC);
@@ -318,7 +318,7 @@ describe("lifecycle", { concurrency: true }, () => {
     assert.equal(job.scheduled_at, at);
     await claimOne(client, q, id);
   });
-  test("worker ops are fenced by lease_id: a wrong lease → 409 LEASE_EXPIRED; a repeated complete is a no-op success", async () => {
+  test("worker ops are fenced by lease_id: a wrong lease → 409 LEASE_EXPIRED; a repeated complete is a no-op success, with another result 409 ALREADY_COMPLETED", async () => {
     const q = queueName();
     const id = await client.enqueue(q);
     const job = await claimOne(client, q, id);
@@ -329,9 +329,10 @@ describe("lifecycle", { concurrency: true }, () => {
     assert.equal((await client.job(id)).status, "processing");
 
     assert.equal((await workerOp(client, job, "complete", { result: "first" })).status, 200);
-    const again = await workerOp(client, job, "complete", { result: "second" });
+    const again = await workerOp(client, job, "complete", { result: "first" });
     assert.equal(again.status, 200, again.text);
     assert.equal(again.json.success, true);
+    assertError(await workerOp(client, job, "complete", { result: "second" }), 409, "ALREADY_COMPLETED");
     assert.equal((await client.job(id)).result, "first", "a repeated complete changes nothing");
     assertError(await workerOp(client, job, "fail", { error: "late" }), 409, "LEASE_EXPIRED");
     assertError(await workerOp(client, job, "heartbeat", {}), 409, "LEASE_EXPIRED");

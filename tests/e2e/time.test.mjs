@@ -115,7 +115,7 @@ describe("alarm-driven transitions", { concurrency: true }, () => {
     const mid = await client.job(id);
     assert.equal(mid.status, "processing", "the extended lease must survive its first deadline");
     assert.equal(mid.retry_count, 0);
-    assert.equal(mid.lease_id, lease.lease_id);
+    assert.equal(mid.lease_expires_at, beat.json.lease_expires_at, "still the heartbeated lease");
 
     await sleepUntil(claimedAt, 6_000);
     const done = await workerOp(client, lease, "complete", { result: "ok" });

@@ -50,7 +50,10 @@ describe("worker registry", () => {
     assertStatus(list, 200);
     const mine = list.json.filter((w) => w.id === id);
     assert.equal(mine.length, 1);
-    assert.deepEqual([mine[0].hostname, mine[0].version, mine[0].metadata, mine[0].status], ["box-2", "2.0", { zone: "eu" }, "healthy"]);
+    assert.deepEqual([mine[0].hostname, mine[0].version, mine[0].status], ["box-2", "2.0", "healthy"]);
+    // The list leaves metadata out; the worker itself carries it.
+    assert.equal(mine[0].metadata, undefined);
+    assert.deepEqual((await client.get(`/api/v1/workers/${id}`)).json.metadata, { zone: "eu" });
   });
 
   test("heartbeat → 200; GET /workers/{id} shows the worker and its last beat; unknown workers → 404", async () => {
