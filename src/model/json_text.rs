@@ -25,40 +25,52 @@ pub fn check_portable(field: &str, raw: &RawValue) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Scans a string whose body starts at `i`; returns the index after its closing quote.
+/// Where the next `"` or `\\` is at or after `i`: short strings (most keys and values) are
+/// walked byte by byte, longer ones skipped with `memchr2` (as serde_json does).
+fn next_special(bytes: &[u8], i: usize) -> Option<usize> {
+    let rest = bytes.get(i..).unwrap_or_default();
+    let near = rest.iter().take(16).position(|&b| b == b'"' || b == b'\\');
+    near.or_else(|| memchr::memchr2(b'"', b'\\', rest.get(16..)?).map(|at| at + 16)).map(|at| i + at)
+}
+
+/// Scans a string whose body starts at `i`; returns the index after its closing quote. Only
+/// its escapes are looked at.
 fn check_string(field: &str, bytes: &[u8], mut i: usize) -> Result<usize, ApiError> {
-    // A pending high surrogate must be followed at once by a `\u` low surrogate.
-    let mut high = false;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' if !high => return Ok(i + 1),
-            b'\\' if bytes.get(i + 1) == Some(&b'u') => {
-                let unit =
-                    hex4(bytes.get(i + 2..i + 6)).ok_or_else(|| not_portable(field, "a malformed \\u escape"))?;
-                match (high, unit) {
-                    (false, 0xD800..=0xDBFF) => high = true,
-                    (true, 0xDC00..=0xDFFF) => high = false,
-                    (_, 0xD800..=0xDFFF) | (true, _) => {
-                        return Err(not_portable(field, "a lone UTF-16 surrogate escape (e.g. \\ud800)"))
-                    }
-                    (false, _) => {}
+    let lone = || not_portable(field, "a lone UTF-16 surrogate escape (e.g. \\ud800)");
+    while let Some(at) = next_special(bytes, i) {
+        if bytes[at] == b'"' {
+            return Ok(at + 1);
+        }
+        if bytes.get(at + 1) != Some(&b'u') {
+            i = at + 2;
+            continue;
+        }
+        i = at + 6;
+        match hex4(bytes.get(at + 2..at + 6)) {
+            Some(0xD800..=0xDBFF) => {
+                // A high surrogate must be followed at once by an escaped low one.
+                let low = bytes.get(i..i + 2).filter(|e| e == b"\\u").and_then(|_| hex4(bytes.get(i + 2..i + 6)));
+                if !matches!(low, Some(0xDC00..=0xDFFF)) {
+                    return Err(lone());
                 }
                 i += 6;
             }
-            _ if high => return Err(not_portable(field, "a lone UTF-16 surrogate escape (e.g. \\ud800)")),
-            b'\\' => i += 2,
-            _ => i += 1,
+            Some(0xDC00..=0xDFFF) => return Err(lone()),
+            Some(_) => {}
+            None => return Err(not_portable(field, "a malformed \\u escape")),
         }
     }
-    Ok(i)
+    Ok(bytes.len())
 }
 
 /// Scans a number token starting at `i`; returns the index after it.
 fn check_number(field: &str, bytes: &[u8], start: usize) -> Result<usize, ApiError> {
     let len = bytes[start..].iter().take_while(|b| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')).count();
     let token = &bytes[start..start + len];
-    // Only an exponent or more than 300 digits can reach a double's limit (about 1.8e308).
-    let may_overflow = len > 300 || token.iter().any(|b| matches!(b, b'e' | b'E'));
+    // A double reaches about 1.8e308: a token of at most 200 characters whose exponent has at
+    // most two digits stays far below, so only the rare others are looked at closely.
+    let exponent = token.iter().position(|b| matches!(b, b'e' | b'E')).map_or(&b""[..], |e| &token[e + 1..]);
+    let may_overflow = len > 200 || exponent.iter().filter(|b| b.is_ascii_digit()).count() > 2;
     if may_overflow && overflows_a_double(token) {
         return Err(not_portable(field, "a number outside the range of a 64-bit float"));
     }
