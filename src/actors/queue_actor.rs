@@ -40,6 +40,7 @@ pub struct QueueActor {
     throttle: RefCell<ClaimThrottle>,
     /// Test-only fault injection (`FAULT_ALARM=once`): the next alarm fails after doing its
     /// work, to show the rollback and the runtime's retry leave the queue consistent.
+    #[cfg(feature = "bench")]
     alarm_fault: Cell<bool>,
 }
 
@@ -60,6 +61,7 @@ impl DurableObject for QueueActor {
             registered: Cell::new(false),
             waiters: RefCell::new(Vec::new()),
             throttle: RefCell::new(ClaimThrottle::default()),
+            #[cfg(feature = "bench")]
             alarm_fault: Cell::new(env.var("FAULT_ALARM").is_ok_and(|v| v.to_string() == "once")),
             env,
         }
@@ -74,10 +76,12 @@ impl DurableObject for QueueActor {
     async fn alarm(&self) -> Result<Response> {
         self.alarm.spent();
         let (sql, settings, now) = (self.sql.clone(), self.settings.borrow().clone(), super::now());
+        #[cfg(feature = "bench")]
         let fault = self.alarm_fault.replace(false);
         let wake = transaction(&self.state.storage(), move || {
             let queue = Queue { sql: &sql, tenant: "", name: "", settings: &settings };
             queue.sweep(now)?;
+            #[cfg(feature = "bench")]
             if fault {
                 return Err(ApiError::internal("injected alarm fault (FAULT_ALARM=once)"));
             }

@@ -1,34 +1,24 @@
-// The end-to-end helper library: the built Worker (build/index.js) on Miniflare with real
-// SQLite-backed Durable Objects and real alarms, an API client that validates every response
-// against the OpenAPI document, and the assertion and flow helpers the test files share.
+// The end-to-end helper library: the built Worker on Miniflare with real SQLite-backed
+// Durable Objects and real alarms (options from wrangler.toml, see scripts/worker-options.mjs),
+// an API client that validates every response against the OpenAPI document, and the
+// assertion and flow helpers the test files share.
 import { Miniflare } from "miniflare";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import http from "node:http";
+import { BENCH_ENV, workerOptions } from "../../scripts/worker-options.mjs";
 import { validateResponse } from "./openapi.mjs";
 
+export { BENCH_ENV };
 export const ADMIN_KEY = "test-admin-key";
 
-/** Miniflare options mirroring wrangler.toml. */
-export function workerOptions(extra = {}) {
-  return {
-    modules: true,
-    scriptPath: "build/index.js",
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: "2026-07-01",
-    durableObjects: {
-      QUEUE: { className: "QueueActor", useSQLite: true },
-      TENANT: { className: "TenantActor", useSQLite: true },
-      BENCH: { className: "BenchActor", useSQLite: true },
-    },
-    bindings: { ADMIN_KEY },
-    ...extra,
-  };
-}
-
-/** Starts the Worker; pass `{ durableObjectsPersist: dir }` to keep state on disk. */
-export async function startWorker(extra = {}) {
-  const mf = new Miniflare(workerOptions(extra));
+/**
+ * Starts the Worker: the production build, or with `{ env: BENCH_ENV }` the bench build (for
+ * the fault tests). Pass `{ durableObjectsPersist: dir }` to keep state on disk; `bindings`
+ * replace the default ones (ADMIN_KEY), any other option goes to Miniflare.
+ */
+export async function startWorker({ bindings = { ADMIN_KEY }, ...extra } = {}) {
+  const mf = new Miniflare(workerOptions({ bindings, ...extra }));
   await mf.ready;
   return mf;
 }
