@@ -1,7 +1,8 @@
 // `node bench/profile.mjs [enqueue_single|enqueue_bulk100|claim_complete_single|multi_queue_8|actor_insert|actor_bulk_insert] [seconds]`:
 // a V8 CPU profile of the Worker's isolate (Worker entry and actors alike) while one workload
 // runs at 8 connections. Writes bench/results/<workload>.cpuprofile (open it in Chrome DevTools)
-// and prints the functions with the most self and inclusive time. Build first.
+// and prints the functions with the most self and inclusive time. Build the bench build first
+// (`bash scripts/build.sh --bench`).
 import { Miniflare } from "miniflare";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { ADMIN_KEY, benchOptions, freePort } from "./server.mjs";

@@ -119,11 +119,11 @@ function markdown(r) {
     "",
     "## How it is measured",
     "",
-    "- The built Worker (`build/index.js` + wasm) runs in Miniflare's workerd, served on `127.0.0.1` (no `wrangler dev` proxy)." +
+    "- The bench build of the Worker (`build-bench/`: the production code plus the ceiling routes, cargo feature `bench`, wrangler environment `bench`) runs in Miniflare's workerd, served on `127.0.0.1` (no `wrangler dev` proxy)." +
       ` The Durable Objects' SQLite files are on ${r.plan.storage}: workerd fsyncs once per committed write, and on this shared virtual disk that time depends on the neighbours (\`npm run bench -- --disk\` keeps Miniflare's default directory on disk).`,
     "- autocannon drives it over HTTP/1.1 keep-alive connections (1, 16, 64); latency percentiles are exact, computed from every response's own time.",
     "- Each workload run has queues of its own, each sent one enqueue (or its preload) before the run so actor start-up is not measured; one tenant, created through `POST /api/v1/organizations`, with its per-key rate limit off (`DEFAULT_RATE_LIMIT=0`).",
-    "- **Ceilings** are bench-only routes (`src/bench.rs`, served only with `BENCH_CEILINGS=1`): a Worker route that touches no actor, a bare actor round trip, and round trips inserting one row or 100 rows (one `json_each` statement). Each is the best over " + r.plan.ceilingConcurrencies.join(", ") + " connections, measured before the workloads and, for " +
+    "- **Ceilings** are bench-only routes (`src/bench.rs`, only in the bench build): a Worker route that touches no actor, a bare actor round trip, and round trips inserting one row or 100 rows (one `json_each` statement). Each is the best over " + r.plan.ceilingConcurrencies.join(", ") + " connections, measured before the workloads and, for " +
       r.plan.ceilingsAgain.map((n) => "`" + n + "`").join(" and ") +
       ", again after them (the best of both passes counts, so a ceiling caught in a busy moment does not flatter the ratios).",
     "- `ratio_to_ceiling` = requests/s ÷ `actor_insert_rps` (for `enqueue_bulk100`: ÷ `actor_bulk_insert_rps`). Jobs/s count jobs created (enqueues) or completed (claim workloads).",
@@ -199,7 +199,7 @@ function markdown(r) {
     "",
     "## Size and memory",
     "",
-    `- \`build/index_bg.wasm\`: ${num(r.wasm_bytes)} bytes, ${num(r.wasm_gzip_bytes)} bytes gzipped (${num(r.wasm_gzip_bytes / 1024, 1)} KiB).`,
+    `- \`build/index_bg.wasm\` (the production Worker): ${num(r.wasm_bytes)} bytes, ${num(r.wasm_gzip_bytes)} bytes gzipped (${num(r.wasm_gzip_bytes / 1024, 1)} KiB).`,
     `- workerd RSS (the whole workerd process tree, from /proc): ${mib(r.rss_idle_bytes)} at start, ${mib(r.rss_bytes)} at peak, ${mib(r.rss_end_bytes)} at the end` +
       " (the SQLite files themselves are not counted: they live in the storage directory).",
     "",

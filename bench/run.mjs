@@ -1,6 +1,6 @@
-// `npm run bench [-- --quick]`: serves the built Worker with Miniflare on loopback, measures the
-// runtime's ceilings and every workload with autocannon in one run, and writes
-// bench/results/latest.json, docs/BENCHMARKS.md and docs/bench-chart.svg.
+// `npm run bench [-- --quick]`: serves the bench build of the Worker (build-bench/) with
+// Miniflare on loopback, measures the runtime's ceilings and every workload with autocannon in
+// one run, and writes bench/results/latest.json, docs/BENCHMARKS.md and docs/bench-chart.svg.
 //
 // Every run is bounded in time (duration, or a request count plus a hard stop), every set-up
 // loop in count and time, and the whole bench by a watchdog.
@@ -169,7 +169,7 @@ function describe(run) {
 
 async function main() {
   if (Number(process.versions.node.split(".")[0]) < 22) {
-    console.warn(`warning: Node ${process.version}; the project uses Node 22 (node_modules/.bin/node)`);
+    console.warn(`warning: Node ${process.version}; the project uses Node >= 22.12 (see scripts/env.sh)`);
   }
   const watchdog = setTimeout(() => {
     console.error(`bench: watchdog: still running after ${PLAN.watchdog} s, giving up`);
@@ -177,6 +177,8 @@ async function main() {
   }, PLAN.watchdog * 1000);
   watchdog.unref();
 
+  // The size that matters is the production Worker's (build/, no bench code); the bench build
+  // (build-bench/) is what serves the runs.
   const wasm = readFileSync("build/index_bg.wasm");
   const wasmGzip = gzipSync(wasm).length;
   const info = machine();

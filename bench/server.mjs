@@ -1,24 +1,20 @@
-// The system under test: the built Worker (build/index.js) served by Miniflare's workerd on
-// loopback, with the bench-only ceiling routes switched on, plus the runtime's memory use.
+// The system under test: the bench build of the Worker (build-bench/, wrangler environment
+// `bench`: the API plus the ceiling routes) served by Miniflare's workerd on loopback, plus
+// the runtime's memory use.
 import { Miniflare } from "miniflare";
 import { execFileSync } from "node:child_process";
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { freePort, runtimePids } from "../chaos/runtime.mjs";
+import { BENCH_ENV, workerOptions } from "../scripts/worker-options.mjs";
 
 export { freePort };
-import { workerOptions } from "../tests/e2e/harness.mjs";
 
 export const ADMIN_KEY = "bench-admin-key";
 const HOST = "127.0.0.1";
 
-/** Miniflare options mirroring wrangler.toml (shared with the tests), plus the bench's variables. */
+/** Miniflare options of wrangler.toml's `bench` environment (its variables lift the per-key rate limit). */
 export function benchOptions(port) {
-  return workerOptions({
-    // BENCH_CEILINGS switches on src/bench.rs; DEFAULT_RATE_LIMIT 0 lifts the per-key limit.
-    bindings: { ADMIN_KEY, BENCH_CEILINGS: "1", DEFAULT_RATE_LIMIT: "0" },
-    host: HOST,
-    port,
-  });
+  return workerOptions({ env: BENCH_ENV, bindings: { ADMIN_KEY }, host: HOST, port });
 }
 
 /**

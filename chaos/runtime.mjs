@@ -5,12 +5,10 @@
 import { Miniflare } from "miniflare";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { workerOptions } from "../scripts/worker-options.mjs";
 
 export const ADMIN_KEY = "chaos-admin-key";
 export const HOST = "127.0.0.1";
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** A port that was free a moment ago on loopback. */
 export function freePort() {
@@ -24,17 +22,12 @@ export function freePort() {
   });
 }
 
-/** Miniflare options mirroring wrangler.toml (as tests/e2e/harness.mjs), on disk and on a port. */
+/**
+ * Miniflare options of wrangler.toml's production Worker (the build that ships: a crash must
+ * lose nothing there), on disk and on a port.
+ */
 function options(persistDir, port, onOutput) {
-  return {
-    modules: true,
-    scriptPath: path.join(ROOT, "build/index.js"),
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: "2026-07-01",
-    durableObjects: {
-      QUEUE: { className: "QueueActor", useSQLite: true },
-      TENANT: { className: "TenantActor", useSQLite: true },
-    },
+  return workerOptions({
     // DEFAULT_RATE_LIMIT 0 lifts the per-key request limit.
     bindings: { ADMIN_KEY, DEFAULT_RATE_LIMIT: "0" },
     durableObjectsPersist: persistDir,
@@ -45,7 +38,7 @@ function options(persistDir, port, onOutput) {
       stdout.on("data", (chunk) => onOutput(String(chunk)));
       stderr.on("data", (chunk) => onOutput(String(chunk)));
     },
-  };
+  });
 }
 
 /** Parent pid, command name and command line of every process, from /proc. */

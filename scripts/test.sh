@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# `npm test`: installs what is missing, then runs the native tests, builds the Worker and runs
-# every end-to-end test against the built artifact on Miniflare.
+# `npm test`: installs what is missing, then checks formatting and lints, runs the native tests,
+# builds the production Worker and the bench build (checking that production has no bench code)
+# and runs every end-to-end test against the built artifacts on Miniflare.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
-export PATH="$HOME/.cargo/bin:$PATH"
+bash "$(dirname "$0")/setup.sh"
+source "$(dirname "$0")/env.sh"
 
+echo "== formatting and lints (cargo fmt, cargo clippy)"
+cargo fmt --check
+# Natively with every target (tests included), and the Worker library for wasm with the bench
+# code compiled in: between them every line is linted.
+cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --lib --features bench -- -D warnings
 echo "== native tests (cargo test)"
 cargo test --quiet
-echo "== wasm build"
-bash scripts/build.sh
-echo "== end-to-end tests (Miniflare, node --test)"
+echo "== wasm builds: production (build/) and bench (build-bench/); no bench code in production"
 node --version
+node scripts/check-bundle.mjs
+echo "== end-to-end tests (Miniflare, node --test)"
 node --test --test-concurrency=2 tests/e2e/*.test.mjs
 echo "== crash test (quick)"
 node chaos/run.mjs --quick

@@ -2,9 +2,9 @@
 //! itself allows on the machine it runs on, in the same run as the real workloads, and express
 //! every workload as a ratio to that ceiling instead of as an absolute number.
 //!
-//! They are served only when the Worker runs with the variable `BENCH_CEILINGS` set to `"1"`
-//! (the bench's Miniflare sets it; `wrangler.toml` never does). Otherwise [`ceiling`] declines
-//! and every `/bench/...` path is an unknown route, answered 404 like any other.
+//! This module exists only in the bench build (cargo feature `bench`, wrangler environment
+//! `bench`, `scripts/build.sh --bench`); the production Worker has no ceiling route and no
+//! `BenchActor` class, so there every `/bench/...` path is an unknown route, answered 404.
 //!
 //! | route | what one request costs |
 //! |---|---|
@@ -19,21 +19,14 @@ use worker::{
     durable_object, web_sys, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue, State,
 };
 
-/// The variable that turns the ceiling routes on.
-const SWITCH: &str = "BENCH_CEILINGS";
 /// Durable Object binding of the bench actor.
 const BINDING: &str = "BENCH";
 /// Every ceiling request goes to this one actor, as a busy queue's requests go to its one actor.
 const ACTOR_NAME: &str = "ceiling";
 
-/// Answers a ceiling route (`url` is the request's) when they are switched on; `None` lets the
-/// API handle the request.
+/// Answers a ceiling route (`url` is the request's); `None` lets the API handle the request.
 pub async fn ceiling(req: &web_sys::Request, url: &str, env: &Env) -> Option<Result<web_sys::Response>> {
     let path = crate::api::body::split_url(url).0;
-    // The path first: the variable is read only for bench paths.
-    if !path.starts_with("/bench/") || crate::actors::var(env, SWITCH).as_deref() != Some("1") {
-        return None;
-    }
     let actor_path = match (req.method().as_str(), path) {
         ("GET", "/bench/worker") => return Some(Ok(reply(200, "{}"))),
         ("POST", "/bench/actor") => "/ping",

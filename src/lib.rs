@@ -8,10 +8,12 @@
 //! - [`tenant`]: organizations and API keys over the same SQL interface. Pure.
 //! - [`api`]: HTTP routes, request validation, authentication and the error → HTTP mapping.
 //! - [`actors`]: the Durable Object glue: `QueueActor` and `TenantActor`.
-//! - [`bench`]: bench-only ceiling routes and `BenchActor`, off unless `BENCH_CEILINGS` is "1".
+//! - `bench`: the bench's ceiling routes and `BenchActor`, compiled only with the cargo feature
+//!   `bench` (the build of the wrangler environment `bench`), never into the production Worker.
 
 pub mod actors;
 pub mod api;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod model;
 pub mod queue;
@@ -19,13 +21,14 @@ pub mod tenant;
 
 use worker::{event, web_sys, Context, Env, Result};
 
-/// The Worker entry: every request goes through [`api::handler::handle`] (except the bench's
-/// ceiling routes, when the bench switched them on). It takes the runtime's own request and
-/// response types: the worker crate's wrappers read the `cf` object and copy headers on every
-/// request, work nothing here needs. The URL is read once, for both.
+/// The Worker entry: every request goes through [`api::handler::handle`] (in the bench build,
+/// except the bench's ceiling routes). It takes the runtime's own request and response types:
+/// the worker crate's wrappers read the `cf` object and copy headers on every request, work
+/// nothing here needs. The URL is read once, for both.
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
     let url = req.url();
+    #[cfg(feature = "bench")]
     if let Some(answer) = bench::ceiling(&req, &url, &env).await {
         return answer;
     }

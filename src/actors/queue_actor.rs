@@ -44,6 +44,7 @@ pub struct QueueActor {
     throttle: RefCell<ClaimThrottle>,
     /// Test-only fault injection (`FAULT_ALARM=once`): the next alarm fails after doing its
     /// work, to show the rollback and the runtime's retry leave the queue consistent.
+    #[cfg(feature = "bench")]
     alarm_fault: Cell<bool>,
 }
 
@@ -65,6 +66,7 @@ impl DurableObject for QueueActor {
             identity: RefCell::new(known),
             waiters: RefCell::new(Vec::new()),
             throttle: RefCell::new(ClaimThrottle::default()),
+            #[cfg(feature = "bench")]
             alarm_fault: Cell::new(env.var("FAULT_ALARM").is_ok_and(|v| v.to_string() == "once")),
             env,
         }
@@ -79,6 +81,7 @@ impl DurableObject for QueueActor {
     async fn alarm(&self) -> Result<Response> {
         self.alarm.spent();
         let (sql, settings, now) = (self.sql.clone(), self.settings.borrow().clone(), super::now());
+        #[cfg(feature = "bench")]
         let fault = self.alarm_fault.replace(false);
         // An actor that never stored its identity (made before identities were stored) sweeps
         // nameless until its next job or setting stores it; the sweep itself needs no name.
@@ -87,6 +90,7 @@ impl DurableObject for QueueActor {
         let wake = transaction(&self.state.storage(), move || {
             let queue = Queue { sql: &sql, tenant: &identity.tenant, name: &identity.name, settings: &settings };
             queue.sweep(now)?;
+            #[cfg(feature = "bench")]
             if fault {
                 return Err(ApiError::internal("injected alarm fault (FAULT_ALARM=once)"));
             }

@@ -10,7 +10,9 @@ ROOT="$PWD"
 SPOOLED_VERSION=1.6.0
 PYTEST_VERSION=9.2.0
 VENV="$ROOT/.venv-compat"
-NODE="$ROOT/node_modules/.bin/node"
+# The Node.js of scripts/env.sh (the platform's npm package, or a new enough system node).
+source "$ROOT/scripts/env.sh"
+NODE="$(command -v node)"
 PY="$VENV/bin/python"
 
 if [ ! -x "$PY" ]; then

@@ -1,23 +1,13 @@
 // Serves the built Worker (build/index.js) over HTTP on a free loopback port for the SDK
-// compatibility tests: the same Miniflare setup as the end-to-end harness (SQLite-backed
-// Durable Objects, real alarms, in-memory state), ADMIN_KEY "test-admin-key".
+// compatibility tests: the Miniflare options of wrangler.toml's production Worker, as the
+// end-to-end harness uses them (SQLite-backed Durable Objects, real alarms, in-memory state),
+// ADMIN_KEY "test-admin-key".
 // Prints one line `READY http://127.0.0.1:PORT` once it accepts requests, then runs until
 // stdin closes or it gets SIGTERM/SIGINT.
 import { Miniflare } from "miniflare";
-import { fileURLToPath } from "node:url";
-import path from "node:path";
-import { workerOptions } from "../e2e/harness.mjs";
+import { workerOptions } from "../../scripts/worker-options.mjs";
 
-// workerOptions() names build/index.js relative to the repository root.
-process.chdir(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../.."));
-
-const base = workerOptions();
-const mf = new Miniflare({
-  ...base,
-  bindings: { ...base.bindings, ADMIN_KEY: "test-admin-key" },
-  host: "127.0.0.1",
-  port: 0,
-});
+const mf = new Miniflare(workerOptions({ bindings: { ADMIN_KEY: "test-admin-key" }, host: "127.0.0.1", port: 0 }));
 
 let stopping = false;
 async function stop(code = 0) {

@@ -1,7 +1,7 @@
 # Sourced by the scripts that test the built Worker over HTTP (tests/compat/run.sh,
 # tests/fuzz/run.sh): `start_server` serves build/index.js with tests/compat/serve.mjs on a free
 # loopback port and sets BASE_URL; the server is stopped however the script ends.
-# Expects NODE (Node 22) and a working directory at the repository root.
+# Expects NODE (Node >= 22.12, see scripts/env.sh) and a working directory at the repository root.
 
 if [ ! -f build/index.js ]; then
   echo "build/index.js is missing: run 'bash scripts/build.sh' first" >&2

@@ -2,8 +2,9 @@
 // tenant-wide stats, batch status, the tenant-wide DLQ, priority changes and batch ack.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { queueName, startWorker } from "./harness.mjs";
-import { RFC3339, assertError, assertStatus, claimOne, completed, deadLettered, newOrg, workerOp } from "./surface-helpers.mjs";
+import {
+  RFC3339, assertError, assertStatus, claimOne, completed, deadLettered, newOrg, queueName, startWorker, workerOp,
+} from "./harness.mjs";
 
 let mf, client;
 before(async () => {

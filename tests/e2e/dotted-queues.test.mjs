@@ -3,8 +3,7 @@
 // and ids of undotted queues keep working as before.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { assertError, claimOne, newTenant, startWorker, workerOp } from "./harness.mjs";
-import { assertStatus, createKey } from "./surface-helpers.mjs";
+import { assertError, assertStatus, claimOne, createKey, newTenant, startWorker, workerOp } from "./harness.mjs";
 
 let mf, client;
 before(async () => {

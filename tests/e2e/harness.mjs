@@ -1,32 +1,24 @@
-// Shared end-to-end harness: the built Worker (build/index.js) on Miniflare with real
-// SQLite-backed Durable Objects and real alarms, plus small API helpers.
+// The end-to-end helper library: the built Worker on Miniflare with real SQLite-backed
+// Durable Objects and real alarms (options from wrangler.toml, see scripts/worker-options.mjs),
+// an API client that validates every response against the OpenAPI document, and the
+// assertion and flow helpers the test files share.
 import { Miniflare } from "miniflare";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import http from "node:http";
+import { BENCH_ENV, workerOptions } from "../../scripts/worker-options.mjs";
 import { validateResponse } from "./openapi.mjs";
 
+export { BENCH_ENV };
 export const ADMIN_KEY = "test-admin-key";
 
-/** Miniflare options mirroring wrangler.toml. */
-export function workerOptions(extra = {}) {
-  return {
-    modules: true,
-    scriptPath: "build/index.js",
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: "2026-07-01",
-    durableObjects: {
-      QUEUE: { className: "QueueActor", useSQLite: true },
-      TENANT: { className: "TenantActor", useSQLite: true },
-      BENCH: { className: "BenchActor", useSQLite: true },
-    },
-    bindings: { ADMIN_KEY },
-    ...extra,
-  };
-}
-
-/** Starts the Worker; pass `{ durableObjectsPersist: dir }` to keep state on disk. */
-export async function startWorker(extra = {}) {
-  const mf = new Miniflare(workerOptions(extra));
+/**
+ * Starts the Worker: the production build, or with `{ env: BENCH_ENV }` the bench build (for
+ * the fault tests). Pass `{ durableObjectsPersist: dir }` to keep state on disk; `bindings`
+ * replace the default ones (ADMIN_KEY), any other option goes to Miniflare.
+ */
+export async function startWorker({ bindings = { ADMIN_KEY }, ...extra } = {}) {
+  const mf = new Miniflare(workerOptions({ bindings, ...extra }));
   await mf.ready;
   return mf;
 }
@@ -85,12 +77,23 @@ export class Client {
   }
 }
 
+/** Creates an organization; returns a client holding its first key, the organization and that key's id. */
+export async function newOrg(mf, name = "acme") {
+  const res = await new Client(mf).post("/api/v1/organizations", { name }, { headers: { "X-Admin-Key": ADMIN_KEY } });
+  assertStatus(res, 201);
+  return { client: new Client(mf, res.json.api_key.key), org: res.json.organization, keyId: res.json.api_key.id };
+}
+
 /** Creates an organization and returns a client holding its API key. */
 export async function newTenant(mf, name = "acme") {
-  const admin = new Client(mf);
-  const res = await admin.post("/api/v1/organizations", { name }, { headers: { "X-Admin-Key": ADMIN_KEY } });
-  if (res.status !== 201) throw new Error(`organization failed: ${res.status} ${res.text}`);
-  return new Client(mf, res.json.api_key.key);
+  return (await newOrg(mf, name)).client;
+}
+
+/** Creates an API key with `client`; returns the 201 body and a client holding the new key. */
+export async function createKey(client, body) {
+  const res = await client.post("/api/v1/api-keys", body);
+  assertStatus(res, 201);
+  return { created: res.json, client: new Client(client.mf, res.json.key) };
 }
 
 /** A queue name no other test uses. */
@@ -113,18 +116,10 @@ export async function eventually(check, { timeout = 10_000, interval = 50 } = {}
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
-// Generic assertion and flow helpers shared by the e2e test files.
+// Assertion and flow helpers.
 
 /** RFC 3339 UTC timestamp with a `Z` suffix, as the API renders every time. */
-export const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
-
-/** Creates an organization and returns its client, organization record and the raw response. */
-export async function createOrganization(mf, name = "acme") {
-  const admin = new Client(mf);
-  const res = await admin.post("/api/v1/organizations", { name }, { headers: { "X-Admin-Key": ADMIN_KEY } });
-  assert.equal(res.status, 201, res.text);
-  return { client: new Client(mf, res.json.api_key.key), organization: res.json.organization, response: res };
-}
+export const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 /** Asserts an error response: status, JSON `{code, message}`, and the X-Request-Id header. */
 export function assertError(res, status, code) {
@@ -137,13 +132,26 @@ export function assertError(res, status, code) {
   assert.ok(res.headers.get("x-request-id"), "error response without X-Request-Id");
 }
 
+/** Asserts a 2xx status with the given code, showing the body on failure; returns the JSON body. */
+export function assertStatus(res, status) {
+  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
+  return res.json;
+}
+
+/** Asserts an RFC 3339 time lies within [lo, hi] epoch ms. */
+export function assertTimeWithin(text, lo, hi, what = "time") {
+  assert.match(text ?? "", RFC3339, `${what} is not RFC 3339: ${text}`);
+  const t = Date.parse(text);
+  assert.ok(t >= lo && t <= hi, `${what} ${text} is outside [${new Date(lo).toISOString()}, ${new Date(hi).toISOString()}]`);
+}
+
 /** Sleeps until `start + ms` (for timing an action, never to wait for a state). */
 export const sleepUntil = (start, ms) => sleep(Math.max(0, start + ms - Date.now()));
 
 /** Claims exactly one job from `queue` (asserting it is `id` when given) and returns it. */
 export async function claimOne(client, queue, id, fields = {}) {
   const jobs = await client.claim(queue, { limit: 1, ...fields });
-  assert.equal(jobs.length, 1, `expected one claimable job in ${queue}`);
+  assert.equal(jobs.length, 1, `expected one claimable job in ${queue}, got ${JSON.stringify(jobs)}`);
   if (id !== undefined) assert.equal(jobs[0].id, id);
   return jobs[0];
 }
@@ -154,11 +162,45 @@ export function workerOp(client, job, op, body = {}) {
 }
 
 /** Enqueues a job with `max_retries: 0`, claims it and fails it: returns its id, dead-lettered. */
-export async function deadLetteredJob(client, queue, fields = {}) {
+export async function deadLettered(client, queue, fields = {}) {
   const id = await client.enqueue(queue, { max_retries: 0, ...fields });
   const job = await claimOne(client, queue, id);
   const res = await workerOp(client, job, "fail", { error: "boom" });
-  assert.equal(res.status, 200, res.text);
+  assertStatus(res, 200);
   assert.equal(res.json.status, "deadletter");
   return id;
+}
+
+/** Enqueues, claims and completes a job: returns its id. */
+export async function completed(client, queue, fields = {}) {
+  const id = await client.enqueue(queue, fields);
+  const job = await claimOne(client, queue, id);
+  assertStatus(await workerOp(client, job, "complete", { result: { ok: true } }), 200);
+  return id;
+}
+
+/**
+ * Sends a request over a raw socket, so the path reaches the server exactly as written (no
+ * client-side normalisation of `..` or percent escapes).
+ */
+export async function rawRequest(mf, method, path, { key, body, headers = {} } = {}) {
+  const url = await mf.ready;
+  const all = { ...headers };
+  if (key) all.Authorization = `Bearer ${key}`;
+  if (body !== undefined) all["Content-Type"] ??= "application/json";
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, method, path, headers: all }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let json;
+        try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+        resolve({ status: res.statusCode, text, json, headers: new Headers(res.headers) });
+      });
+    });
+    req.on("error", reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
 }

@@ -3,14 +3,13 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  RFC3339_UTC, assertError, claimOne, createOrganization, deadLetteredJob, eventually, queueName,
-  startWorker, workerOp,
+  RFC3339, assertError, claimOne, deadLettered, eventually, newOrg, queueName, startWorker, workerOp,
 } from "./harness.mjs";
 
 let mf, client, organization;
 before(async () => {
   mf = await startWorker();
-  ({ client, organization } = await createOrganization(mf));
+  ({ client, org: organization } = await newOrg(mf));
 });
 after(() => mf?.dispose());
 
@@ -57,8 +56,8 @@ describe("lifecycle", { concurrency: true }, () => {
     assert.equal(job.priority, 7);
     assert.deepEqual(job.tags, ["x"]);
     assert.equal(job.timeout_seconds, 300);
-    assert.match(job.created_at, RFC3339_UTC);
-    assert.match(job.updated_at, RFC3339_UTC);
+    assert.match(job.created_at, RFC3339);
+    assert.match(job.updated_at, RFC3339);
     assert.ok(Math.abs(Date.parse(job.created_at) - Date.now()) < 5_000, "created_at is not now");
     for (const f of ["scheduled_at", "started_at", "completed_at", "lease_id", "lease_expires_at", "last_error"]) {
       assert.equal(job[f], null, f);
@@ -76,7 +75,7 @@ describe("lifecycle", { concurrency: true }, () => {
     assert.equal(c.max_retries, 2);
     assert.equal(typeof c.lease_id, "string");
     assert.ok(c.lease_id.length > 0);
-    assert.match(c.lease_expires_at, RFC3339_UTC);
+    assert.match(c.lease_expires_at, RFC3339);
     const leaseLeft = Date.parse(c.lease_expires_at) - Date.now();
     assert.ok(leaseLeft > 25_000 && leaseLeft <= 30_000, `default lease is 30 s, ${leaseLeft} ms left`);
 
@@ -85,7 +84,7 @@ describe("lifecycle", { concurrency: true }, () => {
     assert.equal(processing.lease_id, null, "only the claimer sees the lease id");
     assert.equal(processing.lease_expires_at, c.lease_expires_at);
     assert.equal(processing.assigned_worker_id, "w1");
-    assert.match(processing.started_at, RFC3339_UTC);
+    assert.match(processing.started_at, RFC3339);
     assert.deepEqual(await client.claim(q), [], "a leased job is not claimable again");
 
     const done = await workerOp(client, c, "complete", { result: { sent: true, at: [3] } });
@@ -95,7 +94,7 @@ describe("lifecycle", { concurrency: true }, () => {
     const completed = await client.job(id);
     assert.equal(completed.status, "completed");
     assert.deepEqual(completed.result, { sent: true, at: [3] });
-    assert.match(completed.completed_at, RFC3339_UTC);
+    assert.match(completed.completed_at, RFC3339);
     assert.equal(completed.lease_expires_at, null);
     assert.deepEqual(completed.payload, { to: "a@b.c", n: [1, 2] });
   });
@@ -136,7 +135,7 @@ describe("lifecycle", { concurrency: true }, () => {
       assert.equal(res.text, "");
       const job = await client.job(id);
       assert.equal(job.status, "cancelled");
-      assert.match(job.completed_at, RFC3339_UTC);
+      assert.match(job.completed_at, RFC3339);
     }
     assert.deepEqual(await client.claim(q, { limit: 10 }), []);
     assertError(await client.delete(`/api/v1/jobs/${pending}`), 409, "CONFLICT");
@@ -219,7 +218,7 @@ describe("lifecycle", { concurrency: true }, () => {
 
   test("max_retries 0 dead-letters on the first failure", async () => {
     const q = queueName();
-    const id = await deadLetteredJob(client, q);
+    const id = await deadLettered(client, q);
     const job = await client.job(id);
     assert.equal(job.status, "deadletter");
     assert.equal(job.retry_count, 1);
@@ -241,7 +240,7 @@ describe("lifecycle", { concurrency: true }, () => {
 
   test("DLQ retry by queue_name replays every dead letter of the queue", async () => {
     const q = queueName();
-    const ids = [await deadLetteredJob(client, q), await deadLetteredJob(client, q), await deadLetteredJob(client, q)];
+    const ids = [await deadLettered(client, q), await deadLettered(client, q), await deadLettered(client, q)];
     const res = await client.post("/api/v1/jobs/dlq/retry", { queue_name: q });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.retried_count, 3);
@@ -257,8 +256,8 @@ describe("lifecycle", { concurrency: true }, () => {
 
   test("DLQ retry by job_ids replays only the named dead letters, across queues", async () => {
     const [q, other] = [queueName(), queueName()];
-    const ids = [await deadLetteredJob(client, q), await deadLetteredJob(client, q), await deadLetteredJob(client, q)];
-    const elsewhere = await deadLetteredJob(client, other);
+    const ids = [await deadLettered(client, q), await deadLettered(client, q), await deadLettered(client, q)];
+    const elsewhere = await deadLettered(client, other);
     const res = await client.post("/api/v1/jobs/dlq/retry", { job_ids: [ids[0], ids[2], elsewhere] });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.retried_count, 3);
@@ -272,7 +271,7 @@ describe("lifecycle", { concurrency: true }, () => {
 
   test("DLQ purge needs confirm:true (400 without, nothing deleted) and then deletes the dead letters", async () => {
     const q = queueName();
-    const ids = [await deadLetteredJob(client, q), await deadLetteredJob(client, q)];
+    const ids = [await deadLettered(client, q), await deadLettered(client, q)];
     const live = await client.enqueue(q);
     for (const body of [{ queue_name: q }, { queue_name: q, confirm: false }]) {
       assertError(await client.post("/api/v1/jobs/dlq/purge", body), 400, "BAD_REQUEST");
@@ -341,7 +340,7 @@ describe("lifecycle", { concurrency: true }, () => {
 
   test("the DLQ lists newest first and pages with limit and offset", async () => {
     const q = queueName();
-    const ids = [await deadLetteredJob(client, q), await deadLetteredJob(client, q), await deadLetteredJob(client, q)];
+    const ids = [await deadLettered(client, q), await deadLettered(client, q), await deadLettered(client, q)];
     const page = async (query) => (await client.get(`/api/v1/jobs/dlq?queue_name=${q}&${query}`)).json.map((j) => j.id);
     assert.deepEqual(await page("limit=2"), [ids[2], ids[1]]);
     assert.deepEqual(await page("limit=2&offset=2"), [ids[0]]);

@@ -2,10 +2,10 @@
 // resume; the queue list, queue stats and queue deletion.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { eventually, queueName, startWorker } from "./harness.mjs";
 import {
-  RFC3339, assertError, assertStatus, assertTimeWithin, claimOne, completed, deadLettered, newOrg, workerOp,
-} from "./surface-helpers.mjs";
+  RFC3339, assertError, assertStatus, assertTimeWithin, claimOne, completed, deadLettered, eventually, newOrg, queueName,
+  startWorker, workerOp,
+} from "./harness.mjs";
 
 let mf, client, org;
 before(async () => {

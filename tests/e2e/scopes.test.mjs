@@ -5,8 +5,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { ADMIN_KEY, queueName, startWorker } from "./harness.mjs";
-import { assertError, assertStatus, claimOne, createKey, newOrg, workerOp } from "./surface-helpers.mjs";
+import {
+  ADMIN_KEY, assertError, assertStatus, claimOne, createKey, newOrg, queueName, startWorker, workerOp,
+} from "./harness.mjs";
 
 let mf;
 before(async () => {

@@ -2,8 +2,9 @@
 // hostile inputs that must be refused with 4xx and store nothing, and the admin key.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ADMIN_KEY, Client, queueName, startWorker } from "./harness.mjs";
-import { RFC3339, assertError, assertStatus, claimOne, createKey, newOrg, rawRequest } from "./surface-helpers.mjs";
+import {
+  ADMIN_KEY, Client, RFC3339, assertError, assertStatus, claimOne, createKey, newOrg, queueName, rawRequest, startWorker,
+} from "./harness.mjs";
 
 let mf, anon;
 before(async () => {

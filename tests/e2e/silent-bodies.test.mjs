@@ -4,8 +4,18 @@
 // empty body or `{}` to a route whose every field is optional takes its defaults.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ADMIN_KEY, Client, claimOne, deadLetteredJob, newTenant, queueName, startWorker, workerOp } from "./harness.mjs";
-import { assertError, assertStatus } from "./surface-helpers.mjs";
+import {
+  ADMIN_KEY,
+  Client,
+  assertError,
+  assertStatus,
+  claimOne,
+  deadLettered,
+  newTenant,
+  queueName,
+  startWorker,
+  workerOp,
+} from "./harness.mjs";
 
 let mf, client;
 before(async () => {
@@ -77,7 +87,7 @@ describe("bodies missing what their route needs", () => {
 
   test("POST /jobs/dlq/retry of unknown fields only → 400 naming them and the route's; nothing replayed; {} replays", async () => {
     const q = queueName();
-    const id = await deadLetteredJob(client, q);
+    const id = await deadLettered(client, q);
     const error = refused(await client.post("/api/v1/jobs/dlq/retry", { queue_names: [q] }), ["queue_names", "queue_name", "job_ids", "limit"]);
     assert.deepEqual(error.details, [{ field: "queue_names", message: "unknown field", code: "invalid" }]);
     assert.equal((await client.job(id)).status, "deadletter");
@@ -86,7 +96,7 @@ describe("bodies missing what their route needs", () => {
 
   test("POST /jobs/dlq/purge without confirm → 400 BAD_REQUEST naming it; the dead letter stays", async () => {
     const q = queueName();
-    const id = await deadLetteredJob(client, q);
+    const id = await deadLettered(client, q);
     refused(await client.post("/api/v1/jobs/dlq/purge", { queue_name: q, confirmed: true }), "confirm", "BAD_REQUEST");
     refused(await client.post("/api/v1/jobs/dlq/purge", { confirm: true }), "queue_name");
     assert.equal((await client.job(id)).status, "deadletter");

@@ -2,13 +2,13 @@
 // ids, and queues with the same name are separate per tenant.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { assertError, claimOne, createOrganization, deadLetteredJob, queueName, startWorker, workerOp } from "./harness.mjs";
+import { assertError, claimOne, deadLettered, newOrg, queueName, startWorker, workerOp } from "./harness.mjs";
 
 let mf, a, b, orgA, orgB;
 before(async () => {
   mf = await startWorker();
-  ({ client: a, organization: orgA } = await createOrganization(mf, "Tenant A"));
-  ({ client: b, organization: orgB } = await createOrganization(mf, "Tenant B"));
+  ({ client: a, org: orgA } = await newOrg(mf, "Tenant A"));
+  ({ client: b, org: orgB } = await newOrg(mf, "Tenant B"));
 });
 after(() => mf?.dispose());
 
@@ -16,7 +16,7 @@ after(() => mf?.dispose());
 async function seedA(q) {
   const leasedId = await a.enqueue(q, { payload: { secret: "lease" }, priority: 10 });
   const lease = await claimOne(a, q, leasedId);
-  const deadId = await deadLetteredJob(a, q, { payload: { secret: "dead" }, priority: 5 });
+  const deadId = await deadLettered(a, q, { payload: { secret: "dead" }, priority: 5 });
   const pendingId = await a.enqueue(q, { payload: { secret: "pending" } });
   const snapshot = {};
   for (const id of [leasedId, deadId, pendingId]) snapshot[id] = await a.job(id);

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  RFC3339_UTC, assertError, claimOne, eventually, newTenant, queueName, sleepUntil, startWorker, workerOp,
+  RFC3339, assertError, claimOne, eventually, newTenant, queueName, sleepUntil, startWorker, workerOp,
 } from "./harness.mjs";
 
 let mf, client;
@@ -55,7 +55,7 @@ describe("alarm-driven transitions", { concurrency: true }, () => {
     const job = await client.job(res.json.id);
     assert.equal(job.queue_name, q);
     assert.equal(job.status, "scheduled");
-    assert.match(job.scheduled_at, RFC3339_UTC, "rendered in UTC");
+    assert.match(job.scheduled_at, RFC3339, "rendered in UTC");
     assert.equal(Date.parse(job.scheduled_at), due);
     const { seenAt } = await pollUntilStatus(res.json.id, "pending");
     assert.ok(seenAt >= Date.parse(at), "promoted before its time");
@@ -106,7 +106,7 @@ describe("alarm-driven transitions", { concurrency: true }, () => {
     const beat = await workerOp(client, lease, "heartbeat", { lease_duration_secs: 5 });
     assert.equal(beat.status, 200, beat.text);
     assert.equal(beat.json.success, true);
-    assert.match(beat.json.lease_expires_at, RFC3339_UTC);
+    assert.match(beat.json.lease_expires_at, RFC3339);
     const extended = Date.parse(beat.json.lease_expires_at);
     assert.ok(extended > firstDeadline + 2_000, "heartbeat moves the deadline to now + 5 s");
     assert.equal((await client.job(id)).lease_expires_at, beat.json.lease_expires_at);

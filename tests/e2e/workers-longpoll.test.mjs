@@ -2,8 +2,7 @@
 // deregistration releasing the worker's leases, and claims that wait for a job.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { queueName, startWorker } from "./harness.mjs";
-import { RFC3339, assertError, assertStatus, claimOne, newOrg, workerOp } from "./surface-helpers.mjs";
+import { RFC3339, assertError, assertStatus, claimOne, newOrg, queueName, startWorker, workerOp } from "./harness.mjs";
 
 let mf, client;
 before(async () => {

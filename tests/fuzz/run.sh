@@ -13,7 +13,9 @@ ROOT="$PWD"
 
 SCHEMATHESIS_VERSION=4.32.5
 VENV="$ROOT/.venv-fuzz"
-NODE="$ROOT/node_modules/.bin/node"
+# The Node.js of scripts/env.sh (the platform's npm package, or a new enough system node).
+source "$ROOT/scripts/env.sh"
+NODE="$(command -v node)"
 PY="$VENV/bin/python"
 MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-50}"
 SEED="${FUZZ_SEED:-20260701}"
