@@ -128,7 +128,9 @@ pub fn merge(merge: &Merge, replies: Vec<(u16, String)>) -> Result<Merged, ApiEr
             )
         }
         Merge::QueueList => {
-            let mut queues: Vec<Value> = values
+            // Already by name: the replies come in the order of the calls, made over the
+            // tenant's catalog as it lists them (`ORDER BY name`, byte order like `str`'s).
+            let queues: Vec<Value> = values
                 .into_iter()
                 .map(|c| {
                     json!({
@@ -137,7 +139,6 @@ pub fn merge(merge: &Merge, replies: Vec<(u16, String)>) -> Result<Merged, ApiEr
                     })
                 })
                 .collect();
-            queues.sort_unstable_by(|a, b| a["queue_name"].as_str().cmp(&b["queue_name"].as_str()));
             ok(Value::Array(queues), None)
         }
         Merge::ReplayCounts => {

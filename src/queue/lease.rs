@@ -158,9 +158,9 @@ impl Queue<'_> {
                 request.limit.into(),
             ],
         )?;
-        let mut jobs = rows.iter().map(|r| ClaimedView::read(r, self.name)).collect::<Result<Vec<_>, _>>()?;
-        // RETURNING does not promise an order; workers expect the claim order.
-        jobs.sort_unstable_by_key(ClaimedView::claim_order);
+        let jobs = rows.iter().map(|r| ClaimedView::read(r, self.name)).collect::<Result<Vec<_>, _>>()?;
+        // Workers expect the claim order.
+        let jobs = super::ordered_by(jobs, ClaimedView::claim_order);
         #[derive(Serialize)]
         struct Reply<'a> {
             jobs: Vec<ClaimedView<'a>>,

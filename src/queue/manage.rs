@@ -141,10 +141,9 @@ impl Queue<'_> {
             DeadLetterSelection::Oldest(limit) => (&*REPLAY_OLDEST, (*limit).into()),
         };
         let rows = self.sql.query(statement, &[now.into(), param, SqlValue::Null])?;
-        let mut replayed =
+        let replayed =
             rows.iter().map(|r| Ok((r.int(1)?, r.text(0)?.to_owned()))).collect::<Result<Vec<_>, ApiError>>()?;
-        replayed.sort_unstable();
-        Ok(replayed.into_iter().map(|(_, id)| id).collect())
+        Ok(super::ordered_by(replayed, |(seq, _)| (*seq, 0)).into_iter().map(|(_, id)| id).collect())
     }
 
     /// Deletes the selected dead letters (optionally only those dead-lettered before

@@ -40,6 +40,21 @@ pub mod transition;
 pub use config::QueueSettings;
 pub use sql::{Row, RowExt, Sql, SqlValue};
 
+/// `rows` ordered by `key`, ascending. `RETURNING` promises no order, so the operations that
+/// answer in one (claim, replay) reorder their rows here: every caller shares the one sort of
+/// plain integer keys (each sort instance costs kilobytes of wasm).
+pub fn ordered_by<T>(rows: Vec<T>, key: impl Fn(&T) -> (i64, i64)) -> Vec<T> {
+    let mut keys: Vec<((i64, i64), usize)> = rows.iter().map(key).zip(0..).collect();
+    sort_keys(&mut keys);
+    let mut slots: Vec<Option<T>> = rows.into_iter().map(Some).collect();
+    keys.iter().filter_map(|&(_, at)| slots[at].take()).collect()
+}
+
+#[inline(never)]
+fn sort_keys(keys: &mut [((i64, i64), usize)]) {
+    keys.sort_unstable();
+}
+
 /// One queue: its storage, its identity and its settings.
 pub struct Queue<'a> {
     /// The actor's SQLite database.

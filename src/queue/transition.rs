@@ -239,13 +239,22 @@ impl Transition {
     }
 }
 
-/// Replaces every named input (`:name`) with its SQL. Longer names first, so `:retry_count`
-/// is never mistaken for a shorter name it starts with. An input left unbound is a bug the
-/// native tests catch (SQLite refuses named parameters that were never bound here).
+/// Replaces every named input (`:name`, the whole identifier, so `:retry_count` is never
+/// mistaken for a shorter name it starts with) with its SQL. An input left unbound is a bug
+/// the native tests catch (SQLite refuses named parameters that were never bound here).
 fn bind_inputs(sql: &str, inputs: &[(&str, &str)]) -> String {
-    let mut ordered = inputs.to_vec();
-    ordered.sort_unstable_by_key(|(name, _)| std::cmp::Reverse(name.len()));
-    ordered.iter().fold(sql.to_owned(), |text, (name, value)| text.replace(name, value))
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(colon) = rest.find(':') {
+        out.push_str(&rest[..colon]);
+        let end = rest[colon + 1..].find(|c| !is_name(c)).map_or(rest.len(), |n| colon + 1 + n);
+        let name = &rest[colon..end];
+        out.push_str(inputs.iter().find(|(n, _)| *n == name).map_or(name, |(_, value)| value));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
