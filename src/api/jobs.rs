@@ -117,11 +117,13 @@ fn on_job(principal: &Principal, id: &str, command: impl FnOnce(String) -> Queue
 /// a bulk enqueue (where `queue_name` is ignored: the batch names the queue). No
 /// `#[serde(flatten)]` here or below: it would buffer the body and break raw payloads.
 #[derive(Deserialize)]
-struct JobFields {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct JobFields {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     payload: Option<Box<RawValue>>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::PRIORITY.start(), max = *spec::PRIORITY.end())))]
     priority: Option<i64>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
     max_retries: Option<i64>,
