@@ -18,13 +18,33 @@ still receives the generated body, only the part the rule concerns changes.
   swapped when the base is the larger.
 
 Requests generated as invalid are left alone: they must be refused either way.
+
+One hook only saves time: a claim's `wait_secs` within 2–20 becomes 1 in every request (it stays
+valid, and an invalid one stays invalid). A long poll on an empty queue answers the same after
+one second as after twenty, and twenty-second waits would hold a worker for much of the run.
 """
 
+import ast
 import os
 import re
+import threading
 from datetime import datetime, timedelta, timezone
 
 import schemathesis
+
+# Schemathesis runs its workers as threads, and Hypothesis parses source code (`ast.parse`) to
+# describe the lambdas in a strategy. CPython 3.11 counts the parser's recursion depth per
+# interpreter, not per thread, so two parses at once can fail with "SystemError: AST constructor
+# recursion depth mismatch" (a flaky Runtime Error of the run): one lock serialises them.
+_parse, _parse_lock = ast.parse, threading.Lock()
+
+
+def _parse_alone(*args, **kwargs):
+    with _parse_lock:
+        return _parse(*args, **kwargs)
+
+
+ast.parse = _parse_alone
 
 OWN_KEY_ID = os.environ["FUZZ_KEY_ID"]
 SPARE_KEY_ID = os.environ["FUZZ_SPARE_KEY_ID"]
@@ -48,6 +68,10 @@ def before_call(context, case, **kwargs):
     body = case.body if valid and isinstance(case.body, dict) else {}
     if method == "PUT" and path == "/api/v1/api-keys/{id}" and (case.path_parameters or {}).get("id") == OWN_KEY_ID:
         case.path_parameters = {**case.path_parameters, "id": SPARE_KEY_ID}
+    elif method == "POST" and path == "/api/v1/jobs/claim" and isinstance(case.body, dict):
+        wait = case.body.get("wait_secs")
+        if isinstance(wait, (int, float)) and not isinstance(wait, bool) and wait in range(2, 21):
+            case.body["wait_secs"] = 1
     elif method == "POST" and path == "/api/v1/api-keys" and "expires_at" in body:
         if body["expires_at"] is not None and not in_the_future(body["expires_at"]):
             body["expires_at"] = FUTURE
