@@ -114,12 +114,17 @@ fn on_job(principal: &Principal, id: &str, command: impl FnOnce(String) -> Queue
 /// a bulk enqueue (where `queue_name` is ignored: the batch names the queue). No
 /// `#[serde(flatten)]` here or below: it would buffer the body and break raw payloads.
 #[derive(Deserialize)]
-struct JobFields {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct JobFields {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     payload: Option<Box<RawValue>>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::PRIORITY.start(), max = *spec::PRIORITY.end())))]
     priority: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     max_retries: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     timeout_seconds: Option<i64>,
     #[serde(alias = "scheduled_for")]
     scheduled_at: Option<String>,
@@ -141,7 +146,7 @@ impl JobFields {
         let payload = self.payload.ok_or_else(|| ApiError::validation("payload", "is required"))?;
         spec::check_payload_size("payload", &payload)?;
         if let Some(key) = &self.idempotency_key {
-            spec::check_idempotency_key(key)?;
+            spec::check_idempotency_key(key, spec::MAX_IDEMPOTENCY_KEY_LEN)?;
         }
         let tags = self.tags.filter(|t| t.get() != "null");
         if let Some(tags) = &tags {
@@ -176,9 +181,13 @@ impl JobFields {
 struct BulkBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::objects")]
     jobs: Option<Vec<JobFields>>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     default_priority: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     default_max_retries: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     default_timeout_seconds: Option<i64>,
     /// Makes the whole batch retry-safe: item `i` without a key of its own gets `"{key}:{i}"`.
     idempotency_key: Option<String>,
@@ -192,7 +201,7 @@ impl BulkBody {
             return Err(ApiError::validation("jobs", "must hold 1 to 100 jobs"));
         }
         if let Some(key) = &self.idempotency_key {
-            spec::check_idempotency_key(key)?;
+            spec::check_idempotency_key(key, spec::MAX_BATCH_IDEMPOTENCY_KEY_LEN)?;
         }
         let defaults = JobDefaults {
             priority: self.default_priority,
@@ -219,15 +228,21 @@ struct ClaimBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     worker_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     limit: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     lease_duration_secs: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     visibility: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::object")]
     filter: Option<ClaimFilter>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     wait_secs: Option<i64>,
 }
 
 #[derive(Deserialize)]
 struct ClaimFilter {
+    #[serde(default, deserialize_with = "crate::model::wire::object")]
     priority: Option<PriorityFilter>,
 }
 
@@ -235,10 +250,15 @@ struct ClaimFilter {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PriorityFilter {
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     gte: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     gt: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     lte: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     lt: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     eq: Option<i64>,
 }
 
@@ -298,6 +318,7 @@ struct FailBody {
     worker_id: Option<String>,
     error: Option<String>,
     reason: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     retry_after_secs: Option<i64>,
 }
 
@@ -306,7 +327,9 @@ struct FailBody {
 struct HeartbeatBody {
     lease_id: Option<String>,
     worker_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     lease_duration_secs: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     visibility: Option<i64>,
 }
 
@@ -316,6 +339,7 @@ struct ReplayBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     job_ids: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     limit: Option<i64>,
 }
 
@@ -352,6 +376,7 @@ fn replay_dead_letters(b: ReplayBody, principal: &Principal) -> Result<Call, Api
 /// `PUT /jobs/{id}/priority`.
 #[derive(Deserialize)]
 struct PriorityBody {
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     priority: Option<i64>,
 }
 
@@ -360,7 +385,9 @@ struct PriorityBody {
 struct AckBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::objects")]
     acks: Option<Vec<AckItem>>,
+    #[serde(default, deserialize_with = "crate::model::wire::objects")]
     fails: Option<Vec<FailItem>>,
 }
 
@@ -370,6 +397,7 @@ struct PurgeBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     older_than: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     limit: Option<i64>,
     confirm: Option<bool>,
 }
@@ -438,6 +466,15 @@ mod tests {
         let Call::Queue { command: QueueCommand::EnqueueBulk { jobs }, .. } = call else { panic!("wrong call") };
         assert_eq!(jobs[0].idempotency_key.as_deref(), Some("b:0"));
         assert_eq!(jobs[1].idempotency_key.as_deref(), Some("own"));
+    }
+
+    #[test]
+    fn batch_keys_leave_room_for_the_item_suffix() {
+        let body = |len: usize| {
+            format!(r#"{{"queue_name":"q","idempotency_key":"{}","jobs":[{{"payload":1}}]}}"#, "k".repeat(len))
+        };
+        assert!(matches!(build_ok(Route::EnqueueBulk, &body(252)), Call::Queue { .. }));
+        assert_eq!(build_err(Route::EnqueueBulk, &body(253)), ErrorKind::ValidationError);
     }
 
     #[test]

@@ -84,6 +84,7 @@ pub fn build(
 struct CreateKeyBody {
     name: Option<String>,
     queues: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     rate_limit: Option<i64>,
     expires_at: Option<String>,
 }
@@ -93,7 +94,7 @@ struct UpdateKeyBody {
     name: Option<String>,
     queues: Option<Vec<String>>,
     /// Absent: unchanged; `null`: no limit; a number: the new limit.
-    #[serde(default, deserialize_with = "crate::model::wire::present")]
+    #[serde(default, deserialize_with = "crate::model::wire::present_whole")]
     rate_limit: Option<Option<i64>>,
     is_active: Option<bool>,
 }

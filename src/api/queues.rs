@@ -45,7 +45,7 @@ pub fn build(route: Route, body: &[u8], query: &Query, principal: &Principal) ->
         }
         Route::ResumeQueue(name) => one(principal.writable_queue(name)?, QueueCommand::Resume),
         Route::DeleteQueue(name) => {
-            let delete_jobs = query.get(&["delete_jobs"]).is_some_and(|v| v == "true" || v == "1");
+            let delete_jobs = query.flag("delete_jobs")?;
             one(principal.writable_queue(name)?, QueueCommand::DeleteQueue { delete_jobs })
         }
         _ => Err(ApiError::internal("not a queue route")),
@@ -56,17 +56,22 @@ pub fn build(route: Route, body: &[u8], query: &Query, principal: &Principal) ->
 #[derive(Deserialize)]
 struct ConfigBody {
     queue_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     max_retries: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     default_timeout: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     lease_duration_secs: Option<i64>,
     backoff_base_secs: Option<f64>,
     backoff_cap_secs: Option<f64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     retention_secs: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     max_jobs: Option<i64>,
     enabled: Option<bool>,
     settings: Option<Value>,
     /// Absent: unchanged; `null`: unlimited; a number: jobs claimed per second.
-    #[serde(default, deserialize_with = "crate::model::wire::present")]
+    #[serde(default, deserialize_with = "crate::model::wire::present_whole")]
     rate_limit: Option<Option<i64>>,
 }
 

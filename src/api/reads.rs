@@ -31,13 +31,15 @@ pub fn build(route: Route, query: &Query, principal: &Principal) -> Result<Call,
                 _ => status_filter(query.get(&["status"]).unwrap_or_default()),
             };
             let text = |name: &str| query.get(&[name]).filter(|v| !v.is_empty()).map(str::to_owned);
+            // An empty time is not a time: 400, like any other malformed one.
+            let time = |name: &str| optional_time(name, query.get(&[name]).map(str::to_owned));
             let filter = ListFilter {
                 statuses,
                 tag: text("tag").filter(|t| valid_tag(t)),
                 job_type: text("job_type"),
                 search: text("q"),
-                created_after: optional_time("created_after", text("created_after"))?,
-                created_before: optional_time("created_before", text("created_before"))?,
+                created_after: time("created_after")?,
+                created_before: time("created_before")?,
                 limit: (offset + limit + 1) as u32,
                 offset: 0,
             };
@@ -127,6 +129,7 @@ mod tests {
     #[test]
     fn malformed_creation_windows_are_rejected() {
         assert!(build(Route::ListJobs, &query(&[("created_after", "yesterday")]), &scoped(&[])).is_err());
+        assert!(build(Route::ListJobs, &query(&[("created_before", "")]), &scoped(&[])).is_err());
     }
 
     #[test]

@@ -19,6 +19,7 @@ struct RegisterBody {
     queue_name: Option<String>,
     hostname: Option<String>,
     worker_type: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     max_concurrency: Option<i64>,
     metadata: Option<Value>,
     version: Option<String>,
@@ -27,6 +28,7 @@ struct RegisterBody {
 
 #[derive(Deserialize)]
 struct HeartbeatBody {
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     current_jobs: Option<i64>,
     status: Option<String>,
     metadata: Option<Value>,

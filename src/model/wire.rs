@@ -1,14 +1,120 @@
-//! Serde helpers: fields that distinguish "absent" from `null`, and the field names of a
-//! request body.
+//! Serde helpers for request bodies: objects that must be written as objects, integers a
+//! client may write as `30.0`, fields that distinguish "absent" from `null`, and the field
+//! names a body may carry.
 
 use serde::de::{self, DeserializeOwned, Visitor};
 use serde::{Deserialize, Deserializer};
+use std::fmt;
+use std::marker::PhantomData;
 
 /// Deserializes a field sent as `null` to `Some(None)`; with `#[serde(default)]` an absent
 /// field stays `None`. Pair it with `skip_serializing_if = "Option::is_none"` so the
 /// distinction survives a round trip (e.g. from the Worker to an actor).
 pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
+}
+
+/// Deserializes an optional integer (`null` is absent) that may be written with a zero
+/// fraction: JSON Schema counts `30.0` as the integer 30, and so must we, since clients that
+/// compute in floating point send it. `30.5` stays a type error. Use with `#[serde(default)]`.
+pub fn whole<'de, D: Deserializer<'de>, T: TryFrom<i64>>(d: D) -> Result<Option<T>, D::Error> {
+    d.deserialize_option(WholeVisitor(PhantomData))
+}
+
+/// [`whole`] for a field where `null` differs from absent, as [`present`] does.
+pub fn present_whole<'de, D: Deserializer<'de>, T: TryFrom<i64>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    whole(d).map(Some)
+}
+
+/// Deserializes `T`, a struct, only from a JSON object. Serde's derived structs also accept an
+/// array of their fields in order (`[1, 2]` for `{"a": 1, "b": 2}`), which no client means.
+pub fn from_object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    T::deserialize(ObjectOnly(d))
+}
+
+/// An optional field holding a struct, which must be an object (see [`from_object`]).
+/// Use with `#[serde(default)]`.
+pub fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    Ok(Option::<Object<T>>::deserialize(d)?.map(|o| o.0))
+}
+
+/// An optional array of structs, each of which must be an object (see [`from_object`]).
+/// Use with `#[serde(default)]`.
+pub fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Vec<T>>, D::Error> {
+    Ok(Option::<Vec<Object<T>>>::deserialize(d)?.map(|items| items.into_iter().map(|o| o.0).collect()))
+}
+
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        from_object(d).map(Object)
+    }
+}
+
+/// Hands a struct's visitor to `deserialize_map`, which refuses anything but an object;
+/// everything below the struct is read by the inner deserializer unchanged (raw values too).
+struct ObjectOnly<D>(D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+    }
+}
+
+struct WholeVisitor<T>(PhantomData<T>);
+
+impl<'de, T: TryFrom<i64>> Visitor<'de> for WholeVisitor<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an integer")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        T::try_from(v).map(Some).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        let out_of_range = || E::invalid_value(de::Unexpected::Unsigned(v), &self);
+        i64::try_from(v).map_err(|_| out_of_range()).and_then(|v| T::try_from(v).map(Some).map_err(|_| out_of_range()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // i64::MAX as f64 rounds up to 2^63, which is out of range: hence the strict bound.
+        if v.fract() != 0.0 || !(-(2f64.powi(63))..2f64.powi(63)).contains(&v) {
+            return Err(E::invalid_type(de::Unexpected::Float(v), &self));
+        }
+        T::try_from(v as i64).map(Some).map_err(|_| E::invalid_value(de::Unexpected::Float(v), &self))
+    }
 }
 
 /// The field names, aliases included, that `T`'s derived `Deserialize` accepts; empty for a
@@ -77,6 +183,78 @@ mod tests {
         for change in [Change { limit: None }, Change { limit: Some(None) }, Change { limit: Some(Some(5)) }] {
             let text = serde_json::to_string(&change).unwrap();
             assert_eq!(serde_json::from_str::<Change>(&text).unwrap(), change, "{text}");
+        }
+    }
+
+    #[derive(Clone, Debug, PartialEq, Deserialize)]
+    struct Pair {
+        a: Option<i64>,
+        b: Option<i64>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Outer {
+        #[serde(default, deserialize_with = "super::object")]
+        one: Option<Pair>,
+        #[serde(default, deserialize_with = "super::objects")]
+        many: Option<Vec<Pair>>,
+    }
+
+    fn outer(json: &str) -> Result<Outer, serde_json::Error> {
+        super::from_object(&mut serde_json::Deserializer::from_str(json))
+    }
+
+    #[test]
+    fn structs_are_read_from_objects_only() {
+        let pair = Pair { a: Some(1), b: None };
+        let read = outer(r#"{"one":{"a":1},"many":[{"a":1},{"b":null,"a":1}]}"#).unwrap();
+        assert_eq!((read.one, read.many), (Some(pair), Some(vec![Pair { a: Some(1), b: None }; 2])));
+        assert!(outer(r#"{"one":null}"#).unwrap().one.is_none());
+        for json in [r#"[null,null]"#, r#"{"one":[1,2]}"#, r#"{"many":[[1,2]]}"#, r#"{"one":"x"}"#] {
+            assert!(outer(json).unwrap_err().is_data(), "{json}");
+        }
+    }
+
+    #[derive(Debug, Default, PartialEq, Deserialize)]
+    struct Counts {
+        #[serde(default, deserialize_with = "super::whole")]
+        signed: Option<i64>,
+        #[serde(default, deserialize_with = "super::whole")]
+        small: Option<u32>,
+        #[serde(default, deserialize_with = "super::present_whole")]
+        limit: Option<Option<i64>>,
+    }
+
+    fn counts(json: &str) -> Result<Counts, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn integers_may_carry_a_zero_fraction() {
+        let expect = |signed, small, limit| Counts { signed, small, limit };
+        assert_eq!(counts(r#"{"signed":-3,"small":7}"#).unwrap(), expect(Some(-3), Some(7), None));
+        assert_eq!(
+            counts(r#"{"signed":-3.0,"small":7.0,"limit":2.0}"#).unwrap(),
+            expect(Some(-3), Some(7), Some(Some(2)))
+        );
+        assert_eq!(counts(r#"{"signed":1e2}"#).unwrap(), expect(Some(100), None, None));
+        assert_eq!(counts(r#"{"signed":null,"small":null,"limit":null}"#).unwrap(), expect(None, None, Some(None)));
+        assert_eq!(counts("{}").unwrap(), Counts::default());
+    }
+
+    #[test]
+    fn fractions_strings_and_out_of_range_values_are_refused() {
+        for json in [
+            r#"{"signed":1.5}"#,
+            r#"{"signed":"1"}"#,
+            r#"{"signed":true}"#,
+            r#"{"signed":9223372036854775808}"#,
+            r#"{"signed":1e19}"#,
+            r#"{"small":-1}"#,
+            r#"{"small":4294967296}"#,
+            r#"{"small":4294967296.0}"#,
+        ] {
+            assert!(counts(json).is_err(), "{json}");
         }
     }
 }

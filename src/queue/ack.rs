@@ -35,6 +35,7 @@ pub struct FailItem {
     /// Why the attempt failed.
     pub error: String,
     /// Explicit retry delay instead of the backoff curve.
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     pub retry_after_secs: Option<u32>,
 }
 

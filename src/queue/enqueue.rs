@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 /// The outcome for one enqueued job.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Enqueued {
     /// The new job's id, or the existing job's id for a duplicate idempotency key.
     pub id: String,
