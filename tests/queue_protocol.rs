@@ -223,8 +223,52 @@ fn errors_pass_through_execute_unchanged() {
 /// Reads (`Get`, `ListJobs`, …) never move the alarm; every other command may.
 #[test]
 fn only_reads_are_marked_read_only() {
-    assert!(!QueueCommand::Get { id: "q.x".into() }.writes());
-    assert!(!QueueCommand::ListJobs { filter: ListFilter::default() }.writes());
-    assert!(QueueCommand::Cancel { id: "q.x".into() }.writes());
-    assert!(QueueCommand::Claim(claim_request(1)).writes());
+    assert!(!QueueCommand::Get { id: "q.x".into() }.traits().writes);
+    assert!(!QueueCommand::ListJobs { filter: ListFilter::default() }.traits().writes);
+    assert!(QueueCommand::Cancel { id: "q.x".into() }.traits().writes);
+    assert!(QueueCommand::Claim(claim_request(1)).traits().writes);
+}
+
+/// The flags of every command agree with each other: only writes roll back, create the queue,
+/// free jobs, change settings or delete; a delete changes settings; claims never free jobs.
+#[test]
+fn command_traits_are_consistent() {
+    let fence = Fence { lease_id: Some("l".into()), worker_id: None };
+    let id = || "q.x".to_owned();
+    let selection = || DeadLetterSelection::Oldest(1);
+    let commands = [
+        QueueCommand::Enqueue { job: spec("1") },
+        QueueCommand::EnqueueBulk { jobs: vec![spec("1")] },
+        QueueCommand::Get { id: id() },
+        QueueCommand::Cancel { id: id() },
+        QueueCommand::Replay { id: id() },
+        QueueCommand::Claim(claim_request(1)),
+        QueueCommand::Complete { id: id(), fence: fence.clone(), result: None },
+        QueueCommand::Fail { id: id(), fence: fence.clone(), error: "e".into(), retry_after_secs: None },
+        QueueCommand::Heartbeat { id: id(), fence, lease_secs: None },
+        QueueCommand::ReplayDeadLetters { selection: selection() },
+        QueueCommand::PurgeDeadLetters { selection: selection(), older_than: None },
+        QueueCommand::ListJobs { filter: ListFilter::default() },
+        QueueCommand::JobStatuses { ids: vec![id()] },
+        QueueCommand::Stats,
+        QueueCommand::SetPriority { id: id(), priority: 1 },
+        QueueCommand::GetConfig,
+        QueueCommand::Configure { changes: Default::default() },
+        QueueCommand::Pause { reason: None },
+        QueueCommand::Resume,
+        QueueCommand::DeleteQueue { delete_jobs: false },
+        QueueCommand::Ack { acks: vec![], fails: vec![] },
+        QueueCommand::ReleaseWorker { worker_id: "w".into() },
+    ];
+    for command in &commands {
+        let t = command.traits();
+        let name = format!("{command:?}");
+        let writes_only = [t.needs_rollback, t.creates_queue, t.may_free_jobs, t.changes_settings, t.deletes_queue];
+        assert!(t.writes || !writes_only.contains(&true), "{name}: a read with write traits {t:?}");
+        assert!(!t.deletes_queue || t.changes_settings, "{name}: a delete must reload the settings");
+    }
+    let rollback = |c: &QueueCommand| c.traits().needs_rollback;
+    assert!(!rollback(&commands[0]) && !rollback(&commands[5]) && !rollback(&commands[6]), "hot paths skip it");
+    assert!(rollback(&commands[7]) && rollback(&commands[20]), "fail and ack may fail after a write");
+    assert!(!commands[5].traits().may_free_jobs, "a claim takes jobs, it frees none");
 }

@@ -142,42 +142,40 @@ impl QueueActor {
         }
     }
 
-    /// Executes one command (in a transaction when it [needs rollback](QueueCommand::needs_rollback));
+    /// Executes one command (in a transaction when it [needs rollback](crate::queue::protocol::Traits));
     /// for commands that write, re-arms the alarm, reloads changed settings and wakes waiting
     /// claims.
     async fn run(&self, envelope: QueueEnvelope) -> std::result::Result<Reply, ApiError> {
-        let command = &envelope.command;
-        if command.creates_queue() && !self.registered.get() {
+        let traits = envelope.command.traits();
+        if traits.creates_queue && !self.registered.get() {
             // Before the first job or setting, so the catalog never misses a queue.
             let register = TenantCommand::RegisterQueue { queue: envelope.queue.clone() };
             call_tenant(&self.env, &envelope.tenant, register).await?;
             self.registered.set(true);
         }
-        let (writes, reload, frees) = (command.writes(), command.changes_settings(), command.may_free_jobs());
-        let deletes = matches!(command, QueueCommand::DeleteQueue { .. });
         let (tenant, queue_name) = (envelope.tenant.clone(), envelope.queue.clone());
         let (sql, settings, now) = (self.sql.clone(), self.settings.borrow().clone(), super::now());
         let alarm_known = self.alarm.is_known();
-        let rollback = command.needs_rollback();
         let work = move || {
             let queue = Queue { sql: &sql, tenant: &envelope.tenant, name: &envelope.queue, settings: &settings };
             let executed = execute(&queue, envelope.command, now, &mut OsEntropy)?;
-            let new_settings = if reload { Some(config::load(&sql)?) } else { None };
+            let new_settings = if traits.changes_settings { Some(config::load(&sql)?) } else { None };
             // The wake time follows the settings now in force (a shorter retention prunes sooner).
             let current = Queue { settings: new_settings.as_ref().unwrap_or(&settings), ..queue };
             let wake = match executed.due {
-                _ if !writes => None,
+                _ if !traits.writes => None,
                 DueTimes::Unchanged if alarm_known => None,
                 DueTimes::Added(due) if alarm_known => Some(Some(due)),
                 _ => Some(current.next_wake(now)?),
             };
             Ok((executed.reply, wake, new_settings))
         };
-        let (reply, wake, new_settings) = if rollback { transaction(&self.state.storage(), work)? } else { work()? };
+        let (reply, wake, new_settings) =
+            if traits.needs_rollback { transaction(&self.state.storage(), work)? } else { work()? };
         if let Some(settings) = new_settings {
             *self.settings.borrow_mut() = settings;
         }
-        if deletes {
+        if traits.deletes_queue {
             // Dropped from the catalog by this actor itself, so an enqueue racing the delete
             // re-registers after the removal, never before it.
             self.registered.set(false);
@@ -189,7 +187,7 @@ impl QueueActor {
                 .await
                 .map_err(|e| ApiError::internal(format!("setting the alarm failed: {e}")))?;
         }
-        if frees {
+        if traits.may_free_jobs {
             self.wake_waiters();
         }
         Ok(reply)

@@ -51,7 +51,7 @@ impl TenantActor {
         self.ready.clone()?;
         let envelope: TenantEnvelope =
             serde_json::from_str(body).map_err(|e| ApiError::internal(format!("malformed tenant command: {e}")))?;
-        let moves_alarm = envelope.command.moves_alarm();
+        let moves_alarm = envelope.command.traits().moves_alarm;
         let (sql, now) = (self.sql.clone(), super::now());
         let (reply, wake) = transaction(&self.state.storage(), move || {
             let tenant = Tenant { sql: &sql };

@@ -1,12 +1,8 @@
 //! What the Worker sends to answer a request, and how several queues' replies become one
 //! response. Pure: the handler only carries the calls out.
 
-use super::body::Query;
-use super::routes::Route;
-use super::{jobs, queues, reads};
 use crate::model::{ApiError, JobStatus};
 use crate::queue::protocol::QueueCommand;
-use crate::tenant::Principal;
 use serde_json::{json, Map, Value};
 
 /// The actor calls that answer one request.
@@ -18,23 +14,6 @@ pub enum Call {
     Many { calls: Vec<(String, QueueCommand)>, merge: Merge },
     /// The same command to every queue of the tenant that the key may see; replies merged.
     EveryQueue { command: QueueCommand, merge: Merge },
-}
-
-/// Builds the calls that answer a queue or job route.
-pub fn build(route: Route, body: &[u8], query: &Query, principal: &Principal) -> Result<Call, ApiError> {
-    match route {
-        Route::ListJobs | Route::JobStats | Route::JobStatuses | Route::ListDeadLetters => {
-            reads::build(route, query, principal)
-        }
-        Route::ListQueues
-        | Route::GetQueue(_)
-        | Route::QueueStats(_)
-        | Route::ConfigureQueue(_)
-        | Route::PauseQueue(_)
-        | Route::ResumeQueue(_)
-        | Route::DeleteQueue(_) => queues::build(route, body, query, principal),
-        _ => jobs::build(route, body, principal),
-    }
 }
 
 /// How replies from several queues become one response body.

@@ -4,8 +4,8 @@
 use super::body::{split_url, MAX_BODY_BYTES};
 use super::calls::{self, Call};
 use super::error::{render_error, status};
-use super::routes::{resolve, Route};
-use super::{auth, keys, organizations, workers};
+use super::routes::{resolve, KeyRoute, Route, TenantRoute, WorkerRoute};
+use super::{auth, jobs, keys, organizations, queues, reads, workers};
 use crate::model::{ApiError, EpochMs, ErrorKind, OsEntropy};
 use crate::queue::protocol::{QueueCommand, QueueEnvelope};
 use crate::tenant::protocol::{TenantCommand, TenantEnvelope};
@@ -45,18 +45,15 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
     // `url` crate (and its IDNA tables) out of the wasm.
     let (path, query) = split_url(url);
     // The raw method: the worker crate maps methods it does not know (e.g. QUERY) to GET.
-    let route = resolve(&req.method(), path)?;
-    match route {
+    let route = match resolve(&req.method(), path)? {
         Route::Health => {
             return Ok((200, json!({ "status": "healthy", "version": env!("CARGO_PKG_VERSION") }).to_string()))
         }
         Route::OpenApi => return Ok((200, super::openapi::DOCUMENT.to_owned())),
-        _ => {}
-    }
+        Route::CreateOrganization => return create_organization(req, env, &read_body(req).await?).await,
+        Route::Tenant(route) => route,
+    };
     let body = read_body(req).await?;
-    if route == Route::CreateOrganization {
-        return create_organization(req, env, &body).await;
-    }
     let now = crate::actors::now();
     let principal = auth::authenticate(req, env, now).await?;
     if let Some(verdict) = auth::admit(&principal, env, now) {
@@ -65,14 +62,15 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
             return Err(auth::refusal(&verdict, now));
         }
     }
-    if route.is_key_management() {
-        return manage_keys(env, route, &body, &principal, now).await;
-    }
-    if route.is_worker_management() {
-        return serve_workers(env, route, &body, &principal).await;
-    }
+    let call = match route {
+        TenantRoute::Keys(route) => return manage_keys(env, route, &body, &principal, now).await,
+        TenantRoute::Workers(route) => return serve_workers(env, route, &body, &principal).await,
+        TenantRoute::Jobs(route) => jobs::build(route, &body, &principal)?,
+        TenantRoute::Reads(route) => reads::build(route, &query, &principal)?,
+        TenantRoute::Queues(route) => queues::build(route, &body, &query, &principal)?,
+    };
     let tenant = &principal.tenant_id;
-    let (calls, merge) = match calls::build(route, &body, &query, &principal)? {
+    let (calls, merge) = match call {
         Call::Queue { queue, command } => return call_queue(env, tenant, queue, command).await,
         Call::Many { calls, merge } => (calls, merge),
         Call::EveryQueue { command, merge } => {
@@ -91,7 +89,12 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
 
 /// Worker routes: the tenant actor keeps the registry; registration also reads the queue's
 /// default lease, and deregistration releases the worker's leases in its queue.
-async fn serve_workers(env: &Env, route: Route, body: &[u8], principal: &Principal) -> Result<(u16, String), ApiError> {
+async fn serve_workers(
+    env: &Env,
+    route: WorkerRoute,
+    body: &[u8],
+    principal: &Principal,
+) -> Result<(u16, String), ApiError> {
     let tenant = &principal.tenant_id;
     let command = workers::build(route, body, principal, &mut OsEntropy)?;
     let parse =
@@ -201,7 +204,7 @@ async fn create_organization(req: &Request, env: &Env, body: &[u8]) -> Result<(u
 
 async fn manage_keys(
     env: &Env,
-    route: Route,
+    route: KeyRoute,
     body: &[u8],
     principal: &Principal,
     now: EpochMs,

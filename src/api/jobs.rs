@@ -3,7 +3,7 @@
 
 use super::body::{optional_time, optional_u32, parse_json, parse_json_or_empty, required_queue};
 use super::calls::{Call, Merge};
-use super::routes::Route;
+use super::routes::JobRoute;
 use crate::model::lease::Fence;
 use crate::model::spec::{self, check_range};
 use crate::model::{ApiError, ErrorKind, JobId, JobSpec};
@@ -20,25 +20,25 @@ use std::collections::BTreeMap;
 pub const MAX_ACK_ITEMS: usize = 200;
 
 /// Builds the call for a route that acts on jobs of one queue.
-pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, ApiError> {
+pub fn build(route: JobRoute, body: &[u8], principal: &Principal) -> Result<Call, ApiError> {
     let one = |queue: String, command| Call::Queue { queue, command };
     Ok(match route {
-        Route::Enqueue => {
+        JobRoute::Enqueue => {
             let (queue, job) = parse_json::<JobFields>(body)?.validate_single()?;
             one(principal.writable_queue(queue)?, QueueCommand::Enqueue { job })
         }
-        Route::EnqueueBulk => {
+        JobRoute::EnqueueBulk => {
             let (queue, jobs) = parse_json::<BulkBody>(body)?.validate()?;
             one(principal.writable_queue(queue)?, QueueCommand::EnqueueBulk { jobs })
         }
-        Route::Claim => {
+        JobRoute::Claim => {
             let (queue, request) = parse_json::<ClaimBody>(body)?.validate()?;
             one(principal.writable_queue(queue)?, QueueCommand::Claim(request))
         }
-        Route::GetJob(id) => on_job(principal, &id, |id| QueueCommand::Get { id })?,
-        Route::CancelJob(id) => on_job(principal, &id, |id| QueueCommand::Cancel { id })?,
-        Route::ReplayJob(id) => on_job(principal, &id, |id| QueueCommand::Replay { id })?,
-        Route::CompleteJob(id) => {
+        JobRoute::Get(id) => on_job(principal, &id, |id| QueueCommand::Get { id })?,
+        JobRoute::Cancel(id) => on_job(principal, &id, |id| QueueCommand::Cancel { id })?,
+        JobRoute::Replay(id) => on_job(principal, &id, |id| QueueCommand::Replay { id })?,
+        JobRoute::Complete(id) => {
             let b = parse_json::<CompleteBody>(body)?;
             if let Some(result) = &b.result {
                 spec::check_payload_size("result", result)?;
@@ -49,7 +49,7 @@ pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, A
                 result: b.result,
             })?
         }
-        Route::FailJob(id) => {
+        JobRoute::Fail(id) => {
             let b = parse_json::<FailBody>(body)?;
             let error = b.error.or(b.reason).ok_or_else(|| ApiError::validation("error", "is required"))?;
             let retry_after_secs = optional_u32("retry_after_secs", b.retry_after_secs, &spec::RETRY_AFTER_SECS)?;
@@ -60,7 +60,7 @@ pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, A
                 retry_after_secs,
             })?
         }
-        Route::HeartbeatJob(id) => {
+        JobRoute::Heartbeat(id) => {
             let b = parse_json_or_empty::<HeartbeatBody>(body)?;
             let lease_secs =
                 optional_u32("lease_duration_secs", b.lease_duration_secs.or(b.visibility), &spec::LEASE_SECS)?;
@@ -70,7 +70,7 @@ pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, A
                 lease_secs,
             })?
         }
-        Route::SetPriority(id) => {
+        JobRoute::SetPriority(id) => {
             let b: PriorityBody = parse_json(body)?;
             let priority = check_range(
                 "priority",
@@ -79,7 +79,7 @@ pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, A
             )?;
             on_job(principal, &id, |id| QueueCommand::SetPriority { id, priority })?
         }
-        Route::AckJobs => {
+        JobRoute::Ack => {
             let b: AckBody = parse_json(body)?;
             let queue = principal.writable_queue(required_queue(b.queue_name)?)?;
             let (acks, fails) = (b.acks.unwrap_or_default(), b.fails.unwrap_or_default());
@@ -96,12 +96,11 @@ pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, A
             }
             one(queue, QueueCommand::Ack { acks, fails })
         }
-        Route::ReplayDeadLetters => replay_dead_letters(parse_json_or_empty(body)?, principal)?,
-        Route::PurgeDeadLetters => {
+        JobRoute::ReplayDeadLetters => replay_dead_letters(parse_json_or_empty(body)?, principal)?,
+        JobRoute::PurgeDeadLetters => {
             let (queue, selection, older_than) = parse_json::<PurgeBody>(body)?.validate()?;
             one(principal.writable_queue(queue)?, QueueCommand::PurgeDeadLetters { selection, older_than })
         }
-        _ => return Err(ApiError::internal("not a job route")),
     })
 }
 
@@ -396,18 +395,18 @@ mod tests {
         Principal { tenant_id: "t".into(), key_id: "k".into(), queues: vec![], rate_limit: None }
     }
 
-    fn build_ok(route: Route, body: &str) -> Call {
+    fn build_ok(route: JobRoute, body: &str) -> Call {
         build(route, body.as_bytes(), &admin()).unwrap()
     }
 
-    fn build_err(route: Route, body: &str) -> ErrorKind {
+    fn build_err(route: JobRoute, body: &str) -> ErrorKind {
         build(route, body.as_bytes(), &admin()).unwrap_err().kind
     }
 
     #[test]
     fn enqueue_accepts_seed_aliases() {
         let call =
-            build_ok(Route::Enqueue, r#"{"queue":"q","payload":{"a":1},"scheduled_for":"2030-01-01T00:00:00Z"}"#);
+            build_ok(JobRoute::Enqueue, r#"{"queue":"q","payload":{"a":1},"scheduled_for":"2030-01-01T00:00:00Z"}"#);
         let Call::Queue { queue, command: QueueCommand::Enqueue { job } } = call else { panic!("wrong call") };
         assert_eq!(queue, "q");
         assert_eq!(job.payload.get(), r#"{"a":1}"#);
@@ -427,15 +426,15 @@ mod tests {
             r#"{"queue_name":"q","payload":1,"idempotency_key":""}"#,
             r#"{"queue_name":"q","payload":1,"tags":[1]}"#,
         ] {
-            assert_eq!(build_err(Route::Enqueue, body), ErrorKind::ValidationError, "{body}");
+            assert_eq!(build_err(JobRoute::Enqueue, body), ErrorKind::ValidationError, "{body}");
         }
-        assert_eq!(build_err(Route::Enqueue, "{"), ErrorKind::InvalidJson);
+        assert_eq!(build_err(JobRoute::Enqueue, "{"), ErrorKind::InvalidJson);
     }
 
     #[test]
     fn bulk_derives_item_keys_from_the_batch_key() {
         let call = build_ok(
-            Route::EnqueueBulk,
+            JobRoute::EnqueueBulk,
             r#"{"queue_name":"q","idempotency_key":"b","jobs":[{"payload":1},{"payload":2,"idempotency_key":"own"}]}"#,
         );
         let Call::Queue { command: QueueCommand::EnqueueBulk { jobs }, .. } = call else { panic!("wrong call") };
@@ -445,15 +444,15 @@ mod tests {
 
     #[test]
     fn bulk_size_is_bounded() {
-        assert_eq!(build_err(Route::EnqueueBulk, r#"{"queue_name":"q","jobs":[]}"#), ErrorKind::ValidationError);
+        assert_eq!(build_err(JobRoute::EnqueueBulk, r#"{"queue_name":"q","jobs":[]}"#), ErrorKind::ValidationError);
         let many = format!(r#"{{"queue_name":"q","jobs":[{}]}}"#, vec![r#"{"payload":1}"#; 101].join(","));
-        assert_eq!(build_err(Route::EnqueueBulk, &many), ErrorKind::ValidationError);
+        assert_eq!(build_err(JobRoute::EnqueueBulk, &many), ErrorKind::ValidationError);
     }
 
     #[test]
     fn priority_filters_become_ranges() {
         let range = |f: &str| {
-            let call = build_ok(Route::Claim, &format!(r#"{{"queue_name":"q","filter":{{"priority":{f}}}}}"#));
+            let call = build_ok(JobRoute::Claim, &format!(r#"{{"queue_name":"q","filter":{{"priority":{f}}}}}"#));
             let Call::Queue { command: QueueCommand::Claim(c), .. } = call else { panic!("wrong call") };
             (c.min_priority, c.max_priority)
         };
@@ -462,43 +461,43 @@ mod tests {
         assert_eq!(range(r#"{"eq":-3}"#), (-3, -3));
         assert_eq!(range(r#"{"lte":0}"#), (-100, 0));
         assert_eq!(
-            build_err(Route::Claim, r#"{"queue_name":"q","filter":{"priority":{"ge":1}}}"#),
+            build_err(JobRoute::Claim, r#"{"queue_name":"q","filter":{"priority":{"ge":1}}}"#),
             ErrorKind::ValidationError
         );
     }
 
     #[test]
     fn claim_bounds_limit_and_lease() {
-        assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","limit":0}"#), ErrorKind::ValidationError);
-        assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","limit":101}"#), ErrorKind::ValidationError);
-        assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","visibility":4}"#), ErrorKind::ValidationError);
+        assert_eq!(build_err(JobRoute::Claim, r#"{"queue_name":"q","limit":0}"#), ErrorKind::ValidationError);
+        assert_eq!(build_err(JobRoute::Claim, r#"{"queue_name":"q","limit":101}"#), ErrorKind::ValidationError);
+        assert_eq!(build_err(JobRoute::Claim, r#"{"queue_name":"q","visibility":4}"#), ErrorKind::ValidationError);
         assert_eq!(
-            build_err(Route::Claim, r#"{"queue_name":"q","lease_duration_secs":43201}"#),
+            build_err(JobRoute::Claim, r#"{"queue_name":"q","lease_duration_secs":43201}"#),
             ErrorKind::ValidationError
         );
     }
 
     #[test]
     fn foreign_job_ids_are_not_found() {
-        assert_eq!(build_err(Route::GetJob("../etc".into()), ""), ErrorKind::NotFound);
-        assert_eq!(build_err(Route::GetJob("q.123".into()), ""), ErrorKind::NotFound);
+        assert_eq!(build_err(JobRoute::Get("../etc".into()), ""), ErrorKind::NotFound);
+        assert_eq!(build_err(JobRoute::Get("q.123".into()), ""), ErrorKind::NotFound);
     }
 
     #[test]
     fn fail_requires_an_error_and_accepts_reason() {
         let id = "q.01JD3Q0000000000000000000A";
-        assert_eq!(build_err(Route::FailJob(id.into()), r#"{"lease_id":"x"}"#), ErrorKind::ValidationError);
+        assert_eq!(build_err(JobRoute::Fail(id.into()), r#"{"lease_id":"x"}"#), ErrorKind::ValidationError);
         assert!(matches!(
-            build_ok(Route::FailJob(id.into()), r#"{"lease_id":"x","reason":"boom"}"#),
+            build_ok(JobRoute::Fail(id.into()), r#"{"lease_id":"x","reason":"boom"}"#),
             Call::Queue { .. }
         ));
     }
 
     #[test]
     fn purge_needs_confirmation() {
-        assert_eq!(build_err(Route::PurgeDeadLetters, r#"{"queue_name":"q"}"#), ErrorKind::BadRequest);
+        assert_eq!(build_err(JobRoute::PurgeDeadLetters, r#"{"queue_name":"q"}"#), ErrorKind::BadRequest);
         assert!(matches!(
-            build_ok(Route::PurgeDeadLetters, r#"{"queue_name":"q","confirm":true}"#),
+            build_ok(JobRoute::PurgeDeadLetters, r#"{"queue_name":"q","confirm":true}"#),
             Call::Queue { .. }
         ));
     }
@@ -506,9 +505,9 @@ mod tests {
     #[test]
     fn scoped_keys_are_denied_other_queues() {
         let scoped = Principal { queues: vec!["a".into()], ..admin() };
-        let err = build(Route::Enqueue, br#"{"queue_name":"b","payload":1}"#, &scoped).unwrap_err();
+        let err = build(JobRoute::Enqueue, br#"{"queue_name":"b","payload":1}"#, &scoped).unwrap_err();
         assert_eq!(err.kind, ErrorKind::AccessDenied);
-        let err = build(Route::GetJob("b.01JD3Q0000000000000000000A".into()), b"", &scoped).unwrap_err();
+        let err = build(JobRoute::Get("b.01JD3Q0000000000000000000A".into()), b"", &scoped).unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound);
     }
 }

@@ -1,7 +1,7 @@
 //! Worker routes (`/api/v1/workers/…`), validated into tenant commands.
 
 use super::body::{parse_json, parse_json_or_empty, required_queue};
-use super::routes::Route;
+use super::routes::WorkerRoute;
 use crate::model::ids::random_token;
 use crate::model::{ApiError, Entropy};
 use crate::tenant::protocol::TenantCommand;
@@ -34,13 +34,13 @@ struct HeartbeatBody {
 
 /// Builds the tenant command for a worker route.
 pub fn build(
-    route: Route,
+    route: WorkerRoute,
     body: &[u8],
     principal: &Principal,
     entropy: &mut dyn Entropy,
 ) -> Result<TenantCommand, ApiError> {
     Ok(match route {
-        Route::RegisterWorker => {
+        WorkerRoute::Register => {
             let b: RegisterBody = parse_json(body)?;
             let id = match b.worker_id {
                 Some(id) => check_worker_id(&id)?,
@@ -62,7 +62,7 @@ pub fn build(
             };
             TenantCommand::RegisterWorker { worker }
         }
-        Route::WorkerHeartbeat(id) => {
+        WorkerRoute::Heartbeat(id) => {
             let b: HeartbeatBody = parse_json_or_empty(body)?;
             let status = b.status.unwrap_or_else(|| "healthy".into());
             if !["healthy", "degraded", "draining", "offline"].contains(&status.as_str()) {
@@ -75,10 +75,9 @@ pub fn build(
                 beat: WorkerBeat { current_jobs, status, metadata: metadata(b.metadata)? },
             }
         }
-        Route::DeregisterWorker(id) => TenantCommand::DeregisterWorker { id },
-        Route::GetWorker(id) => TenantCommand::GetWorker { id },
-        Route::ListWorkers => TenantCommand::ListWorkers,
-        _ => return Err(ApiError::internal("not a worker route")),
+        WorkerRoute::Deregister(id) => TenantCommand::DeregisterWorker { id },
+        WorkerRoute::Get(id) => TenantCommand::GetWorker { id },
+        WorkerRoute::List => TenantCommand::ListWorkers,
     })
 }
 
@@ -125,7 +124,7 @@ mod tests {
     }
 
     fn register(body: &str) -> Result<NewWorker, ApiError> {
-        match build(Route::RegisterWorker, body.as_bytes(), &admin(), &mut OsEntropy)? {
+        match build(WorkerRoute::Register, body.as_bytes(), &admin(), &mut OsEntropy)? {
             TenantCommand::RegisterWorker { worker } => Ok(worker),
             other => panic!("wrong command {other:?}"),
         }
@@ -155,7 +154,7 @@ mod tests {
 
     #[test]
     fn heartbeat_status_is_checked() {
-        let beat = |body: &str| build(Route::WorkerHeartbeat("w".into()), body.as_bytes(), &admin(), &mut OsEntropy);
+        let beat = |body: &str| build(WorkerRoute::Heartbeat("w".into()), body.as_bytes(), &admin(), &mut OsEntropy);
         assert!(beat("").is_ok());
         assert!(beat(r#"{"status":"draining","current_jobs":3}"#).is_ok());
         assert!(beat(r#"{"status":"sleepy"}"#).is_err());

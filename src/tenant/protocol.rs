@@ -53,25 +53,56 @@ pub enum TenantCommand {
     ListWorkers,
 }
 
+/// What running a tenant command involves for the actor, beyond the command itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TenantTraits {
+    /// The command may change when the tenant's alarm must run (the next worker to fall
+    /// silent).
+    pub moves_alarm: bool,
+}
+
 impl TenantCommand {
+    /// What running this command involves. One exhaustive match: a new command must say.
+    pub fn traits(&self) -> TenantTraits {
+        let moves_alarm = match self {
+            TenantCommand::RegisterWorker { .. }
+            | TenantCommand::WorkerHeartbeat { .. }
+            | TenantCommand::DeregisterWorker { .. } => true,
+            TenantCommand::CreateOrganization { .. }
+            | TenantCommand::VerifyKey { .. }
+            | TenantCommand::CreateKey { .. }
+            | TenantCommand::ListKeys
+            | TenantCommand::GetKey { .. }
+            | TenantCommand::UpdateKey { .. }
+            | TenantCommand::RevokeKey { .. }
+            | TenantCommand::RegisterQueue { .. }
+            | TenantCommand::UnregisterQueue { .. }
+            | TenantCommand::ListQueues
+            | TenantCommand::GetWorker { .. }
+            | TenantCommand::ListWorkers => false,
+        };
+        TenantTraits { moves_alarm }
+    }
+
     /// The worker a command acts on, if it acts on one that already exists.
     pub fn worker_id(&self) -> Option<&str> {
         match self {
             TenantCommand::WorkerHeartbeat { id, .. }
             | TenantCommand::DeregisterWorker { id }
             | TenantCommand::GetWorker { id } => Some(id),
-            _ => None,
+            TenantCommand::CreateOrganization { .. }
+            | TenantCommand::VerifyKey { .. }
+            | TenantCommand::CreateKey { .. }
+            | TenantCommand::ListKeys
+            | TenantCommand::GetKey { .. }
+            | TenantCommand::UpdateKey { .. }
+            | TenantCommand::RevokeKey { .. }
+            | TenantCommand::RegisterQueue { .. }
+            | TenantCommand::UnregisterQueue { .. }
+            | TenantCommand::ListQueues
+            | TenantCommand::RegisterWorker { .. }
+            | TenantCommand::ListWorkers => None,
         }
-    }
-
-    /// Whether the command may change when the tenant's alarm must run.
-    pub fn moves_alarm(&self) -> bool {
-        matches!(
-            self,
-            TenantCommand::RegisterWorker { .. }
-                | TenantCommand::WorkerHeartbeat { .. }
-                | TenantCommand::DeregisterWorker { .. }
-        )
     }
 }
 
