@@ -16,6 +16,7 @@ mod common;
 mod support;
 
 use common::*;
+use edgespool::api::views::JobStatsView;
 use edgespool::model::{ApiError, EpochMs, ErrorKind, JobSpec, RetryPolicy};
 use edgespool::queue::lease::{ClaimRequest, CLAIMABLE_SEQS};
 use edgespool::queue::maintenance::SweepReport;
@@ -23,7 +24,6 @@ use edgespool::queue::manage::DeadLetterSelection;
 use edgespool::queue::{QueueSettings, Row, RowExt, Sql, SqlValue};
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
-use serde::Deserialize;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -523,12 +523,6 @@ macro_rules! ensure {
     };
 }
 
-/// A claim reply.
-#[derive(Deserialize)]
-struct ClaimReply {
-    jobs: Vec<Claimed>,
-}
-
 /// One stored job, as the invariant check reads it.
 #[derive(Debug)]
 struct DbJob {
@@ -733,8 +727,7 @@ impl Run {
         }
         self.hit(if expected.is_empty() { "claim: nothing claimable" } else { "claim: leased jobs" });
         let request = ClaimRequest { lease_secs: Some(lease_secs), ..claim_request(limit) };
-        let body = db("claim", self.fx.q().claim(&request, now))?;
-        let got = serde_json::from_str::<ClaimReply>(&body).map_err(|e| format!("claim reply {body}: {e}"))?.jobs;
+        let got = claimed(&db("claim", self.fx.q().claim(&request, now))?);
         let names: Vec<String> = expected.iter().map(|&j| self.name(j)).collect();
         self.note(format!("claim limit={limit} lease={lease_secs}s -> {names:?}"));
         let got_ids: Vec<&str> = got.iter().map(|c| c.id.as_str()).collect();
@@ -897,11 +890,10 @@ impl Run {
         match self.m.jobs[j].status {
             St::Deleted => self.rejected(&what, result, ErrorKind::NotFound, &before),
             St::Deadletter => {
-                let body = db(&what, result)?;
-                let view: serde_json::Value = serde_json::from_str(&body).map_err(|e| format!("{what}: {e}"))?;
+                let view = job_json(&db(&what, result)?);
                 ensure!(
                     view["status"] == "pending" && view["retry_count"] == 0,
-                    "{what}: replied {body}, expected a pending job with retry_count 0"
+                    "{what}: replied {view}, expected a pending job with retry_count 0"
                 );
                 self.replayed(j);
                 self.hit("replay: dead letter back to pending");
@@ -1333,11 +1325,11 @@ impl Run {
 
     /// The queue's stats (`GET /queues/{name}/stats`) count the model's jobs per status.
     fn check_stats(&self) -> Check {
-        let body = db("stats", self.fx.q().stats(self.m.now))?;
-        let stats: serde_json::Value = serde_json::from_str(&body).map_err(|e| format!("stats: {e}"))?;
+        let stats = db("stats", self.fx.q().stats(self.m.now))?;
+        let counts = serde_json::to_value(JobStatsView::new(&stats.counts)).map_err(|e| format!("stats: {e}"))?;
         let mut total = 0;
         for status in [St::Pending, St::Scheduled, St::Processing, St::Completed, St::Deadletter, St::Cancelled] {
-            let n = stats["counts"][status.name()].as_u64();
+            let n = counts[status.name()].as_u64();
             total += self.m.count(status) as u64;
             ensure!(
                 n == Some(self.m.count(status) as u64),
@@ -1346,8 +1338,8 @@ impl Run {
                 self.m.count(status)
             );
         }
-        ensure!(stats["counts"]["failed"] == 0, "stats count failed = {}", stats["counts"]["failed"]);
-        ensure!(stats["counts"]["total"] == total, "stats total = {}, model {total}", stats["counts"]["total"]);
+        ensure!(counts["failed"] == 0, "stats count failed = {}", counts["failed"]);
+        ensure!(counts["total"] == total, "stats total = {}, model {total}", counts["total"]);
         Ok(())
     }
 

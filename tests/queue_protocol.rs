@@ -1,13 +1,16 @@
 //! `protocol::execute`: commands serialized to JSON and back, as they travel from the Worker to
-//! the queue actor, then executed; raw payloads and results must come out as they went in.
+//! the queue actor, then executed, and their replies encoded and decoded as they travel back,
+//! then rendered as the API answers; raw payloads and results must come out as they went in.
 
 mod common;
 mod support;
 use common::*;
+use edgespool::actors::client::{decode, encode};
+use edgespool::api::views::queue_reply;
 use edgespool::model::{lease::Fence, ErrorKind, JobStatus};
 use edgespool::queue::listing::ListFilter;
 use edgespool::queue::manage::DeadLetterSelection;
-use edgespool::queue::protocol::{execute, QueueCommand, Reply};
+use edgespool::queue::protocol::{execute, QueueCommand, QueueReply};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -23,10 +26,29 @@ fn round_trip(command: QueueCommand) -> QueueCommand {
     serde_json::from_str(&wire).expect("deserialize")
 }
 
-/// Round-trips `command` and executes it on the fixture's queue at `now`.
+/// A command's answer as a client sees it, by the status the API renders.
+#[derive(Debug, PartialEq)]
+enum Reply {
+    /// 200 with a JSON body.
+    Ok(String),
+    /// 201 with a JSON body.
+    Created(String),
+    /// 204 with no body.
+    NoContent,
+}
+
+/// Round-trips `command`, executes it on the fixture's queue at `now`, sends the outcome back
+/// in the actors' encoding and renders it as the API does.
 fn run(fx: &mut Fixture, command: QueueCommand, now: i64) -> Result<Reply, edgespool::model::ApiError> {
     let command = round_trip(command);
-    execute(&queue(&fx.sql, &fx.settings), command, now, &mut fx.entropy).map(|done| done.reply)
+    let outcome = execute(&queue(&fx.sql, &fx.settings), command, now, &mut fx.entropy).map(|done| done.reply);
+    let reply: QueueReply = decode(&encode(&outcome))?;
+    Ok(match queue_reply(&reply, SCOPE)? {
+        (200, body) => Reply::Ok(body),
+        (201, body) => Reply::Created(body),
+        (204, body) if body.is_empty() => Reply::NoContent,
+        other => panic!("unexpected answer {other:?}"),
+    })
 }
 
 /// The body of a 200 reply, parsed into `T`.
@@ -81,6 +103,26 @@ fn commands_serialize_externally_tagged_with_the_payload_verbatim() {
     let wire = serde_json::to_string(&QueueCommand::Enqueue { job: spec(PAYLOAD) }).unwrap();
     assert!(wire.starts_with(r#"{"enqueue":{"job":{"#), "{wire}");
     assert!(wire.contains(PAYLOAD), "{wire}");
+}
+
+/// A reply's internal encoding carries the payload's text as it was stored, not re-rendered.
+#[test]
+fn replies_carry_the_payload_verbatim() {
+    let mut fx = Fixture::new();
+    let id = enqueue(&mut fx, PAYLOAD);
+    let job = execute(&queue(&fx.sql, &fx.settings), QueueCommand::Get { id }, T0, &mut fx.entropy).unwrap().reply;
+    let encoded = encode(&Ok(job));
+    assert!(encoded.contains(PAYLOAD), "{encoded}");
+    let QueueReply::Job(decoded) = decode::<QueueReply>(&encoded).unwrap() else { panic!("not a job: {encoded}") };
+    assert_eq!(decoded.payload.get(), PAYLOAD);
+}
+
+/// An error crosses in the same encoding as a reply, typed, with its kind and message.
+#[test]
+fn errors_cross_the_encoding_typed() {
+    let error = edgespool::model::ApiError::validation("priority", "too high");
+    let decoded = decode::<QueueReply>(&encode::<QueueReply>(&Err(error.clone()))).unwrap_err();
+    assert_eq!(decoded, error);
 }
 
 /// An enqueued payload reads back with exactly the same text.

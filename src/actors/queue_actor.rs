@@ -4,13 +4,11 @@
 
 use super::alarm::AlarmSlot;
 use super::storage::{transaction, ActorSql};
-use crate::api::error::render;
 use crate::api::handler::call_tenant;
 use crate::model::time::SECOND_MS;
 use crate::model::{ApiError, EpochMs, OsEntropy};
-use crate::queue::lease::{claimed_count, NO_JOBS};
 use crate::queue::maintenance::DueTimes;
-use crate::queue::protocol::{execute, QueueCommand, QueueEnvelope, Reply};
+use crate::queue::protocol::{execute, QueueCommand, QueueEnvelope, QueueReply};
 use crate::queue::throttle::ClaimThrottle;
 use crate::queue::{config, schema, Queue, QueueSettings};
 use crate::tenant::protocol::TenantCommand;
@@ -67,8 +65,7 @@ impl DurableObject for QueueActor {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let body = super::client::command_body(&mut req).await?;
-        let (status, body) = render(self.serve(&body).await);
-        Ok(Response::ok(body)?.with_status(status))
+        Response::ok(super::client::encode(&self.serve(&body).await))
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -94,7 +91,7 @@ impl DurableObject for QueueActor {
 
 impl QueueActor {
     /// Decodes a command and answers it, waiting first when it is a long-polling claim.
-    async fn serve(&self, body: &str) -> std::result::Result<Reply, ApiError> {
+    async fn serve(&self, body: &str) -> std::result::Result<QueueReply, ApiError> {
         self.ready.clone()?;
         let envelope: QueueEnvelope =
             serde_json::from_str(body).map_err(|e| ApiError::internal(format!("malformed queue command: {e}")))?;
@@ -110,12 +107,16 @@ impl QueueActor {
     /// Claims within the queue's rate limit until a job is found or `deadline` passes,
     /// sleeping between tries until an enqueue (or the alarm, or a new rate-limit token) may
     /// have made one claimable. A deadline already past makes exactly one try.
-    async fn claim_until(&self, envelope: QueueEnvelope, deadline: EpochMs) -> std::result::Result<Reply, ApiError> {
+    async fn claim_until(
+        &self,
+        envelope: QueueEnvelope,
+        deadline: EpochMs,
+    ) -> std::result::Result<QueueReply, ApiError> {
         loop {
             let rate = self.settings.borrow().rate_limit;
             let budget = rate.map(|r| self.throttle.borrow_mut().available(r, super::now()));
             let reply = match budget {
-                Some(0) => Reply::Ok(NO_JOBS.to_owned()),
+                Some(0) => QueueReply::Claimed(Vec::new()),
                 _ => {
                     let mut attempt = envelope.clone();
                     if let (QueueCommand::Claim(claim), Some(budget)) = (&mut attempt.command, budget) {
@@ -124,11 +125,12 @@ impl QueueActor {
                     self.run(attempt).await?
                 }
             };
-            if let (Some(_), Reply::Ok(body)) = (rate, &reply) {
-                self.throttle.borrow_mut().spend(claimed_count(body));
+            let QueueReply::Claimed(jobs) = &reply else { return Ok(reply) };
+            if rate.is_some() {
+                self.throttle.borrow_mut().spend(jobs.len());
             }
             let remaining = deadline - super::now();
-            if reply != Reply::Ok(NO_JOBS.to_owned()) || remaining <= 0 {
+            if !jobs.is_empty() || remaining <= 0 {
                 return Ok(reply);
             }
             let nap = match (budget, rate) {
@@ -145,7 +147,7 @@ impl QueueActor {
     /// Executes one command (in a transaction when it [needs rollback](crate::queue::protocol::Traits));
     /// for commands that write, re-arms the alarm, reloads changed settings and wakes waiting
     /// claims.
-    async fn run(&self, envelope: QueueEnvelope) -> std::result::Result<Reply, ApiError> {
+    async fn run(&self, envelope: QueueEnvelope) -> std::result::Result<QueueReply, ApiError> {
         let traits = envelope.command.traits();
         if traits.creates_queue && !self.registered.get() {
             // Before the first job or setting, so the catalog never misses a queue.

@@ -5,7 +5,7 @@ use super::alarm::AlarmSlot;
 use super::storage::{transaction, ActorSql};
 use crate::api::error::render;
 use crate::model::ApiError;
-use crate::queue::protocol::Reply;
+use crate::tenant::protocol::Reply;
 use crate::tenant::protocol::{execute, TenantEnvelope};
 use crate::tenant::store::Tenant;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};

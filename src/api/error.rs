@@ -1,7 +1,7 @@
 //! The single place where outcomes become HTTP statuses and bodies.
 
 use crate::model::{ApiError, ErrorKind};
-use crate::queue::protocol::Reply;
+use crate::tenant::protocol::Reply;
 
 /// The HTTP status of each error kind.
 pub fn status(kind: ErrorKind) -> u16 {

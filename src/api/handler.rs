@@ -5,9 +5,11 @@ use super::body::{split_url, MAX_BODY_BYTES};
 use super::calls::{self, Call};
 use super::error::{render_error, status};
 use super::routes::{resolve, KeyRoute, Route, TenantRoute, WorkerRoute};
+use super::views::{self, Answer, Scope};
 use super::{auth, jobs, keys, organizations, queues, reads, workers};
+use crate::actors::client::call_queue;
 use crate::model::{ApiError, EpochMs, ErrorKind, OsEntropy};
-use crate::queue::protocol::{QueueCommand, QueueEnvelope};
+use crate::queue::protocol::{QueueCommand, QueueReply};
 use crate::tenant::protocol::{TenantCommand, TenantEnvelope};
 use crate::tenant::Principal;
 use serde_json::{json, Value};
@@ -15,8 +17,6 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{Request, Response, ResponseInit};
 use worker::{js_sys, web_sys, Env};
 
-/// Durable Object binding of the queue actors.
-const QUEUE_BINDING: &str = "QUEUE";
 /// Durable Object binding of the tenant actors.
 const TENANT_BINDING: &str = "TENANT";
 
@@ -40,15 +40,13 @@ pub async fn handle(req: Request, url: &str, env: Env) -> Response {
     respond(status, body, &request_id, &extra)
 }
 
-async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) -> Result<(u16, String), ApiError> {
+async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) -> Result<Answer, ApiError> {
     // The runtime hands over an already normalized absolute URL; splitting it here keeps the
     // `url` crate (and its IDNA tables) out of the wasm.
     let (path, query) = split_url(url);
     // The raw method: the worker crate maps methods it does not know (e.g. QUERY) to GET.
     let route = match resolve(&req.method(), path)? {
-        Route::Health => {
-            return Ok((200, json!({ "status": "healthy", "version": env!("CARGO_PKG_VERSION") }).to_string()))
-        }
+        Route::Health => return views::json(200, &views::HealthView::default()),
         Route::OpenApi => return Ok((200, super::openapi::DOCUMENT.to_owned())),
         Route::CreateOrganization => return create_organization(req, env, &read_body(req).await?).await,
         Route::Tenant(route) => route,
@@ -71,7 +69,10 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
     };
     let tenant = &principal.tenant_id;
     let (calls, merge) = match call {
-        Call::Queue { queue, command } => return call_queue(env, tenant, queue, command).await,
+        Call::Queue { queue, command } => {
+            let reply = call_queue(env, tenant, &queue, command).await?;
+            return views::queue_reply(&reply, Scope { tenant, queue: &queue });
+        }
         Call::Many { calls, merge } => (calls, merge),
         Call::EveryQueue { command, merge } => {
             let queues = visible_queues(env, &principal).await?;
@@ -79,12 +80,16 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
             (calls, merge)
         }
     };
-    let replies = futures::future::join_all(calls.into_iter().map(|(q, c)| call_queue(env, tenant, q, c))).await;
-    let merged = calls::merge(&merge, replies.into_iter().collect::<Result<_, _>>()?)?;
+    let replies = futures::future::join_all(calls.into_iter().map(|(queue, command)| async move {
+        let reply = call_queue(env, tenant, &queue, command).await;
+        (queue, reply)
+    }))
+    .await;
+    let merged = calls::merge(&merge, replies)?;
     if let Some(has_more) = merged.has_more {
         extra.push(("X-Has-More", has_more.to_string()));
     }
-    Ok((merged.status, merged.body))
+    Ok((200, merged.body))
 }
 
 /// Worker routes: the tenant actor keeps the registry; registration also reads the queue's
@@ -110,11 +115,12 @@ async fn serve_workers(
         TenantCommand::RegisterWorker { worker } => {
             let queue = worker.queue_name.clone();
             let registered = parse(&call_tenant(env, tenant, TenantCommand::RegisterWorker { worker }).await?)?;
-            let (status, config) = call_queue(env, tenant, queue.clone(), QueueCommand::GetConfig).await?;
-            let lease = if status == 200 {
-                parse(&config)?["lease_duration_secs"].clone()
-            } else {
-                json!(crate::model::spec::DEFAULT_LEASE_SECS)
+            let lease = match call_queue(env, tenant, &queue, QueueCommand::GetConfig).await {
+                Ok(QueueReply::Config(settings)) => settings.default_lease_secs,
+                // A queue not used yet has no settings: its workers get the default lease.
+                Err(e) if e.kind == ErrorKind::NotFound => crate::model::spec::DEFAULT_LEASE_SECS,
+                Err(e) => return Err(e),
+                Ok(_) => return Err(ApiError::internal("the queue did not answer with its config")),
             };
             let reply = json!({
                 "id": registered["id"], "queue_name": queue, "lease_duration_secs": lease,
@@ -125,10 +131,7 @@ async fn serve_workers(
         TenantCommand::DeregisterWorker { id } => {
             let removed = parse(&call_tenant(env, tenant, TenantCommand::DeregisterWorker { id: id.clone() }).await?)?;
             let queue = removed["queue_name"].as_str().unwrap_or_default().to_owned();
-            let (status, body) = call_queue(env, tenant, queue, QueueCommand::ReleaseWorker { worker_id: id }).await?;
-            if status >= 300 {
-                return Ok((status, body));
-            }
+            call_queue(env, tenant, &queue, QueueCommand::ReleaseWorker { worker_id: id }).await?;
             Ok((204, String::new()))
         }
         TenantCommand::ListWorkers => {
@@ -225,18 +228,6 @@ async fn manage_keys(
         }
         None => Ok((status, reply)),
     }
-}
-
-/// Sends one command to one queue's actor.
-pub async fn call_queue(
-    env: &Env,
-    tenant: &str,
-    queue: String,
-    command: QueueCommand,
-) -> Result<(u16, String), ApiError> {
-    let name = format!("{tenant}/{queue}");
-    let envelope = QueueEnvelope { tenant: tenant.to_owned(), queue, command };
-    call_actor(env, QUEUE_BINDING, &name, serde_json::to_string(&envelope)).await
 }
 
 /// Asks a tenant actor; returns the reply body of a success, or the actor's error.

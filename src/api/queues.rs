@@ -28,10 +28,7 @@ pub fn build(route: QueueRoute, body: &[u8], query: &Query, principal: &Principa
     match route {
         QueueRoute::List => Ok(Call::EveryQueue { command: QueueCommand::GetConfig, merge: Merge::QueueList }),
         QueueRoute::Get(name) => one(principal.readable_queue(&name)?, QueueCommand::GetConfig),
-        QueueRoute::Stats(name) => Ok(Call::Many {
-            calls: vec![(principal.readable_queue(&name)?, QueueCommand::Stats)],
-            merge: Merge::QueueStats,
-        }),
+        QueueRoute::Stats(name) => one(principal.readable_queue(&name)?, QueueCommand::Stats),
         QueueRoute::Configure(name) => {
             let changes = parse_json_or_empty::<ConfigBody>(body)?.validate(&name)?;
             one(principal.writable_queue(name)?, QueueCommand::Configure { changes })

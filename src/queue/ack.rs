@@ -2,13 +2,13 @@
 //! live leases, the common case, take one statement for the whole batch; every other item goes
 //! through the single-job path, which decides it exactly as a lone request would.
 
+use super::record::AckOutcome;
 use super::sql::RowExt;
 use super::Queue;
 use crate::model::lease::Fence;
 use crate::model::{ApiError, Entropy, EpochMs, ErrorKind, JobStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
 use std::collections::HashSet;
 
 /// One acknowledgement in a batch ack.
@@ -48,14 +48,14 @@ const COMPLETE_LIVE_BATCH: &str = "UPDATE jobs INDEXED BY sqlite_autoindex_jobs_
 
 impl Queue<'_> {
     /// Completes and fails many leased jobs in one go; each item succeeds or fails on its
-    /// own, and the reply lists every outcome in request order (acks first, then fails).
+    /// own, and the outcomes come in request order (acks first, then fails).
     pub fn ack_batch(
         &self,
         acks: &[AckItem],
         fails: &[FailItem],
         now: EpochMs,
         entropy: &mut dyn Entropy,
-    ) -> Result<String, ApiError> {
+    ) -> Result<Vec<AckOutcome>, ApiError> {
         let fence = |lease_id: &str| Fence { lease_id: Some(lease_id.to_owned()), worker_id: None };
         let completed = self.complete_live(acks, now)?;
         let mut results = Vec::with_capacity(acks.len() + fails.len());
@@ -71,10 +71,7 @@ impl Queue<'_> {
             let outcome = self.fail(&item.id, &fence(&item.lease_id), &item.error, item.retry_after_secs, now, entropy);
             results.push(item_outcome(&item.id, outcome.map(|o| o.status))?);
         }
-        let succeeded = results.iter().filter(|r| r["success"] == true).count();
-        super::render::to_json(
-            &json!({ "results": results, "succeeded": succeeded, "failed": results.len() - succeeded }),
-        )
+        Ok(results)
     }
 
     /// Completes the acks whose leases are live in one statement; returns their job ids. A
@@ -85,7 +82,7 @@ impl Queue<'_> {
         if acks.is_empty() || !distinct {
             return Ok(HashSet::new());
         }
-        let batch = super::render::to_json(&acks)?;
+        let batch = crate::model::wire::to_json(&acks)?;
         self.sql
             .query(COMPLETE_LIVE_BATCH, &[batch.into(), now.into()])?
             .iter()
@@ -95,10 +92,9 @@ impl Queue<'_> {
 }
 
 /// One item's outcome; client errors become part of the reply, storage errors abort the batch.
-fn item_outcome(id: &str, outcome: Result<JobStatus, ApiError>) -> Result<Value, ApiError> {
+fn item_outcome(id: &str, outcome: Result<JobStatus, ApiError>) -> Result<AckOutcome, ApiError> {
     match outcome {
-        Ok(status) => Ok(json!({ "id": id, "success": true, "status": status.as_str() })),
         Err(e) if e.kind == ErrorKind::InternalError => Err(e),
-        Err(e) => Ok(json!({ "id": id, "success": false, "code": e.kind, "message": e.message })),
+        result => Ok(AckOutcome { id: id.to_owned(), result }),
     }
 }

@@ -1,9 +1,9 @@
 //! Reading jobs, cancelling them, replaying dead letters and purging the dead-letter queue.
 
-use super::render::{to_json, JobView, JOB_COLUMNS};
+use super::record::{JobRecord, JOB_COLUMNS};
 use super::sql::{RowExt, SqlValue};
 use super::Queue;
-use crate::model::{ApiError, EpochMs, JobStatus};
+use crate::model::{wire::to_json, ApiError, EpochMs, JobStatus};
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
@@ -28,10 +28,10 @@ const REPLAY: &str = "UPDATE jobs SET status = 'pending', retry_count = 0, last_
     expires_at = CASE WHEN expires_at <= ?1 THEN NULL ELSE expires_at END";
 
 impl Queue<'_> {
-    /// The full job as JSON, or 404.
-    pub fn get_job(&self, id: &str) -> Result<String, ApiError> {
+    /// The full job, or 404.
+    pub fn get_job(&self, id: &str) -> Result<JobRecord, ApiError> {
         let row = self.sql.query_one(&GET_JOB, &[id.into()])?.ok_or_else(|| ApiError::not_found("job"))?;
-        to_json(&JobView::read(&row, self.tenant, self.name)?)
+        JobRecord::read(row)
     }
 
     /// Cancels a job that has not started (pending or scheduled); anything else is a conflict.
@@ -47,8 +47,8 @@ impl Queue<'_> {
         Ok(())
     }
 
-    /// Replays one dead-lettered (or failed) job and returns it as JSON.
-    pub fn replay(&self, id: &str, now: EpochMs) -> Result<String, ApiError> {
+    /// Replays one dead-lettered (or failed) job and returns it.
+    pub fn replay(&self, id: &str, now: EpochMs) -> Result<JobRecord, ApiError> {
         let status = self.status_of(id)?;
         if !matches!(status, JobStatus::Deadletter | JobStatus::Failed) {
             return Err(ApiError::conflict(format!("only dead-lettered jobs can be retried; this one is {status}")));
@@ -57,9 +57,8 @@ impl Queue<'_> {
         self.get_job(id)
     }
 
-    /// Changes the priority of a job that has not started; replies
-    /// `{job_id, old_priority, new_priority}`.
-    pub fn set_priority(&self, id: &str, priority: i64, now: EpochMs) -> Result<String, ApiError> {
+    /// Changes the priority of a job that has not started; returns the priority it had.
+    pub fn set_priority(&self, id: &str, priority: i64, now: EpochMs) -> Result<i64, ApiError> {
         let status = self.status_of(id)?;
         if !status.is_cancellable() {
             return Err(ApiError::conflict(format!("the priority of a {status} job cannot change")));
@@ -70,7 +69,7 @@ impl Queue<'_> {
             "UPDATE jobs SET priority = ?2, updated_at = ?3 WHERE id = ?1",
             &[id.into(), priority.into(), now.into()],
         )?;
-        to_json(&serde_json::json!({ "job_id": id, "old_priority": old, "new_priority": priority }))
+        Ok(old)
     }
 
     /// Deletes every job and the settings of a queue. A queue with live jobs (pending,

@@ -3,8 +3,9 @@
 
 use super::store::Tenant;
 use super::Principal;
+use crate::model::time::format_rfc3339 as timestamp;
+use crate::model::wire::to_json;
 use crate::model::{ApiError, EpochMs, ErrorKind};
-use crate::queue::render::{timestamp, to_json};
 use crate::queue::{Row, RowExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

@@ -3,10 +3,20 @@
 use super::key_store::{KeyChanges, NewKey};
 use super::store::{NewOrganization, Tenant};
 use super::workers::{NewWorker, WorkerBeat};
+use crate::model::wire::to_json;
 use crate::model::{ApiError, EpochMs};
-use crate::queue::protocol::Reply;
-use crate::queue::render::to_json;
 use serde::{Deserialize, Serialize};
+
+/// A successful answer; `api::error` picks its HTTP status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// 200 with a JSON body.
+    Ok(String),
+    /// 201 with a JSON body.
+    Created(String),
+    /// 204 with no body.
+    NoContent,
+}
 
 /// What travels to a tenant actor.
 #[derive(Debug, Serialize, Deserialize)]

@@ -2,8 +2,8 @@
 //! in [`key_store`](super::key_store).
 
 use super::key_store::NewKey;
+use crate::model::time::format_rfc3339 as timestamp;
 use crate::model::{ApiError, EpochMs};
-use crate::queue::render::timestamp;
 use crate::queue::{RowExt, Sql};
 use serde::{Deserialize, Serialize};
 use serde_json::json;

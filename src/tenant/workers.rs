@@ -3,8 +3,8 @@
 
 use super::store::Tenant;
 use crate::model::time::{format_rfc3339, SECOND_MS};
+use crate::model::wire::to_json;
 use crate::model::{ApiError, EpochMs};
-use crate::queue::render::to_json;
 use crate::queue::{Row, RowExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

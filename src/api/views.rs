@@ -1,0 +1,564 @@
+//! Spooled's wire shapes, rendered from the actors' typed replies: the one place where a
+//! successful answer becomes a public JSON body (errors become theirs in `api::error`). Each
+//! shape is a named struct that borrows from the reply it renders, so payloads and results
+//! are copied out as the raw JSON text they were stored as.
+
+use crate::model::time::{format_rfc3339, SECOND_MS};
+use crate::model::wire::to_json;
+use crate::model::{ApiError, EpochMs, ErrorKind, JobStatus};
+use crate::queue::enqueue::Enqueued;
+use crate::queue::lease::FailOutcome;
+use crate::queue::protocol::QueueReply;
+use crate::queue::record::{AckOutcome, ClaimedJob, JobRecord, JobSummary, QueueStats, StatusCounts};
+use crate::queue::QueueSettings;
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+/// A rendered response: HTTP status and JSON body (empty for 204).
+pub type Answer = (u16, String);
+
+/// The queue, and its tenant, that a queue reply is about: what the reply leaves out.
+#[derive(Clone, Copy, Debug)]
+pub struct Scope<'a> {
+    /// The tenant (organization) id.
+    pub tenant: &'a str,
+    /// The queue name.
+    pub queue: &'a str,
+}
+
+/// An epoch time on the wire: RFC 3339 UTC with milliseconds.
+#[derive(Clone, Copy, Debug)]
+pub struct Time(pub EpochMs);
+
+impl Serialize for Time {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format_rfc3339(self.0))
+    }
+}
+
+fn time(ms: Option<EpochMs>) -> Option<Time> {
+    ms.map(Time)
+}
+
+/// `view` as a response with `status`. Always inlined: one copy per view type would cost more
+/// wasm than the call it saves.
+#[inline(always)]
+pub fn json(status: u16, view: &impl Serialize) -> Result<Answer, ApiError> {
+    Ok((status, to_json(view)?))
+}
+
+/// Renders a queue actor's reply for the queue in `scope`.
+pub fn queue_reply(reply: &QueueReply, scope: Scope) -> Result<Answer, ApiError> {
+    let queue_name = scope.queue;
+    match reply {
+        QueueReply::Enqueued(job) => json(if job.created { 201 } else { 200 }, &EnqueuedView::new(job)),
+        QueueReply::EnqueuedBatch(jobs) => json(200, &BulkView::new(jobs)),
+        QueueReply::Job(job) => json(200, &JobView::new(job, scope)),
+        QueueReply::Claimed(jobs) => {
+            json(200, &ClaimView { jobs: jobs.iter().map(|job| ClaimedView::new(job, queue_name)).collect() })
+        }
+        QueueReply::Completed => json(200, &SuccessView { success: true }),
+        QueueReply::Failed(outcome) => json(200, &FailView::new(outcome)),
+        QueueReply::LeaseExtended(until) => json(200, &HeartbeatView { success: true, lease_expires_at: Time(*until) }),
+        QueueReply::Replayed(ids) => json(200, &ReplayedView::new(ids.iter().map(String::as_str).collect())),
+        QueueReply::Purged(purged_count) => json(200, &PurgedView { purged_count: *purged_count }),
+        QueueReply::Jobs(jobs) => {
+            json(200, &jobs.iter().map(|job| SummaryView::new(job, queue_name)).collect::<Vec<_>>())
+        }
+        QueueReply::Statuses(jobs) => {
+            json(200, &jobs.iter().map(|job| JobStatusView::new(job, queue_name)).collect::<Vec<_>>())
+        }
+        QueueReply::Stats(stats) => json(200, &QueueStatsView::new(stats, queue_name)),
+        QueueReply::PriorityChanged(change) => {
+            json(200, &PriorityView { job_id: &change.id, old_priority: change.old, new_priority: change.new })
+        }
+        QueueReply::Config(settings) => json(200, &QueueConfigView::new(settings, scope)),
+        QueueReply::Paused(s) => json(
+            200,
+            &PausedView { queue_name, paused: true, paused_at: time(s.paused_at), reason: s.paused_reason.as_deref() },
+        ),
+        QueueReply::Resumed(paused_secs) => {
+            json(200, &ResumedView { queue_name, resumed: true, paused_duration_secs: *paused_secs })
+        }
+        QueueReply::Acked(outcomes) => json(200, &AckView::new(outcomes)),
+        QueueReply::Released(released) => json(200, &ReleasedView { released: *released }),
+        QueueReply::Done => Ok((204, String::new())),
+    }
+}
+
+/// `GET /health`: the Worker is up, and its version.
+#[derive(Serialize)]
+pub struct HealthView {
+    status: &'static str,
+    version: &'static str,
+}
+
+impl Default for HealthView {
+    fn default() -> Self {
+        HealthView { status: "healthy", version: env!("CARGO_PKG_VERSION") }
+    }
+}
+
+/// `POST /jobs`: the job's id, and whether it is new (201) or an idempotent repeat (200).
+#[derive(Serialize)]
+pub struct EnqueuedView<'a> {
+    id: &'a str,
+    created: bool,
+}
+
+impl<'a> EnqueuedView<'a> {
+    fn new(job: &'a Enqueued) -> Self {
+        EnqueuedView { id: &job.id, created: job.created }
+    }
+}
+
+/// One entry of a bulk enqueue's `succeeded`.
+#[derive(Serialize)]
+pub struct BulkItemView<'a> {
+    index: usize,
+    job_id: &'a str,
+    created: bool,
+}
+
+/// Spooled's bulk enqueue reply (a batch is atomic, so `failed` is always empty).
+#[derive(Serialize)]
+pub struct BulkView<'a> {
+    succeeded: Vec<BulkItemView<'a>>,
+    failed: [(); 0],
+    total: usize,
+    success_count: usize,
+    failure_count: usize,
+}
+
+impl<'a> BulkView<'a> {
+    fn new(jobs: &'a [Enqueued]) -> Self {
+        let succeeded = jobs
+            .iter()
+            .enumerate()
+            .map(|(index, j)| BulkItemView { index, job_id: &j.id, created: j.created })
+            .collect();
+        let total = jobs.len();
+        BulkView { succeeded, failed: [], total, success_count: total, failure_count: 0 }
+    }
+}
+
+/// The full Spooled `Job` object (`GET /jobs/{id}`).
+#[derive(Serialize)]
+pub struct JobView<'a> {
+    id: &'a str,
+    organization_id: &'a str,
+    queue_name: &'a str,
+    status: JobStatus,
+    payload: &'a RawValue,
+    result: Option<&'a RawValue>,
+    retry_count: i64,
+    max_retries: i64,
+    last_error: Option<&'a str>,
+    created_at: Time,
+    scheduled_at: Option<Time>,
+    started_at: Option<Time>,
+    completed_at: Option<Time>,
+    expires_at: Option<Time>,
+    priority: i64,
+    tags: Option<&'a RawValue>,
+    timeout_seconds: i64,
+    parent_job_id: Option<&'a str>,
+    completion_webhook: Option<&'a str>,
+    assigned_worker_id: Option<&'a str>,
+    lease_id: Option<&'a str>,
+    lease_expires_at: Option<Time>,
+    idempotency_key: Option<&'a str>,
+    updated_at: Time,
+    workflow_id: Option<&'a str>,
+    dependency_mode: Option<&'a str>,
+    dependencies_met: Option<bool>,
+}
+
+impl<'a> JobView<'a> {
+    /// The wire view of `job`, of the queue and tenant in `scope`.
+    pub fn new(job: &'a JobRecord, scope: Scope<'a>) -> Self {
+        JobView {
+            id: &job.id,
+            organization_id: scope.tenant,
+            queue_name: scope.queue,
+            status: job.status,
+            payload: &job.payload,
+            result: job.result.as_deref(),
+            retry_count: job.retry_count,
+            max_retries: job.max_retries,
+            last_error: job.last_error.as_deref(),
+            created_at: Time(job.created_at),
+            scheduled_at: time(job.scheduled_at),
+            started_at: time(job.started_at),
+            completed_at: time(job.completed_at),
+            expires_at: time(job.expires_at),
+            priority: job.priority,
+            tags: job.tags.as_deref(),
+            timeout_seconds: job.timeout_seconds,
+            parent_job_id: None,
+            completion_webhook: None,
+            assigned_worker_id: job.worker_id.as_deref(),
+            lease_id: job.lease_id.as_deref(),
+            lease_expires_at: time(job.lease_expires_at),
+            idempotency_key: job.idempotency_key.as_deref(),
+            updated_at: Time(job.updated_at),
+            workflow_id: None,
+            dependency_mode: None,
+            dependencies_met: None,
+        }
+    }
+}
+
+/// Spooled's `JobSummary` for lists; carries both `attempt` and `retry_count`, the payload's
+/// `job_type` (empty when it has none) and the last error.
+#[derive(Serialize)]
+pub struct SummaryView<'a> {
+    id: &'a str,
+    queue_name: &'a str,
+    status: JobStatus,
+    priority: i64,
+    attempt: i64,
+    retry_count: i64,
+    max_retries: i64,
+    created_at: Time,
+    scheduled_at: Option<Time>,
+    started_at: Option<Time>,
+    completed_at: Option<Time>,
+    job_type: &'a str,
+    last_error: Option<&'a str>,
+}
+
+impl<'a> SummaryView<'a> {
+    /// The list entry of `job`, of queue `queue_name`.
+    pub fn new(job: &'a JobSummary, queue_name: &'a str) -> Self {
+        SummaryView {
+            id: &job.id,
+            queue_name,
+            status: job.status,
+            priority: job.priority,
+            attempt: job.retry_count,
+            retry_count: job.retry_count,
+            max_retries: job.max_retries,
+            created_at: Time(job.created_at),
+            scheduled_at: time(job.scheduled_at),
+            started_at: time(job.started_at),
+            completed_at: time(job.completed_at),
+            job_type: &job.job_type,
+            last_error: job.last_error.as_deref(),
+        }
+    }
+}
+
+/// `POST /jobs/claim`: the leased jobs.
+#[derive(Serialize)]
+pub struct ClaimView<'a> {
+    jobs: Vec<ClaimedView<'a>>,
+}
+
+/// A job handed to a worker by claim, with the lease that fences it.
+#[derive(Serialize)]
+pub struct ClaimedView<'a> {
+    id: &'a str,
+    queue_name: &'a str,
+    payload: &'a RawValue,
+    retry_count: i64,
+    max_retries: i64,
+    timeout_seconds: i64,
+    lease_expires_at: Time,
+    lease_id: &'a str,
+    priority: i64,
+}
+
+impl<'a> ClaimedView<'a> {
+    /// The wire view of claimed `job`, of queue `queue_name`.
+    pub fn new(job: &'a ClaimedJob, queue_name: &'a str) -> Self {
+        ClaimedView {
+            id: &job.id,
+            queue_name,
+            payload: &job.payload,
+            retry_count: job.retry_count,
+            max_retries: job.max_retries,
+            timeout_seconds: job.timeout_seconds,
+            lease_expires_at: Time(job.lease_expires_at),
+            lease_id: &job.lease_id,
+            priority: job.priority,
+        }
+    }
+}
+
+/// `POST /jobs/{id}/complete`.
+#[derive(Serialize)]
+pub struct SuccessView {
+    success: bool,
+}
+
+/// `POST /jobs/{id}/fail`: where the failed attempt left the job.
+#[derive(Serialize)]
+pub struct FailView {
+    success: bool,
+    status: JobStatus,
+    retry_count: u32,
+    retry_at: Option<Time>,
+}
+
+impl FailView {
+    fn new(outcome: &FailOutcome) -> Self {
+        FailView {
+            success: true,
+            status: outcome.status,
+            retry_count: outcome.retry_count,
+            retry_at: time(outcome.retry_at),
+        }
+    }
+}
+
+/// `POST /jobs/{id}/heartbeat`: the lease's new end.
+#[derive(Serialize)]
+pub struct HeartbeatView {
+    success: bool,
+    lease_expires_at: Time,
+}
+
+/// `POST /jobs/dlq/retry`: the replayed jobs (of every queue the request reached).
+#[derive(Serialize)]
+pub struct ReplayedView<'a> {
+    retried_count: usize,
+    retried_jobs: Vec<&'a str>,
+}
+
+impl<'a> ReplayedView<'a> {
+    /// The view of these replayed job ids.
+    pub fn new(ids: Vec<&'a str>) -> Self {
+        ReplayedView { retried_count: ids.len(), retried_jobs: ids }
+    }
+}
+
+/// `POST /jobs/dlq/purge`.
+#[derive(Serialize)]
+pub struct PurgedView {
+    purged_count: usize,
+}
+
+/// One entry of `GET /jobs/status`.
+#[derive(Serialize)]
+pub struct JobStatusView<'a> {
+    id: &'a str,
+    status: JobStatus,
+    queue_name: &'a str,
+    retry_count: i64,
+    created_at: Time,
+    completed_at: Option<Time>,
+}
+
+impl<'a> JobStatusView<'a> {
+    /// The status entry of `job`, of queue `queue_name`.
+    pub fn new(job: &'a JobSummary, queue_name: &'a str) -> Self {
+        JobStatusView {
+            id: &job.id,
+            status: job.status,
+            queue_name,
+            retry_count: job.retry_count,
+            created_at: Time(job.created_at),
+            completed_at: time(job.completed_at),
+        }
+    }
+}
+
+/// `GET /jobs/stats`: jobs per status, and in all, over the queues asked.
+#[derive(Serialize)]
+pub struct JobStatsView {
+    pending: i64,
+    scheduled: i64,
+    processing: i64,
+    completed: i64,
+    failed: i64,
+    deadletter: i64,
+    cancelled: i64,
+    total: i64,
+}
+
+impl JobStatsView {
+    /// The view of `counts`.
+    pub fn new(counts: &StatusCounts) -> Self {
+        let StatusCounts { pending, scheduled, processing, completed, failed, deadletter, cancelled, total } = *counts;
+        JobStatsView { pending, scheduled, processing, completed, failed, deadletter, cancelled, total }
+    }
+}
+
+/// Spooled's `QueueStats` (`GET /queues/{name}/stats`).
+#[derive(Serialize)]
+pub struct QueueStatsView<'a> {
+    queue_name: &'a str,
+    pending_jobs: i64,
+    processing_jobs: i64,
+    completed_jobs_24h: i64,
+    failed_jobs_24h: i64,
+    avg_processing_time_ms: Option<f64>,
+    max_job_age_seconds: Option<i64>,
+    active_workers: i64,
+    total_jobs: i64,
+    database_bytes: i64,
+}
+
+impl<'a> QueueStatsView<'a> {
+    fn new(stats: &QueueStats, queue_name: &'a str) -> Self {
+        QueueStatsView {
+            queue_name,
+            // Spooled's "pending" is everything waiting to run.
+            pending_jobs: stats.counts.pending + stats.counts.scheduled,
+            processing_jobs: stats.counts.processing,
+            completed_jobs_24h: stats.completed_24h,
+            failed_jobs_24h: stats.deadletter_24h,
+            avg_processing_time_ms: stats.avg_processing_time_ms,
+            max_job_age_seconds: stats.max_job_age_seconds,
+            active_workers: stats.active_workers,
+            total_jobs: stats.counts.total,
+            database_bytes: stats.database_bytes,
+        }
+    }
+}
+
+/// `PUT /jobs/{id}/priority`.
+#[derive(Serialize)]
+pub struct PriorityView<'a> {
+    job_id: &'a str,
+    old_priority: i64,
+    new_priority: i64,
+}
+
+/// Spooled's `QueueConfig` (plus edgespool's own fields), from the queue's settings.
+#[derive(Serialize)]
+pub struct QueueConfigView<'a> {
+    id: &'a str,
+    organization_id: &'a str,
+    queue_name: &'a str,
+    max_retries: u32,
+    default_timeout: u32,
+    rate_limit: Option<u32>,
+    enabled: bool,
+    settings: &'a Value,
+    lease_duration_secs: u32,
+    backoff_base_secs: f64,
+    backoff_cap_secs: f64,
+    retention_secs: i64,
+    max_jobs: u32,
+    paused_at: Option<Time>,
+    paused_reason: Option<&'a str>,
+    created_at: Option<Time>,
+    updated_at: Option<Time>,
+}
+
+impl<'a> QueueConfigView<'a> {
+    fn new(s: &'a QueueSettings, scope: Scope<'a>) -> Self {
+        let secs = |ms: EpochMs| ms as f64 / SECOND_MS as f64;
+        QueueConfigView {
+            id: scope.queue,
+            organization_id: scope.tenant,
+            queue_name: scope.queue,
+            max_retries: s.default_max_retries,
+            default_timeout: s.default_timeout_secs,
+            rate_limit: s.rate_limit,
+            enabled: s.enabled,
+            settings: &s.settings,
+            lease_duration_secs: s.default_lease_secs,
+            backoff_base_secs: secs(s.retry.base_ms),
+            backoff_cap_secs: secs(s.retry.cap_ms),
+            retention_secs: s.retention_ms / SECOND_MS,
+            max_jobs: s.max_jobs,
+            paused_at: time(s.paused_at),
+            paused_reason: s.paused_reason.as_deref(),
+            created_at: time(s.created_at),
+            updated_at: time(s.updated_at),
+        }
+    }
+}
+
+/// One queue of `GET /queues`.
+#[derive(Serialize)]
+pub struct QueueSummaryView<'a> {
+    queue_name: &'a str,
+    max_retries: u32,
+    default_timeout: u32,
+    rate_limit: Option<u32>,
+    enabled: bool,
+}
+
+impl<'a> QueueSummaryView<'a> {
+    /// The list entry of queue `queue_name` with settings `s`.
+    pub fn new(s: &QueueSettings, queue_name: &'a str) -> Self {
+        QueueSummaryView {
+            queue_name,
+            max_retries: s.default_max_retries,
+            default_timeout: s.default_timeout_secs,
+            rate_limit: s.rate_limit,
+            enabled: s.enabled,
+        }
+    }
+}
+
+/// `POST /queues/{name}/pause`.
+#[derive(Serialize)]
+pub struct PausedView<'a> {
+    queue_name: &'a str,
+    paused: bool,
+    paused_at: Option<Time>,
+    reason: Option<&'a str>,
+}
+
+/// `POST /queues/{name}/resume`.
+#[derive(Serialize)]
+pub struct ResumedView<'a> {
+    queue_name: &'a str,
+    resumed: bool,
+    paused_duration_secs: i64,
+}
+
+/// `POST /jobs/ack`: every item's outcome, and how many succeeded and failed.
+#[derive(Serialize)]
+pub struct AckView<'a> {
+    results: Vec<AckItemView<'a>>,
+    succeeded: usize,
+    failed: usize,
+}
+
+/// One item of an ack: `{id, success: true, status}` or `{id, success: false, code, message}`.
+#[derive(Serialize)]
+pub struct AckItemView<'a> {
+    id: &'a str,
+    success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<JobStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<ErrorKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+impl<'a> AckView<'a> {
+    fn new(outcomes: &'a [AckOutcome]) -> Self {
+        let results: Vec<AckItemView> = outcomes
+            .iter()
+            .map(|o| match &o.result {
+                Ok(status) => {
+                    AckItemView { id: &o.id, success: true, status: Some(*status), code: None, message: None }
+                }
+                Err(e) => AckItemView {
+                    id: &o.id,
+                    success: false,
+                    status: None,
+                    code: Some(e.kind),
+                    message: Some(&e.message),
+                },
+            })
+            .collect();
+        let succeeded = results.iter().filter(|r| r.success).count();
+        AckView { failed: results.len() - succeeded, succeeded, results }
+    }
+}
+
+/// How many leases a departing worker gave back.
+#[derive(Serialize)]
+pub struct ReleasedView {
+    released: usize,
+}
