@@ -1,7 +1,8 @@
 //! How the Worker, and an actor calling another actor, send a command: one POST with a string
 //! body straight through the stub's `fetch`, answered by the reply's status and text.
 //!
-//! Commands and replies are typed ([`QueueCommand`] and [`QueueReply`]); both travel as
+//! Commands and replies are typed ([`QueueCommand`] and [`QueueReply`], [`TenantCommand`] and
+//! [`TenantReply`]); both travel as
 //! serde_json text, the reply as the command's whole outcome, `Result<QueueReply, ApiError>`, so
 //! an error reaches the Worker as the same typed value the actor returned and only `api::error`
 //! turns it into an HTTP status. JSON keeps payloads and results raw end to end
@@ -17,6 +18,7 @@
 use crate::model::wire::{from_json, to_json};
 use crate::model::ApiError;
 use crate::queue::protocol::{QueueCommand, QueueEnvelope, QueueReply};
+use crate::tenant::protocol::{TenantCommand, TenantEnvelope, TenantReply};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use worker::js_sys::{self, Promise, Reflect};
@@ -41,12 +43,19 @@ extern "C" {
 
 /// Durable Object binding of the queue actors.
 const QUEUE_BINDING: &str = "QUEUE";
+/// Durable Object binding of the tenant actors.
+const TENANT_BINDING: &str = "TENANT";
 
 /// Sends one command to the actor of `queue` (of `tenant`) and returns its reply.
 pub async fn call_queue(env: &Env, tenant: &str, queue: &str, command: QueueCommand) -> Result<QueueReply, ApiError> {
     let name = format!("{tenant}/{queue}");
     let envelope = QueueEnvelope { tenant: tenant.to_owned(), queue: queue.to_owned(), command };
     ask(env, QUEUE_BINDING, &name, &envelope).await
+}
+
+/// Sends one command to the actor of `tenant` and returns its reply.
+pub async fn call_tenant(env: &Env, tenant: &str, command: TenantCommand) -> Result<TenantReply, ApiError> {
+    ask(env, TENANT_BINDING, tenant, &TenantEnvelope { tenant: tenant.to_owned(), command }).await
 }
 
 /// Sends `command` to an actor and decodes its outcome.

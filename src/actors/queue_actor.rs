@@ -3,8 +3,8 @@
 //! holds long-polling claims until a job is claimable or their wait ends.
 
 use super::alarm::AlarmSlot;
+use super::client::call_tenant;
 use super::storage::{transaction, ActorSql};
-use crate::api::handler::call_tenant;
 use crate::model::time::SECOND_MS;
 use crate::model::{ApiError, EpochMs, OsEntropy};
 use crate::queue::maintenance::DueTimes;

@@ -3,10 +3,8 @@
 
 use super::alarm::AlarmSlot;
 use super::storage::{transaction, ActorSql};
-use crate::api::error::render;
 use crate::model::ApiError;
-use crate::tenant::protocol::Reply;
-use crate::tenant::protocol::{execute, TenantEnvelope};
+use crate::tenant::protocol::{execute, TenantEnvelope, TenantReply};
 use crate::tenant::store::Tenant;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
@@ -28,8 +26,7 @@ impl DurableObject for TenantActor {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let body = super::client::command_body(&mut req).await?;
-        let (status, body) = render(self.run(&body).await);
-        Ok(Response::ok(body)?.with_status(status))
+        Response::ok(super::client::encode(&self.run(&body).await))
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -47,7 +44,7 @@ impl DurableObject for TenantActor {
 }
 
 impl TenantActor {
-    async fn run(&self, body: &str) -> std::result::Result<Reply, ApiError> {
+    async fn run(&self, body: &str) -> std::result::Result<TenantReply, ApiError> {
         self.ready.clone()?;
         let envelope: TenantEnvelope =
             serde_json::from_str(body).map_err(|e| ApiError::internal(format!("malformed tenant command: {e}")))?;

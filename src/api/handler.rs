@@ -7,18 +7,14 @@ use super::error::{render_error, status};
 use super::routes::{resolve, KeyRoute, Route, TenantRoute, WorkerRoute};
 use super::views::{self, Answer, Scope};
 use super::{auth, jobs, keys, organizations, queues, reads, workers};
-use crate::actors::client::call_queue;
+use crate::actors::client::{call_queue, call_tenant};
 use crate::model::{ApiError, EpochMs, ErrorKind, OsEntropy};
 use crate::queue::protocol::{QueueCommand, QueueReply};
-use crate::tenant::protocol::{TenantCommand, TenantEnvelope};
+use crate::tenant::protocol::{TenantCommand, TenantReply};
 use crate::tenant::Principal;
-use serde_json::{json, Value};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{Request, Response, ResponseInit};
 use worker::{js_sys, web_sys, Env};
-
-/// Durable Object binding of the tenant actors.
-const TENANT_BINDING: &str = "TENANT";
 
 /// Extra response headers gathered while serving (rate-limit headers).
 type ExtraHeaders = Vec<(&'static str, String)>;
@@ -94,19 +90,16 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
 
 /// Worker routes: the tenant actor keeps the registry; registration also reads the queue's
 /// default lease, and deregistration releases the worker's leases in its queue.
-async fn serve_workers(
-    env: &Env,
-    route: WorkerRoute,
-    body: &[u8],
-    principal: &Principal,
-) -> Result<(u16, String), ApiError> {
+async fn serve_workers(env: &Env, route: WorkerRoute, body: &[u8], principal: &Principal) -> Result<Answer, ApiError> {
     let tenant = &principal.tenant_id;
     let command = workers::build(route, body, principal, &mut OsEntropy)?;
-    let parse =
-        |text: &str| serde_json::from_str::<Value>(text).map_err(|_| ApiError::internal("malformed worker reply"));
     // A key confined to some queues sees only those queues' workers.
     if let Some(id) = command.worker_id().filter(|_| !principal.is_unscoped()) {
-        let worker = parse(&call_tenant(env, tenant, TenantCommand::GetWorker { id: id.to_owned() }).await?)?;
+        let TenantReply::Worker(worker) =
+            call_tenant(env, tenant, TenantCommand::GetWorker { id: id.to_owned() }).await?
+        else {
+            return Err(unexpected("worker"));
+        };
         if !workers::visible(principal, &worker) {
             return Err(ApiError::not_found("worker"));
         }
@@ -114,40 +107,50 @@ async fn serve_workers(
     match command {
         TenantCommand::RegisterWorker { worker } => {
             let queue = worker.queue_name.clone();
-            let registered = parse(&call_tenant(env, tenant, TenantCommand::RegisterWorker { worker }).await?)?;
+            let TenantReply::Worker(registered) =
+                call_tenant(env, tenant, TenantCommand::RegisterWorker { worker }).await?
+            else {
+                return Err(unexpected("worker"));
+            };
             let lease = match call_queue(env, tenant, &queue, QueueCommand::GetConfig).await {
                 Ok(QueueReply::Config(settings)) => settings.default_lease_secs,
                 // A queue not used yet has no settings: its workers get the default lease.
                 Err(e) if e.kind == ErrorKind::NotFound => crate::model::spec::DEFAULT_LEASE_SECS,
                 Err(e) => return Err(e),
-                Ok(_) => return Err(ApiError::internal("the queue did not answer with its config")),
+                Ok(_) => return Err(unexpected("queue config")),
             };
-            let reply = json!({
-                "id": registered["id"], "queue_name": queue, "lease_duration_secs": lease,
-                "heartbeat_interval_secs": crate::tenant::workers::HEARTBEAT_INTERVAL_SECS,
-            });
-            Ok((201, reply.to_string()))
+            views::json(201, &views::RegisteredWorkerView::new(&registered, lease))
         }
         TenantCommand::DeregisterWorker { id } => {
-            let removed = parse(&call_tenant(env, tenant, TenantCommand::DeregisterWorker { id: id.clone() }).await?)?;
-            let queue = removed["queue_name"].as_str().unwrap_or_default().to_owned();
+            let TenantReply::Deregistered(queue) =
+                call_tenant(env, tenant, TenantCommand::DeregisterWorker { id: id.clone() }).await?
+            else {
+                return Err(unexpected("deregistration"));
+            };
             call_queue(env, tenant, &queue, QueueCommand::ReleaseWorker { worker_id: id }).await?;
             Ok((204, String::new()))
         }
         TenantCommand::ListWorkers => {
-            let listed = parse(&call_tenant(env, tenant, TenantCommand::ListWorkers).await?)?;
-            let visible: Vec<Value> =
-                listed.as_array().into_iter().flatten().filter(|w| workers::visible(principal, w)).cloned().collect();
-            Ok((200, Value::Array(visible).to_string()))
+            let TenantReply::Workers(mut listed) = call_tenant(env, tenant, TenantCommand::ListWorkers).await? else {
+                return Err(unexpected("worker list"));
+            };
+            listed.retain(|worker| workers::visible(principal, worker));
+            views::tenant_reply(&TenantReply::Workers(listed))
         }
-        command => Ok((200, call_tenant(env, tenant, command).await?)),
+        command => views::tenant_reply(&call_tenant(env, tenant, command).await?),
     }
+}
+
+/// An actor answered with a reply of another kind than its command's: a bug in the protocol.
+fn unexpected(what: &str) -> ApiError {
+    ApiError::internal(format!("the actor did not answer with a {what}"))
 }
 
 /// The tenant's queues (from its catalog) that the key may see.
 async fn visible_queues(env: &Env, principal: &Principal) -> Result<Vec<String>, ApiError> {
-    let reply = call_tenant(env, &principal.tenant_id, TenantCommand::ListQueues).await?;
-    let names: Vec<String> = serde_json::from_str(&reply).map_err(|_| ApiError::internal("malformed queue catalog"))?;
+    let TenantReply::Queues(names) = call_tenant(env, &principal.tenant_id, TenantCommand::ListQueues).await? else {
+        return Err(unexpected("queue catalog"));
+    };
     Ok(names.into_iter().filter(|q| principal.allows_queue(q)).collect())
 }
 
@@ -192,17 +195,16 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
-async fn create_organization(req: &Request, env: &Env, body: &[u8]) -> Result<(u16, String), ApiError> {
+async fn create_organization(req: &Request, env: &Env, body: &[u8]) -> Result<Answer, ApiError> {
     let configured = crate::actors::var(env, "ADMIN_KEY");
     let presented = header(req, "X-Admin-Key");
     organizations::check_admin_key(configured.as_deref(), presented.as_deref())?;
     let tenant = organizations::prepare(body, &mut OsEntropy)?;
-    let (status, reply) =
-        call_actor(env, TENANT_BINDING, &tenant.envelope.tenant, serde_json::to_string(&tenant.envelope)).await?;
-    let mut created: Value =
-        serde_json::from_str(&reply).map_err(|_| ApiError::internal("malformed organization reply"))?;
-    created["api_key"]["key"] = Value::String(tenant.raw_key);
-    Ok((status, created.to_string()))
+    let TenantReply::Organization(created) = call_tenant(env, &tenant.envelope.tenant, tenant.envelope.command).await?
+    else {
+        return Err(unexpected("organization"));
+    };
+    views::json(201, &views::OrganizationView::new(&created, &tenant.raw_key))
 }
 
 async fn manage_keys(
@@ -211,47 +213,20 @@ async fn manage_keys(
     body: &[u8],
     principal: &Principal,
     now: EpochMs,
-) -> Result<(u16, String), ApiError> {
+) -> Result<Answer, ApiError> {
     let call = keys::build(route, body, principal, now, &mut OsEntropy)?;
-    let envelope = TenantEnvelope { tenant: principal.tenant_id.clone(), command: call.command };
-    let (status, reply) =
-        call_actor(env, TENANT_BINDING, &principal.tenant_id, serde_json::to_string(&envelope)).await?;
-    if let Some(key_id) = call.forget.filter(|_| status < 300) {
+    let reply = call_tenant(env, &principal.tenant_id, call.command).await?;
+    if let Some(key_id) = call.forget {
         auth::forget_key(&key_id);
     }
-    match call.raw_key.filter(|_| status < 300) {
+    match call.raw_key {
+        // The one response that shows the raw key.
         Some(raw) => {
-            let mut created: Value =
-                serde_json::from_str(&reply).map_err(|_| ApiError::internal("malformed key reply"))?;
-            created["key"] = Value::String(raw);
-            Ok((status, created.to_string()))
+            let TenantReply::Key(key) = &reply else { return Err(unexpected("key")) };
+            views::json(201, &views::KeyView::new(key, Some(&raw)))
         }
-        None => Ok((status, reply)),
+        None => views::tenant_reply(&reply),
     }
-}
-
-/// Asks a tenant actor; returns the reply body of a success, or the actor's error.
-pub async fn call_tenant(env: &Env, tenant: &str, command: TenantCommand) -> Result<String, ApiError> {
-    let envelope = TenantEnvelope { tenant: tenant.to_owned(), command };
-    let (status, body) = call_actor(env, TENANT_BINDING, tenant, serde_json::to_string(&envelope)).await?;
-    if status < 300 {
-        Ok(body)
-    } else {
-        Err(serde_json::from_str(&body).unwrap_or_else(|_| ApiError::internal("malformed tenant error")))
-    }
-}
-
-/// Sends a serialized command to the named actor and returns its status and body.
-async fn call_actor(
-    env: &Env,
-    binding: &str,
-    name: &str,
-    body: serde_json::Result<String>,
-) -> Result<(u16, String), ApiError> {
-    let body = body.map_err(|e| ApiError::internal(format!("command encoding failed: {e}")))?;
-    crate::actors::client::post(env, binding, name, &body)
-        .await
-        .map_err(|e| ApiError::internal(format!("actor call failed: {e}")))
 }
 
 /// The client's `X-Request-Id` when it is sane, otherwise a fresh UUID.

@@ -11,6 +11,11 @@ use crate::queue::lease::FailOutcome;
 use crate::queue::protocol::QueueReply;
 use crate::queue::record::{AckOutcome, ClaimedJob, JobRecord, JobSummary, QueueStats, StatusCounts};
 use crate::queue::QueueSettings;
+use crate::tenant::key_store::KeyRecord;
+use crate::tenant::protocol::TenantReply;
+use crate::tenant::store::{CreatedOrganization, PLAN_TIER};
+use crate::tenant::workers::{WorkerRecord, HEARTBEAT_INTERVAL_SECS};
+use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -82,8 +87,8 @@ pub fn queue_reply(reply: &QueueReply, scope: Scope) -> Result<Answer, ApiError>
             json(200, &ResumedView { queue_name, resumed: true, paused_duration_secs: *paused_secs })
         }
         QueueReply::Acked(outcomes) => json(200, &AckView::new(outcomes)),
-        QueueReply::Released(released) => json(200, &ReleasedView { released: *released }),
-        QueueReply::Done => Ok((204, String::new())),
+        // A release answers a departing worker, whose deregistration says nothing more.
+        QueueReply::Released(_) | QueueReply::Done => Ok((204, String::new())),
     }
 }
 
@@ -557,8 +562,291 @@ impl<'a> AckView<'a> {
     }
 }
 
-/// How many leases a departing worker gave back.
+/// Renders a tenant actor's reply to a key or worker route.
+pub fn tenant_reply(reply: &TenantReply) -> Result<Answer, ApiError> {
+    match reply {
+        TenantReply::Key(key) => json(200, &KeyView::new(key, None)),
+        TenantReply::Keys(keys) => json(200, &keys.iter().map(|key| KeyView::new(key, None)).collect::<Vec<_>>()),
+        TenantReply::Worker(worker) => json(200, &WorkerView::new(worker)),
+        TenantReply::Workers(workers) => json(200, &workers.iter().map(WorkerView::new).collect::<Vec<_>>()),
+        TenantReply::HeartbeatRecorded => {
+            json(200, &HeartbeatAckView { acknowledged: true, next_heartbeat_seconds: HEARTBEAT_INTERVAL_SECS })
+        }
+        TenantReply::Deregistered(_) | TenantReply::Done => Ok((204, String::new())),
+        // These answer the Worker itself (a key check, the queue catalog), or need what only
+        // it holds (the raw key of a new organization).
+        TenantReply::Organization(_) | TenantReply::Principal(_) | TenantReply::Queues(_) => {
+            Err(ApiError::internal("this tenant reply is not a response of its own"))
+        }
+    }
+}
+
+/// An API key without its secret; `key` (the raw key) only in the response that created it.
 #[derive(Serialize)]
-pub struct ReleasedView {
-    released: usize,
+pub struct KeyView<'a> {
+    id: &'a str,
+    name: &'a str,
+    key_prefix: &'a str,
+    queues: &'a [String],
+    rate_limit: Option<i64>,
+    is_active: bool,
+    created_at: Time,
+    last_used: Option<Time>,
+    expires_at: Option<Time>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
+}
+
+impl<'a> KeyView<'a> {
+    /// The view of `key`, with its raw text when it was just minted.
+    pub fn new(key: &'a KeyRecord, raw: Option<&'a str>) -> Self {
+        KeyView {
+            id: &key.id,
+            name: &key.name,
+            key_prefix: &key.key_prefix,
+            queues: &key.queues,
+            rate_limit: key.rate_limit,
+            is_active: key.is_active,
+            created_at: Time(key.created_at),
+            last_used: time(key.last_used),
+            expires_at: time(key.expires_at),
+            key: raw,
+        }
+    }
+}
+
+/// A worker's free-form metadata: the stored object, or `{}` when it has none.
+pub struct Metadata<'a>(Option<&'a RawValue>);
+
+impl Serialize for Metadata<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(raw) => raw.serialize(serializer),
+            None => serializer.serialize_map(Some(0))?.end(),
+        }
+    }
+}
+
+/// A registered worker.
+#[derive(Serialize)]
+pub struct WorkerView<'a> {
+    id: &'a str,
+    queue_name: &'a str,
+    queue_names: [&'a str; 1],
+    hostname: &'a str,
+    status: &'a str,
+    current_jobs: i64,
+    max_concurrency: i64,
+    last_heartbeat: Time,
+    worker_type: Option<&'a str>,
+    metadata: Metadata<'a>,
+    version: Option<&'a str>,
+    registered_at: Time,
+    updated_at: Time,
+}
+
+impl<'a> WorkerView<'a> {
+    fn new(w: &'a WorkerRecord) -> Self {
+        WorkerView {
+            id: &w.id,
+            queue_name: &w.queue_name,
+            queue_names: [&w.queue_name],
+            hostname: &w.hostname,
+            status: &w.status,
+            current_jobs: w.current_jobs,
+            max_concurrency: w.max_concurrency,
+            last_heartbeat: Time(w.last_heartbeat),
+            worker_type: w.worker_type.as_deref(),
+            metadata: Metadata(w.metadata.as_deref()),
+            version: w.version.as_deref(),
+            registered_at: Time(w.registered_at),
+            updated_at: Time(w.updated_at),
+        }
+    }
+}
+
+/// `POST /workers/register`: the worker's id and how it should lease and heartbeat.
+#[derive(Serialize)]
+pub struct RegisteredWorkerView<'a> {
+    id: &'a str,
+    queue_name: &'a str,
+    lease_duration_secs: u32,
+    heartbeat_interval_secs: u32,
+}
+
+impl<'a> RegisteredWorkerView<'a> {
+    /// The registration reply for `worker`, whose queue leases for `lease_duration_secs`.
+    pub fn new(worker: &'a WorkerRecord, lease_duration_secs: u32) -> Self {
+        RegisteredWorkerView {
+            id: &worker.id,
+            queue_name: &worker.queue_name,
+            lease_duration_secs,
+            heartbeat_interval_secs: HEARTBEAT_INTERVAL_SECS,
+        }
+    }
+}
+
+/// `POST /workers/{id}/heartbeat`.
+#[derive(Serialize)]
+pub struct HeartbeatAckView {
+    acknowledged: bool,
+    next_heartbeat_seconds: u32,
+}
+
+/// `POST /organizations`: the organization and its first key, raw key included (shown once).
+#[derive(Serialize)]
+pub struct OrganizationView<'a> {
+    organization: OrganizationFields<'a>,
+    api_key: FirstKeyView<'a>,
+}
+
+/// The organization part of [`OrganizationView`].
+#[derive(Serialize)]
+pub struct OrganizationFields<'a> {
+    id: &'a str,
+    name: &'a str,
+    slug: &'a str,
+    plan_tier: &'a str,
+    created_at: Time,
+    updated_at: Time,
+}
+
+/// The key part of [`OrganizationView`].
+#[derive(Serialize)]
+pub struct FirstKeyView<'a> {
+    id: &'a str,
+    name: &'a str,
+    created_at: Time,
+    key: &'a str,
+}
+
+impl<'a> OrganizationView<'a> {
+    /// The view of `created`, with the first key's `raw` text.
+    pub fn new(created: &'a CreatedOrganization, raw: &'a str) -> Self {
+        let org = &created.organization;
+        let at = Time(created.created_at);
+        OrganizationView {
+            organization: OrganizationFields {
+                id: &org.id,
+                name: &org.name,
+                slug: &org.slug,
+                plan_tier: PLAN_TIER,
+                created_at: at,
+                updated_at: at,
+            },
+            api_key: FirstKeyView { id: &created.key_id, name: &created.key_name, created_at: at, key: raw },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tenant::store::NewOrganization;
+    use crate::tenant::Principal;
+
+    fn parsed((status, body): Answer) -> (u16, Value) {
+        (status, if body.is_empty() { Value::Null } else { serde_json::from_str(&body).unwrap() })
+    }
+
+    fn worker(metadata: Option<&str>) -> WorkerRecord {
+        WorkerRecord {
+            id: "w".into(),
+            queue_name: "q".into(),
+            hostname: "h".into(),
+            status: "healthy".into(),
+            current_jobs: 1,
+            max_concurrency: 5,
+            last_heartbeat: 0,
+            worker_type: None,
+            metadata: metadata.map(|m| RawValue::from_string(m.into()).unwrap()),
+            version: None,
+            registered_at: 0,
+            updated_at: 1,
+        }
+    }
+
+    #[test]
+    fn workers_render_their_queue_twice_and_metadata_or_an_empty_object() {
+        let (status, body) = parsed(tenant_reply(&TenantReply::Worker(worker(None))).unwrap());
+        assert_eq!(status, 200);
+        assert_eq!((&body["queue_names"], &body["metadata"]), (&serde_json::json!(["q"]), &serde_json::json!({})));
+        assert_eq!(body["updated_at"], "1970-01-01T00:00:00.001Z");
+        let (_, body) = parsed(tenant_reply(&TenantReply::Worker(worker(Some(r#"{"a":1.50}"#)))).unwrap());
+        assert_eq!(body["metadata"], serde_json::json!({"a": 1.5}));
+    }
+
+    #[test]
+    fn a_key_shows_its_raw_text_only_when_minted() {
+        let key = KeyRecord {
+            id: "key_1".into(),
+            name: "ci".into(),
+            key_prefix: "sp_live_abc".into(),
+            queues: vec!["a".into()],
+            rate_limit: None,
+            is_active: true,
+            created_at: 0,
+            last_used: None,
+            expires_at: None,
+        };
+        let (_, listed) = parsed(tenant_reply(&TenantReply::Keys(vec![key.clone()])).unwrap());
+        assert!(listed[0].get("key").is_none());
+        assert_eq!((&listed[0]["queues"], &listed[0]["last_used"]), (&serde_json::json!(["a"]), &Value::Null));
+        let minted: Value = serde_json::from_str(&to_json(&KeyView::new(&key, Some("sp_live_raw"))).unwrap()).unwrap();
+        assert_eq!(minted["key"], "sp_live_raw");
+    }
+
+    #[test]
+    fn a_new_organization_renders_with_its_first_key() {
+        let created = CreatedOrganization {
+            organization: NewOrganization { id: "t".into(), name: "Acme".into(), slug: "acme".into() },
+            key_id: "key_1".into(),
+            key_name: "default".into(),
+            created_at: 0,
+        };
+        let body: Value =
+            serde_json::from_str(&to_json(&OrganizationView::new(&created, "sp_live_x")).unwrap()).unwrap();
+        assert_eq!(body["organization"]["plan_tier"], PLAN_TIER);
+        assert_eq!(body["organization"]["updated_at"], body["organization"]["created_at"]);
+        assert_eq!(
+            (&body["api_key"]["id"], &body["api_key"]["key"]),
+            (&serde_json::json!("key_1"), &serde_json::json!("sp_live_x"))
+        );
+    }
+
+    #[test]
+    fn replies_that_say_nothing_are_204_and_internal_ones_are_not_responses() {
+        assert_eq!(tenant_reply(&TenantReply::Done).unwrap(), (204, String::new()));
+        assert_eq!(tenant_reply(&TenantReply::Deregistered("q".into())).unwrap().0, 204);
+        assert_eq!(queue_reply(&QueueReply::Done, Scope { tenant: "t", queue: "q" }).unwrap().0, 204);
+        let principal = Principal { tenant_id: "t".into(), key_id: "k".into(), queues: vec![], rate_limit: None };
+        let err = tenant_reply(&TenantReply::Principal(principal)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InternalError);
+    }
+
+    #[test]
+    fn queue_stats_count_scheduled_jobs_as_pending() {
+        let mut counts = StatusCounts::default();
+        counts.add(JobStatus::Pending, 2);
+        counts.add(JobStatus::Scheduled, 1);
+        counts.add(JobStatus::Completed, 4);
+        let stats = QueueStats {
+            counts,
+            completed_24h: 4,
+            deadletter_24h: 0,
+            avg_processing_time_ms: Some(12.5),
+            max_job_age_seconds: None,
+            active_workers: 0,
+            database_bytes: 4096,
+        };
+        let (_, body) = parsed(queue_reply(&QueueReply::Stats(stats), Scope { tenant: "t", queue: "q" }).unwrap());
+        assert_eq!(
+            (&body["queue_name"], &body["pending_jobs"], &body["total_jobs"]),
+            (&serde_json::json!("q"), &serde_json::json!(3), &serde_json::json!(7))
+        );
+        assert_eq!(
+            (&body["failed_jobs_24h"], &body["avg_processing_time_ms"]),
+            (&serde_json::json!(0), &serde_json::json!(12.5))
+        );
+    }
 }

@@ -5,7 +5,7 @@ use super::routes::WorkerRoute;
 use crate::model::ids::random_token;
 use crate::model::{ApiError, Entropy};
 use crate::tenant::protocol::TenantCommand;
-use crate::tenant::workers::{NewWorker, WorkerBeat};
+use crate::tenant::workers::{NewWorker, WorkerBeat, WorkerRecord};
 use crate::tenant::Principal;
 use serde::Deserialize;
 use serde_json::Value;
@@ -81,9 +81,9 @@ pub fn build(
     })
 }
 
-/// Whether a worker (as the tenant actor renders it) is on a queue the key may see.
-pub fn visible(principal: &Principal, worker: &Value) -> bool {
-    worker["queue_name"].as_str().is_some_and(|q| principal.allows_queue(q))
+/// Whether a worker is on a queue the key may see.
+pub fn visible(principal: &Principal, worker: &WorkerRecord) -> bool {
+    principal.allows_queue(&worker.queue_name)
 }
 
 /// A client-chosen worker id: 1–128 characters of `[A-Za-z0-9._-]`.

@@ -84,6 +84,28 @@ mod tests {
         limit: Option<Option<u32>>,
     }
 
+    super::wire_record! {
+        /// A record for the tests.
+        #[derive(Debug, PartialEq)]
+        pub struct Pair {
+            /// A name.
+            pub name: String,
+            /// A count, maybe.
+            pub count: Option<u32>,
+        }
+    }
+
+    #[test]
+    fn records_encode_as_arrays_in_field_order() {
+        let pair = Pair { name: "a".into(), count: None };
+        let text = serde_json::to_string(&pair).unwrap();
+        assert_eq!(text, r#"["a",null]"#);
+        assert_eq!(serde_json::from_str::<Pair>(&text).unwrap(), pair);
+        assert!(serde_json::from_str::<Pair>(r#"["a"]"#).is_err(), "a missing field");
+        assert!(serde_json::from_str::<Pair>(r#"["a",1,2]"#).is_err(), "an extra field");
+        assert!(serde_json::from_str::<Pair>(r#"{"name":"a","count":1}"#).is_err(), "a map is not a record");
+    }
+
     #[test]
     fn null_absent_and_values_survive_a_round_trip() {
         for change in [Change { limit: None }, Change { limit: Some(None) }, Change { limit: Some(Some(5)) }] {

@@ -5,30 +5,32 @@ use super::record::{JobSummary, QueueStats, StatusCounts, SUMMARY_COLUMNS};
 use super::sql::{Columns, RowExt};
 use super::Queue;
 use crate::model::time::SECOND_MS;
+use crate::model::wire::wire_record;
 use crate::model::{wire::to_json, ApiError, EpochMs, JobStatus};
-use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
-/// Which jobs a list returns; every filter set must match.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListFilter {
-    /// Only jobs in one of these statuses (empty: any).
-    pub statuses: Vec<JobStatus>,
-    /// Only jobs carrying this tag (an element of a tags array, or a key of a tags object).
-    pub tag: Option<String>,
-    /// Only jobs whose `payload.job_type` is exactly this.
-    pub job_type: Option<String>,
-    /// Search text, case-insensitive: the id starts with it, or the queue name or
-    /// `payload.job_type` contains it.
-    pub search: Option<String>,
-    /// Only jobs created at or after this time.
-    pub created_after: Option<EpochMs>,
-    /// Only jobs created before this time.
-    pub created_before: Option<EpochMs>,
-    /// How many at most.
-    pub limit: u32,
-    /// How many of the newest matches to skip.
-    pub offset: u32,
+wire_record! {
+    /// Which jobs a list returns; every filter set must match.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct ListFilter {
+        /// Only jobs in one of these statuses (empty: any).
+        pub statuses: Vec<JobStatus>,
+        /// Only jobs carrying this tag (an element of a tags array, or a key of a tags object).
+        pub tag: Option<String>,
+        /// Only jobs whose `payload.job_type` is exactly this.
+        pub job_type: Option<String>,
+        /// Search text, case-insensitive: the id starts with it, or the queue name or
+        /// `payload.job_type` contains it.
+        pub search: Option<String>,
+        /// Only jobs created at or after this time.
+        pub created_after: Option<EpochMs>,
+        /// Only jobs created before this time.
+        pub created_before: Option<EpochMs>,
+        /// How many at most.
+        pub limit: u32,
+        /// How many of the newest matches to skip.
+        pub offset: u32,
+    }
 }
 
 /// Every filter but the statuses, newest first. `?3` is the search text in lower case (matched
@@ -98,7 +100,8 @@ impl Queue<'_> {
         for row in self.sql.query("SELECT status, count(*) FROM jobs GROUP BY status", &[])? {
             let mut c = Columns::new(row);
             let (status, n) = (c.status(), c.int());
-            counts.add(c.finish(status)?, n);
+            c.finish()?;
+            counts.add(status, n);
         }
         let day = self.sql.query_one(
             "SELECT \

@@ -14,6 +14,7 @@ use super::maintenance::DueTimes;
 use super::manage::DeadLetterSelection;
 use super::record::{AckOutcome, ClaimedJob, JobRecord, JobSummary, PriorityChange, QueueStats};
 use super::{Queue, QueueSettings};
+use crate::model::wire::wire_record;
 use crate::model::{lease::Fence, ApiError, Entropy, EpochMs, JobSpec};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -69,15 +70,17 @@ pub enum QueueCommand {
     ReleaseWorker { worker_id: String },
 }
 
-/// What travels from the Worker to a queue actor: the command and the queue it is for.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct QueueEnvelope {
-    /// The tenant that owns the queue.
-    pub tenant: String,
-    /// The queue name.
-    pub queue: String,
-    /// What to do.
-    pub command: QueueCommand,
+wire_record! {
+    /// What travels from the Worker to a queue actor: the command and the queue it is for.
+    #[derive(Clone, Debug)]
+    pub struct QueueEnvelope {
+        /// The tenant that owns the queue.
+        pub tenant: String,
+        /// The queue name.
+        pub queue: String,
+        /// What to do.
+        pub command: QueueCommand,
+    }
 }
 
 /// What a queue actor answers when a command succeeds, one variant per kind of result; a

@@ -97,7 +97,8 @@ impl JobRecord {
             idempotency_key: c.opt_text(),
             updated_at: c.int(),
         };
-        c.finish(record)
+        c.finish()?;
+        Ok(record)
     }
 }
 
@@ -147,7 +148,8 @@ impl JobSummary {
             job_type: c.text(),
             last_error: c.opt_text(),
         };
-        c.finish(record)
+        c.finish()?;
+        Ok(record)
     }
 }
 
@@ -191,7 +193,8 @@ impl ClaimedJob {
             priority: c.int(),
             seq: c.int(),
         };
-        c.finish(record)
+        c.finish()?;
+        Ok(record)
     }
 
     /// Claim order: priority descending, then enqueue order.

@@ -140,9 +140,9 @@ impl Columns {
         Columns { values: row.into_iter(), at: 0, error: None }
     }
 
-    /// `record`, read from the row, unless a column did not hold what its reader wanted.
-    pub fn finish<T>(self, record: T) -> Result<T, ApiError> {
-        self.error.map_or(Ok(record), Err)
+    /// Whether every column read held what its reader wanted.
+    pub fn finish(self) -> Result<(), ApiError> {
+        self.error.map_or(Ok(()), Err)
     }
 
     /// The next value, and its column index.
@@ -208,5 +208,22 @@ impl Columns {
         let text = self.text();
         JobStatus::parse(&text)
             .unwrap_or_else(|| self.bad(ApiError::internal("unknown stored status"), JobStatus::Pending))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_read_in_order_and_report_the_first_bad_one() {
+        let row = vec![SqlValue::Text("a".into()), SqlValue::Real(3.0), SqlValue::Null, SqlValue::Text("[1]".into())];
+        let mut c = Columns::new(row);
+        assert_eq!((c.text(), c.int(), c.opt_text(), c.json().get().to_owned()), ("a".into(), 3, None, "[1]".into()));
+        assert!(c.finish().is_ok());
+        let mut c = Columns::new(vec![SqlValue::Integer(1), SqlValue::Null, SqlValue::Text("x".into())]);
+        let _ = (c.text(), c.int(), c.status());
+        let error = c.finish().unwrap_err();
+        assert!(error.message.contains("column 0"), "{}", error.message);
     }
 }
