@@ -6,6 +6,7 @@ use super::alarm::AlarmSlot;
 use super::client::call_tenant;
 use super::storage::{transaction, ActorSql};
 use crate::model::time::SECOND_MS;
+use crate::model::wire::from_json;
 use crate::model::{ApiError, EpochMs, OsEntropy};
 use crate::queue::maintenance::DueTimes;
 use crate::queue::protocol::{execute, QueueCommand, QueueEnvelope, QueueReply};
@@ -93,15 +94,12 @@ impl QueueActor {
     /// Decodes a command and answers it, waiting first when it is a long-polling claim.
     async fn serve(&self, body: &str) -> std::result::Result<QueueReply, ApiError> {
         self.ready.clone()?;
-        let envelope: QueueEnvelope =
-            serde_json::from_str(body).map_err(|e| ApiError::internal(format!("malformed queue command: {e}")))?;
-        match &envelope.command {
-            QueueCommand::Claim(claim) => {
-                let deadline = super::now() + i64::from(claim.wait_secs) * SECOND_MS;
-                self.claim_until(envelope, deadline).await
-            }
-            _ => self.run(envelope).await,
+        let envelope: QueueEnvelope = from_json(body, "queue command")?;
+        if let QueueCommand::Claim(claim) = &envelope.command {
+            let deadline = super::now() + i64::from(claim.wait_secs) * SECOND_MS;
+            return self.claim_until(envelope, deadline).await;
         }
+        self.run(envelope).await
     }
 
     /// Claims within the queue's rate limit until a job is found or `deadline` passes,

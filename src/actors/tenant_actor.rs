@@ -3,6 +3,7 @@
 
 use super::alarm::AlarmSlot;
 use super::storage::{transaction, ActorSql};
+use crate::model::wire::from_json;
 use crate::model::ApiError;
 use crate::tenant::protocol::{execute, TenantEnvelope, TenantReply};
 use crate::tenant::store::Tenant;
@@ -46,8 +47,7 @@ impl DurableObject for TenantActor {
 impl TenantActor {
     async fn run(&self, body: &str) -> std::result::Result<TenantReply, ApiError> {
         self.ready.clone()?;
-        let envelope: TenantEnvelope =
-            serde_json::from_str(body).map_err(|e| ApiError::internal(format!("malformed tenant command: {e}")))?;
+        let envelope: TenantEnvelope = from_json(body, "tenant command")?;
         let moves_alarm = envelope.command.traits().moves_alarm;
         let (sql, now) = (self.sql.clone(), super::now());
         let (reply, wake) = transaction(&self.state.storage(), move || {
