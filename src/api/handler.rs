@@ -94,7 +94,7 @@ async fn serve_workers(env: &Env, route: WorkerRoute, body: &[u8], principal: &P
     let tenant = &principal.tenant_id;
     let command = workers::build(route, body, principal, &mut OsEntropy)?;
     // A key confined to some queues sees only those queues' workers.
-    if let Some(id) = command.worker_id().filter(|_| !principal.is_unscoped()) {
+    if let Some(id) = command.traits().worker.filter(|_| !principal.is_unscoped()) {
         let TenantReply::Worker(worker) =
             call_tenant(env, tenant, TenantCommand::GetWorker { id: id.to_owned() }).await?
         else {

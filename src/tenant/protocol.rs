@@ -82,21 +82,23 @@ pub enum TenantCommand {
     ListWorkers,
 }
 
-/// What running a tenant command involves for the actor, beyond the command itself.
+/// What running a tenant command involves, beyond the command itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TenantTraits {
+pub struct TenantTraits<'a> {
     /// The command may change when the tenant's alarm must run (the next worker to fall
     /// silent).
     pub moves_alarm: bool,
+    /// The registered worker the command acts on (whose queue a scoped key must reach).
+    pub worker: Option<&'a str>,
 }
 
 impl TenantCommand {
     /// What running this command involves. One exhaustive match: a new command must say.
-    pub fn traits(&self) -> TenantTraits {
-        let moves_alarm = match self {
-            TenantCommand::RegisterWorker { .. }
-            | TenantCommand::WorkerHeartbeat { .. }
-            | TenantCommand::DeregisterWorker { .. } => true,
+    pub fn traits(&self) -> TenantTraits<'_> {
+        let (moves_alarm, worker) = match self {
+            TenantCommand::RegisterWorker { .. } => (true, None),
+            TenantCommand::WorkerHeartbeat { id, .. } | TenantCommand::DeregisterWorker { id } => (true, Some(id)),
+            TenantCommand::GetWorker { id } => (false, Some(id)),
             TenantCommand::CreateOrganization { .. }
             | TenantCommand::VerifyKey { .. }
             | TenantCommand::CreateKey { .. }
@@ -107,31 +109,9 @@ impl TenantCommand {
             | TenantCommand::RegisterQueue { .. }
             | TenantCommand::UnregisterQueue { .. }
             | TenantCommand::ListQueues
-            | TenantCommand::GetWorker { .. }
-            | TenantCommand::ListWorkers => false,
+            | TenantCommand::ListWorkers => (false, None),
         };
-        TenantTraits { moves_alarm }
-    }
-
-    /// The worker a command acts on, if it acts on one that already exists.
-    pub fn worker_id(&self) -> Option<&str> {
-        match self {
-            TenantCommand::WorkerHeartbeat { id, .. }
-            | TenantCommand::DeregisterWorker { id }
-            | TenantCommand::GetWorker { id } => Some(id),
-            TenantCommand::CreateOrganization { .. }
-            | TenantCommand::VerifyKey { .. }
-            | TenantCommand::CreateKey { .. }
-            | TenantCommand::ListKeys
-            | TenantCommand::GetKey { .. }
-            | TenantCommand::UpdateKey { .. }
-            | TenantCommand::RevokeKey { .. }
-            | TenantCommand::RegisterQueue { .. }
-            | TenantCommand::UnregisterQueue { .. }
-            | TenantCommand::ListQueues
-            | TenantCommand::RegisterWorker { .. }
-            | TenantCommand::ListWorkers => None,
-        }
+        TenantTraits { moves_alarm, worker: worker.map(String::as_str) }
     }
 }
 
