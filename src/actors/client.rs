@@ -1,13 +1,12 @@
 //! How the Worker, and an actor calling another actor, send a command: one POST with a string
-//! body straight through the stub's `fetch`, answered by the reply's status and text.
+//! body straight through the stub's `fetch`, answered by the reply's text.
 //!
 //! Commands and replies are typed ([`QueueCommand`] and [`QueueReply`], [`TenantCommand`] and
-//! [`TenantReply`]); both travel as
-//! serde_json text, the reply as the command's whole outcome, `Result<QueueReply, ApiError>`, so
-//! an error reaches the Worker as the same typed value the actor returned and only `api::error`
-//! turns it into an HTTP status. JSON keeps payloads and results raw end to end
-//! (`serde_json::value::RawValue` works only with serde_json); docs/DECISIONS.md has the
-//! comparison with a binary encoding.
+//! [`TenantReply`]) and travel as serde_json text, the reply as the command's whole outcome
+//! (`Result<QueueReply, ApiError>`): an error reaches the Worker as the typed value the actor
+//! returned, and only `api::error` gives it an HTTP status. JSON keeps payloads and results raw
+//! end to end (`serde_json::value::RawValue` works only with serde_json); docs/DECISIONS.md
+//! compares it with a binary encoding.
 //!
 //! This skips the worker crate's `Request`/`Response` wrappers on purpose. Building them reads
 //! the request's `cf` object, copies its headers, and streams the reply body into wasm chunk by
