@@ -25,9 +25,9 @@ fn assert_refused<T: std::fmt::Debug>(
     kind: ErrorKind,
     op: impl FnOnce() -> Result<T, edgespool::model::ApiError>,
 ) {
-    let before = fx.q().get_job(&job.id).unwrap();
+    let before = fx.job(&job.id);
     assert_eq!(err_kind(op()), kind);
-    assert_eq!(fx.q().get_job(&job.id).unwrap(), before, "a refused operation must change nothing");
+    assert_eq!(fx.job(&job.id), before, "a refused operation must change nothing");
 }
 
 /// Complete under the live lease stores the result and ends the lease.
@@ -119,9 +119,9 @@ fn complete_of_unknown_job_is_not_found() {
 fn completing_twice_with_the_same_lease_is_idempotent() {
     let (fx, job) = claimed();
     fx.q().complete(&job.id, &by_lease(&job), Some(&raw("1")), T0 + SEC).unwrap();
-    let after_first = fx.q().get_job(&job.id).unwrap();
+    let after_first = fx.job(&job.id);
     fx.q().complete(&job.id, &by_lease(&job), Some(&raw("2")), T0 + LEASE_MS + SEC).unwrap();
-    assert_eq!(fx.q().get_job(&job.id).unwrap(), after_first);
+    assert_eq!(fx.job(&job.id), after_first);
 }
 
 /// A worker whose lease expired and whose job was claimed again cannot complete it.

@@ -38,8 +38,8 @@ fn silent_workers_go_offline_then_are_forgotten() {
         .unwrap();
     assert_eq!(t.sweep_workers(T0 + OFFLINE_AFTER_MS - 1).unwrap(), 0);
     assert_eq!(t.sweep_workers(T0 + OFFLINE_AFTER_MS).unwrap(), 1);
-    assert_eq!(t.get_worker("a").unwrap()["status"], "offline");
-    assert_eq!(t.get_worker("b").unwrap()["status"], "healthy");
+    assert_eq!(t.get_worker("a").unwrap().status, "offline");
+    assert_eq!(t.get_worker("b").unwrap().status, "healthy");
     assert_eq!(t.sweep_workers(T0 + OFFLINE_AFTER_MS).unwrap(), 0, "a second sweep changes nothing");
     t.sweep_workers(T0 + FORGET_AFTER_MS).unwrap();
     assert_eq!(t.get_worker("a").unwrap_err().kind, ErrorKind::NotFound);
@@ -52,9 +52,9 @@ fn client_chosen_ids_upsert_and_deregister_names_the_queue() {
     let t = Tenant { sql: &sql };
     t.register_worker(&worker("w"), T0).unwrap();
     t.register_worker(&NewWorker { hostname: "h2".into(), ..worker("w") }, T0 + 1).unwrap();
-    let listed: Vec<serde_json::Value> = serde_json::from_str(&t.list_workers().unwrap()).unwrap();
+    let listed = t.list_workers().unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0]["hostname"], "h2");
+    assert_eq!(listed[0].hostname, "h2");
     assert_eq!(t.deregister_worker("w").unwrap(), "q");
     assert_eq!(t.deregister_worker("w").unwrap_err().kind, ErrorKind::NotFound);
 }

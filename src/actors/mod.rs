@@ -2,7 +2,8 @@
 //!
 //! - [`queue_actor`]: one actor per (tenant, queue); runs queue commands and the alarm.
 //! - [`tenant_actor`]: one actor per tenant; organization and API keys.
-//! - [`client`]: how the Worker (and one actor) calls an actor: a lean POST through the stub.
+//! - [`client`]: how the Worker (and one actor) calls an actor: a typed command in a lean POST
+//!   through the stub, answered by the typed outcome.
 //! - [`alarm`]: the one alarm per actor, written only when its due time changes.
 //! - [`storage`]: the [`Sql`](crate::queue::Sql) interface over Durable Object SQLite, and
 //!   synchronous transactions.

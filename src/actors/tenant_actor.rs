@@ -3,10 +3,9 @@
 
 use super::alarm::AlarmSlot;
 use super::storage::{transaction, ActorSql};
-use crate::api::error::render;
+use crate::model::wire::from_json;
 use crate::model::ApiError;
-use crate::queue::protocol::Reply;
-use crate::tenant::protocol::{execute, TenantEnvelope};
+use crate::tenant::protocol::{execute, TenantEnvelope, TenantReply};
 use crate::tenant::store::Tenant;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
@@ -28,8 +27,7 @@ impl DurableObject for TenantActor {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let body = super::client::command_body(&mut req).await?;
-        let (status, body) = render(self.run(&body).await);
-        Ok(Response::ok(body)?.with_status(status))
+        Response::ok(super::client::encode(&self.run(&body).await))
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -47,11 +45,10 @@ impl DurableObject for TenantActor {
 }
 
 impl TenantActor {
-    async fn run(&self, body: &str) -> std::result::Result<Reply, ApiError> {
+    async fn run(&self, body: &str) -> std::result::Result<TenantReply, ApiError> {
         self.ready.clone()?;
-        let envelope: TenantEnvelope =
-            serde_json::from_str(body).map_err(|e| ApiError::internal(format!("malformed tenant command: {e}")))?;
-        let moves_alarm = envelope.command.moves_alarm();
+        let envelope: TenantEnvelope = from_json(body, "tenant command")?;
+        let moves_alarm = envelope.command.traits().moves_alarm;
         let (sql, now) = (self.sql.clone(), super::now());
         let (reply, wake) = transaction(&self.state.storage(), move || {
             let tenant = Tenant { sql: &sql };

@@ -2,10 +2,10 @@
 //! path makes no extra actor hop: a verified key is trusted for [`KEY_CACHE_TTL_MS`], and each
 //! key's requests are counted in one-minute windows.
 
-use super::handler::call_tenant;
+use crate::actors::client::call_tenant;
 use crate::model::{ApiError, EpochMs, ErrorKind};
 use crate::tenant::keys::{hash_key, tenant_of};
-use crate::tenant::protocol::TenantCommand;
+use crate::tenant::protocol::{TenantCommand, TenantReply};
 use crate::tenant::rate_limit::{RateLimiter, Verdict};
 use crate::tenant::Principal;
 use serde_json::json;
@@ -48,9 +48,11 @@ pub async fn authenticate(req: &Request, env: &Env, now: EpochMs) -> Result<Prin
     if let Some(principal) = cached(&hash, now) {
         return Ok(principal);
     }
-    let reply = call_tenant(env, tenant, TenantCommand::VerifyKey { hash: hash.clone() }).await?;
-    let principal: Principal =
-        serde_json::from_str(&reply).map_err(|e| ApiError::internal(format!("malformed key verification: {e}")))?;
+    let TenantReply::Principal(principal) =
+        call_tenant(env, tenant, TenantCommand::VerifyKey { hash: hash.clone() }).await?
+    else {
+        return Err(ApiError::internal("the tenant did not answer a key verification with a principal"));
+    };
     VERIFIED.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.len() >= KEY_CACHE_CAPACITY {

@@ -1,7 +1,7 @@
 //! API key management requests (`/api/v1/api-keys`), validated into tenant commands.
 
 use super::body::{parse_json, parse_optional_fields, required_name};
-use super::routes::Route;
+use super::routes::KeyRoute;
 use crate::model::ids::validate_queue_name;
 use crate::model::time::parse_rfc3339;
 use crate::model::{ApiError, Entropy, EpochMs, ErrorKind};
@@ -27,7 +27,7 @@ pub struct KeyCall {
 
 /// Builds the tenant command for a key-management route.
 pub fn build(
-    route: Route,
+    route: KeyRoute,
     body: &[u8],
     principal: &Principal,
     now: EpochMs,
@@ -39,7 +39,7 @@ pub fn build(
     }
     let plain = |command| KeyCall { command, raw_key: None, forget: None };
     Ok(match route {
-        Route::CreateKey => {
+        KeyRoute::Create => {
             let b: CreateKeyBody = parse_json(body)?;
             let minted = mint_key(&principal.tenant_id, entropy);
             let key = NewKey {
@@ -53,9 +53,9 @@ pub fn build(
             };
             KeyCall { command: TenantCommand::CreateKey { key }, raw_key: Some(minted.raw), forget: None }
         }
-        Route::ListKeys => plain(TenantCommand::ListKeys),
-        Route::GetKey(id) => plain(TenantCommand::GetKey { id }),
-        Route::UpdateKey(id) => {
+        KeyRoute::List => plain(TenantCommand::ListKeys),
+        KeyRoute::Get(id) => plain(TenantCommand::GetKey { id }),
+        KeyRoute::Update(id) => {
             let b: UpdateKeyBody = parse_optional_fields(body)?;
             if id == principal.key_id && (b.is_active.is_some() || b.queues.is_some() || b.rate_limit.is_some()) {
                 return Err(ApiError::conflict(
@@ -70,13 +70,12 @@ pub fn build(
             };
             KeyCall { command: TenantCommand::UpdateKey { id: id.clone(), changes }, raw_key: None, forget: Some(id) }
         }
-        Route::RevokeKey(id) => {
+        KeyRoute::Revoke(id) => {
             if id == principal.key_id {
                 return Err(ApiError::conflict("a key cannot revoke itself; revoke it with another key"));
             }
             KeyCall { command: TenantCommand::RevokeKey { id: id.clone() }, raw_key: None, forget: Some(id) }
         }
-        _ => return Err(ApiError::internal("not a key route")),
     })
 }
 
@@ -134,13 +133,13 @@ mod tests {
         }
     }
 
-    fn call(route: Route, body: &str, p: &Principal) -> Result<KeyCall, ApiError> {
+    fn call(route: KeyRoute, body: &str, p: &Principal) -> Result<KeyCall, ApiError> {
         build(route, body.as_bytes(), p, 1_767_225_600_000, &mut OsEntropy)
     }
 
     #[test]
     fn created_keys_are_minted_for_the_callers_tenant() {
-        let c = call(Route::CreateKey, r#"{"name":"ci","queues":["a"],"rate_limit":20}"#, &principal(&[])).unwrap();
+        let c = call(KeyRoute::Create, r#"{"name":"ci","queues":["a"],"rate_limit":20}"#, &principal(&[])).unwrap();
         let raw = c.raw_key.unwrap();
         assert_eq!(crate::tenant::keys::tenant_of(&raw), Some("a".repeat(20).as_str()));
         let TenantCommand::CreateKey { key } = c.command else { panic!("wrong command") };
@@ -150,8 +149,8 @@ mod tests {
 
     #[test]
     fn scoped_keys_cannot_manage_keys() {
-        assert_eq!(call(Route::ListKeys, "", &principal(&["a"])).unwrap_err().kind, ErrorKind::AccessDenied);
-        assert!(call(Route::ListKeys, "", &principal(&["*"])).is_ok());
+        assert_eq!(call(KeyRoute::List, "", &principal(&["a"])).unwrap_err().kind, ErrorKind::AccessDenied);
+        assert!(call(KeyRoute::List, "", &principal(&["*"])).is_ok());
     }
 
     #[test]
@@ -163,7 +162,7 @@ mod tests {
             r#"{"name":"x","expires_at":"1999-01-01T00:00:00Z"}"#,
         ] {
             assert_eq!(
-                call(Route::CreateKey, body, &principal(&[])).unwrap_err().kind,
+                call(KeyRoute::Create, body, &principal(&[])).unwrap_err().kind,
                 ErrorKind::ValidationError,
                 "{body}"
             );
@@ -172,17 +171,17 @@ mod tests {
 
     #[test]
     fn a_missing_name_is_named_and_a_misspelt_update_refused() {
-        let err = call(Route::CreateKey, r#"{"title":"ci"}"#, &principal(&[])).unwrap_err();
+        let err = call(KeyRoute::Create, r#"{"title":"ci"}"#, &principal(&[])).unwrap_err();
         assert_eq!((err.kind, err.message.as_str()), (ErrorKind::ValidationError, "name: is required"));
-        let err = call(Route::UpdateKey("k".into()), r#"{"nmae":"x"}"#, &principal(&[])).unwrap_err();
+        let err = call(KeyRoute::Update("k".into()), r#"{"nmae":"x"}"#, &principal(&[])).unwrap_err();
         assert_eq!(err.kind, ErrorKind::ValidationError);
         assert!(err.message.contains("nmae"), "{}", err.message);
-        assert!(call(Route::UpdateKey("k".into()), "{}", &principal(&[])).is_ok());
+        assert!(call(KeyRoute::Update("k".into()), "{}", &principal(&[])).is_ok());
     }
 
     #[test]
     fn a_key_cannot_lock_itself_out() {
-        let own = |body: &str| call(Route::UpdateKey("key_self".into()), body, &principal(&[]));
+        let own = |body: &str| call(KeyRoute::Update("key_self".into()), body, &principal(&[]));
         assert_eq!(own(r#"{"is_active":false}"#).unwrap_err().kind, ErrorKind::Conflict);
         assert_eq!(own(r#"{"queues":["a"]}"#).unwrap_err().kind, ErrorKind::Conflict);
         assert!(own(r#"{"name":"renamed"}"#).is_ok());
@@ -191,14 +190,14 @@ mod tests {
     #[test]
     fn a_key_cannot_revoke_itself() {
         assert_eq!(
-            call(Route::RevokeKey("key_self".into()), "", &principal(&[])).unwrap_err().kind,
+            call(KeyRoute::Revoke("key_self".into()), "", &principal(&[])).unwrap_err().kind,
             ErrorKind::Conflict
         );
     }
 
     #[test]
     fn null_rate_limit_removes_it_and_absent_keeps_it() {
-        let changes = |body: &str| match call(Route::UpdateKey("k".into()), body, &principal(&[])).unwrap().command {
+        let changes = |body: &str| match call(KeyRoute::Update("k".into()), body, &principal(&[])).unwrap().command {
             TenantCommand::UpdateKey { changes, .. } => changes,
             _ => panic!("wrong command"),
         };

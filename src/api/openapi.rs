@@ -11,7 +11,7 @@ pub const DOCUMENT: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.min.j
 #[cfg(all(test, feature = "openapi"))]
 mod tests {
     use crate::api::jobs::JobFields;
-    use crate::queue::enqueue::Enqueued;
+    use crate::api::views::EnqueuedView;
     use schemars::generate::SchemaSettings;
     use serde_json::{json, Value};
 
@@ -22,7 +22,10 @@ mod tests {
             .with(|s| s.definitions_path = "/components/schemas/".into())
             .into_generator();
         assert_eq!(generator.subschema_for::<JobFields>(), json!({"$ref": "#/components/schemas/JobFields"}));
-        assert_eq!(generator.subschema_for::<Enqueued>(), json!({"$ref": "#/components/schemas/Enqueued"}));
+        assert_eq!(
+            generator.subschema_for::<EnqueuedView<'static>>(),
+            json!({"$ref": "#/components/schemas/EnqueuedView"})
+        );
         let components = Value::Object(generator.take_definitions(true));
         println!("{}", serde_json::to_string_pretty(&components).unwrap());
 
@@ -38,7 +41,7 @@ mod tests {
         assert_eq!(job["properties"]["priority"]["format"], json!("int64"));
 
         // Doc comments become descriptions: on wire types they are written for API users.
-        let enqueued = &components["Enqueued"];
+        let enqueued = &components["EnqueuedView"];
         assert_eq!(enqueued["required"], json!(["id", "created"]));
         assert_eq!(enqueued["properties"]["created"]["type"], json!("boolean"));
         assert!(enqueued["properties"]["created"]["description"].as_str().unwrap().starts_with("False when"));

@@ -1,11 +1,11 @@
 //! Worker routes (`/api/v1/workers/…`), validated into tenant commands.
 
 use super::body::{parse_json, parse_json_or_empty, required_queue};
-use super::routes::Route;
+use super::routes::WorkerRoute;
 use crate::model::ids::random_token;
 use crate::model::{ApiError, Entropy};
 use crate::tenant::protocol::TenantCommand;
-use crate::tenant::workers::{NewWorker, WorkerBeat};
+use crate::tenant::workers::{NewWorker, WorkerBeat, WorkerRecord};
 use crate::tenant::Principal;
 use serde::Deserialize;
 use serde_json::Value;
@@ -36,13 +36,13 @@ struct HeartbeatBody {
 
 /// Builds the tenant command for a worker route.
 pub fn build(
-    route: Route,
+    route: WorkerRoute,
     body: &[u8],
     principal: &Principal,
     entropy: &mut dyn Entropy,
 ) -> Result<TenantCommand, ApiError> {
     Ok(match route {
-        Route::RegisterWorker => {
+        WorkerRoute::Register => {
             let b: RegisterBody = parse_json(body)?;
             let id = match b.worker_id {
                 Some(id) => check_worker_id(&id)?,
@@ -64,7 +64,7 @@ pub fn build(
             };
             TenantCommand::RegisterWorker { worker }
         }
-        Route::WorkerHeartbeat(id) => {
+        WorkerRoute::Heartbeat(id) => {
             let b: HeartbeatBody = parse_json_or_empty(body)?;
             let status = b.status.unwrap_or_else(|| "healthy".into());
             if !["healthy", "degraded", "draining", "offline"].contains(&status.as_str()) {
@@ -77,16 +77,15 @@ pub fn build(
                 beat: WorkerBeat { current_jobs, status, metadata: metadata(b.metadata)? },
             }
         }
-        Route::DeregisterWorker(id) => TenantCommand::DeregisterWorker { id },
-        Route::GetWorker(id) => TenantCommand::GetWorker { id },
-        Route::ListWorkers => TenantCommand::ListWorkers,
-        _ => return Err(ApiError::internal("not a worker route")),
+        WorkerRoute::Deregister(id) => TenantCommand::DeregisterWorker { id },
+        WorkerRoute::Get(id) => TenantCommand::GetWorker { id },
+        WorkerRoute::List => TenantCommand::ListWorkers,
     })
 }
 
-/// Whether a worker (as the tenant actor renders it) is on a queue the key may see.
-pub fn visible(principal: &Principal, worker: &Value) -> bool {
-    worker["queue_name"].as_str().is_some_and(|q| principal.allows_queue(q))
+/// Whether a worker is on a queue the key may see.
+pub fn visible(principal: &Principal, worker: &WorkerRecord) -> bool {
+    principal.allows_queue(&worker.queue_name)
 }
 
 /// A client-chosen worker id: 1–128 characters of `[A-Za-z0-9._-]`.
@@ -127,7 +126,7 @@ mod tests {
     }
 
     fn register(body: &str) -> Result<NewWorker, ApiError> {
-        match build(Route::RegisterWorker, body.as_bytes(), &admin(), &mut OsEntropy)? {
+        match build(WorkerRoute::Register, body.as_bytes(), &admin(), &mut OsEntropy)? {
             TenantCommand::RegisterWorker { worker } => Ok(worker),
             other => panic!("wrong command {other:?}"),
         }
@@ -157,7 +156,7 @@ mod tests {
 
     #[test]
     fn heartbeat_status_is_checked() {
-        let beat = |body: &str| build(Route::WorkerHeartbeat("w".into()), body.as_bytes(), &admin(), &mut OsEntropy);
+        let beat = |body: &str| build(WorkerRoute::Heartbeat("w".into()), body.as_bytes(), &admin(), &mut OsEntropy);
         assert!(beat("").is_ok());
         assert!(beat(r#"{"status":"draining","current_jobs":3}"#).is_ok());
         assert!(beat(r#"{"status":"sleepy"}"#).is_err());

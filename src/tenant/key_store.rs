@@ -3,32 +3,31 @@
 
 use super::store::Tenant;
 use super::Principal;
+use crate::model::wire::{from_json, to_json, wire_record};
 use crate::model::{ApiError, EpochMs, ErrorKind};
-use crate::queue::render::{timestamp, to_json};
+use crate::queue::sql::Columns;
 use crate::queue::{Row, RowExt};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
-/// A new API key's stored parts (never the raw key) and its limits.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewKey {
-    /// Key id.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// SHA-256 of the raw key.
-    pub hash: String,
-    /// First characters of the raw key.
-    pub prefix: String,
-    /// Queues the key may use; empty or `"*"` means all.
-    #[serde(default)]
-    pub queues: Vec<String>,
-    /// Requests per minute allowed for this key.
-    #[serde(default)]
-    pub rate_limit: Option<u32>,
-    /// When the key stops working.
-    #[serde(default)]
-    pub expires_at: Option<EpochMs>,
+wire_record! {
+    /// A new API key's stored parts (never the raw key) and its limits.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct NewKey {
+        /// Key id.
+        pub id: String,
+        /// Display name.
+        pub name: String,
+        /// SHA-256 of the raw key.
+        pub hash: String,
+        /// First characters of the raw key.
+        pub prefix: String,
+        /// Queues the key may use; empty or `"*"` means all.
+        pub queues: Vec<String>,
+        /// Requests per minute allowed for this key.
+        pub rate_limit: Option<u32>,
+        /// When the key stops working.
+        pub expires_at: Option<EpochMs>,
+    }
 }
 
 /// Changes to a key; absent fields stay as they are.
@@ -45,22 +44,44 @@ pub struct KeyChanges {
     pub is_active: Option<bool>,
 }
 
+wire_record! {
+    /// A stored key, without its secret (only its first characters, for display).
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct KeyRecord {
+        /// Key id.
+        pub id: String,
+        /// Display name.
+        pub name: String,
+        /// First characters of the raw key.
+        pub key_prefix: String,
+        /// Queues the key may use; empty or `"*"` means all.
+        pub queues: Vec<String>,
+        /// Requests per minute allowed for this key.
+        pub rate_limit: Option<i64>,
+        /// Whether the key works (false once deactivated).
+        pub is_active: bool,
+        /// When it was created.
+        pub created_at: EpochMs,
+        /// When it last authenticated a request.
+        pub last_used: Option<EpochMs>,
+        /// When it stops working.
+        pub expires_at: Option<EpochMs>,
+    }
+}
+
 const KEY_COLUMNS: &str = "id, name, key_prefix, queues, rate_limit, is_active, created_at, last_used, expires_at";
 
-fn key_json(row: &Row) -> Result<Value, ApiError> {
-    let queues: Value =
-        serde_json::from_str(row.text(3)?).map_err(|_| ApiError::internal("stored key scope is corrupt"))?;
-    Ok(json!({
-        "id": row.text(0)?,
-        "name": row.text(1)?,
-        "key_prefix": row.text(2)?,
-        "queues": queues,
-        "rate_limit": row.opt_int(4)?,
-        "is_active": row.int(5)? != 0,
-        "created_at": timestamp(row.int(6)?),
-        "last_used": row.opt_int(7)?.map(timestamp),
-        "expires_at": row.opt_int(8)?.map(timestamp),
-    }))
+impl KeyRecord {
+    /// Reads a row selected with `KEY_COLUMNS`.
+    fn read(row: Row) -> Result<Self, ApiError> {
+        let mut c = Columns::new(row);
+        let (id, name, key_prefix, queues) = (c.text(), c.text(), c.text(), c.text());
+        let (rate_limit, is_active, created_at) = (c.opt_int(), c.int() != 0, c.int());
+        let (last_used, expires_at) = (c.opt_int(), c.opt_int());
+        c.finish()?;
+        let queues = from_json(&queues, "stored key scope")?;
+        Ok(KeyRecord { id, name, key_prefix, queues, rate_limit, is_active, created_at, last_used, expires_at })
+    }
 }
 
 fn key_not_found() -> ApiError {
@@ -87,26 +108,26 @@ impl Tenant<'_> {
         Ok(())
     }
 
-    /// Creates a key for an existing organization; returns its public fields.
-    pub fn create_key(&self, key: &NewKey, now: EpochMs) -> Result<Value, ApiError> {
+    /// Creates a key for an existing organization; returns it.
+    pub fn create_key(&self, key: &NewKey, now: EpochMs) -> Result<KeyRecord, ApiError> {
         self.insert_key(key, now)?;
         self.get_key(&key.id)
     }
 
-    /// Every key, oldest first, without secrets.
-    pub fn list_keys(&self) -> Result<Value, ApiError> {
+    /// Every key, oldest first.
+    pub fn list_keys(&self) -> Result<Vec<KeyRecord>, ApiError> {
         let rows = self.sql.query(&format!("SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"), &[])?;
-        Ok(Value::Array(rows.iter().map(key_json).collect::<Result<_, _>>()?))
+        rows.into_iter().map(KeyRecord::read).collect()
     }
 
-    /// One key without its secret, or 404.
-    pub fn get_key(&self, id: &str) -> Result<Value, ApiError> {
+    /// One key, or 404.
+    pub fn get_key(&self, id: &str) -> Result<KeyRecord, ApiError> {
         let row = self.sql.query_one(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?1"), &[id.into()])?;
-        key_json(&row.ok_or_else(key_not_found)?)
+        KeyRecord::read(row.ok_or_else(key_not_found)?)
     }
 
     /// Applies `changes` to a key; returns it.
-    pub fn update_key(&self, id: &str, changes: &KeyChanges) -> Result<Value, ApiError> {
+    pub fn update_key(&self, id: &str, changes: &KeyChanges) -> Result<KeyRecord, ApiError> {
         let queues = changes.queues.as_ref().map(to_json).transpose()?;
         let rows = self.sql.query(
             "UPDATE api_keys SET name = coalesce(?2, name), queues = coalesce(?3, queues), \
@@ -146,8 +167,7 @@ impl Tenant<'_> {
                 &[hash.into(), now.into()],
             )?
             .ok_or_else(|| ApiError::new(ErrorKind::Unauthorized, "Invalid API key"))?;
-        let queues: Vec<String> =
-            serde_json::from_str(row.text(1)?).map_err(|_| ApiError::internal("stored key scope is corrupt"))?;
+        let queues: Vec<String> = from_json(row.text(1)?, "stored key scope")?;
         Ok(Principal {
             tenant_id: tenant_id.to_owned(),
             key_id: row.text(0)?.to_owned(),

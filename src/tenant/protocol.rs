@@ -1,20 +1,49 @@
-//! The commands the Worker (or a queue actor) sends to a tenant actor.
+//! The commands the Worker (or a queue actor) sends to a tenant actor, and what it answers.
 
-use super::key_store::{KeyChanges, NewKey};
-use super::store::{NewOrganization, Tenant};
-use super::workers::{NewWorker, WorkerBeat};
+use super::key_store::{KeyChanges, KeyRecord, NewKey};
+use super::store::{CreatedOrganization, NewOrganization, Tenant};
+use super::workers::{NewWorker, WorkerBeat, WorkerRecord};
+use super::Principal;
+use crate::model::wire::wire_record;
 use crate::model::{ApiError, EpochMs};
-use crate::queue::protocol::Reply;
-use crate::queue::render::to_json;
 use serde::{Deserialize, Serialize};
 
-/// What travels to a tenant actor.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct TenantEnvelope {
-    /// The tenant id (the actor's name).
-    pub tenant: String,
-    /// What to do.
-    pub command: TenantCommand,
+/// What a tenant actor answers when a command succeeds; a failed command answers an
+/// [`ApiError`] instead. Like queue replies, these are records, which `api::views` renders.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantReply {
+    /// `CreateOrganization`: the organization and its first key.
+    Organization(CreatedOrganization),
+    /// `VerifyKey`: who the key speaks for.
+    Principal(Principal),
+    /// `CreateKey`, `GetKey` and `UpdateKey`: the key, without its secret.
+    Key(KeyRecord),
+    /// `ListKeys`: every key, oldest first.
+    Keys(Vec<KeyRecord>),
+    /// `ListQueues`: the catalog's queue names.
+    Queues(Vec<String>),
+    /// `RegisterWorker` and `GetWorker`: the worker.
+    Worker(WorkerRecord),
+    /// `ListWorkers`: every known worker, most recently seen first.
+    Workers(Vec<WorkerRecord>),
+    /// `WorkerHeartbeat`: recorded.
+    HeartbeatRecorded,
+    /// `DeregisterWorker`: the queue the worker worked on, whose leases it still holds.
+    Deregistered(String),
+    /// `RevokeKey`, `RegisterQueue` and `UnregisterQueue`: done, with nothing to say.
+    Done,
+}
+
+wire_record! {
+    /// What travels to a tenant actor.
+    #[derive(Debug)]
+    pub struct TenantEnvelope {
+        /// The tenant id (the actor's name).
+        pub tenant: String,
+        /// What to do.
+        pub command: TenantCommand,
+    }
 }
 
 /// One operation on one tenant.
@@ -45,7 +74,7 @@ pub enum TenantCommand {
     RegisterWorker { worker: NewWorker },
     /// Record a worker's heartbeat.
     WorkerHeartbeat { id: String, beat: WorkerBeat },
-    /// Remove a worker; replies `{queue_name}` so its leases can be released.
+    /// Remove a worker; replies with its queue, so its leases can be released.
     DeregisterWorker { id: String },
     /// Read one worker.
     GetWorker { id: String },
@@ -53,58 +82,75 @@ pub enum TenantCommand {
     ListWorkers,
 }
 
-impl TenantCommand {
-    /// The worker a command acts on, if it acts on one that already exists.
-    pub fn worker_id(&self) -> Option<&str> {
-        match self {
-            TenantCommand::WorkerHeartbeat { id, .. }
-            | TenantCommand::DeregisterWorker { id }
-            | TenantCommand::GetWorker { id } => Some(id),
-            _ => None,
-        }
-    }
+/// What running a tenant command involves, beyond the command itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TenantTraits<'a> {
+    /// The command may change when the tenant's alarm must run (the next worker to fall
+    /// silent).
+    pub moves_alarm: bool,
+    /// The registered worker the command acts on (whose queue a scoped key must reach).
+    pub worker: Option<&'a str>,
+}
 
-    /// Whether the command may change when the tenant's alarm must run.
-    pub fn moves_alarm(&self) -> bool {
-        matches!(
-            self,
-            TenantCommand::RegisterWorker { .. }
-                | TenantCommand::WorkerHeartbeat { .. }
-                | TenantCommand::DeregisterWorker { .. }
-        )
+impl TenantCommand {
+    /// What running this command involves. One exhaustive match: a new command must say.
+    pub fn traits(&self) -> TenantTraits<'_> {
+        let (moves_alarm, worker) = match self {
+            TenantCommand::RegisterWorker { .. } => (true, None),
+            TenantCommand::WorkerHeartbeat { id, .. } | TenantCommand::DeregisterWorker { id } => (true, Some(id)),
+            TenantCommand::GetWorker { id } => (false, Some(id)),
+            TenantCommand::CreateOrganization { .. }
+            | TenantCommand::VerifyKey { .. }
+            | TenantCommand::CreateKey { .. }
+            | TenantCommand::ListKeys
+            | TenantCommand::GetKey { .. }
+            | TenantCommand::UpdateKey { .. }
+            | TenantCommand::RevokeKey { .. }
+            | TenantCommand::RegisterQueue { .. }
+            | TenantCommand::UnregisterQueue { .. }
+            | TenantCommand::ListQueues
+            | TenantCommand::ListWorkers => (false, None),
+        };
+        TenantTraits { moves_alarm, worker: worker.map(String::as_str) }
     }
 }
 
 /// Carries out `command` for tenant `tenant_id` at `now`.
-pub fn execute(tenant: &Tenant, tenant_id: &str, command: TenantCommand, now: EpochMs) -> Result<Reply, ApiError> {
+pub fn execute(
+    tenant: &Tenant,
+    tenant_id: &str,
+    command: TenantCommand,
+    now: EpochMs,
+) -> Result<TenantReply, ApiError> {
     Ok(match command {
         TenantCommand::CreateOrganization { organization, key } => {
-            Reply::Created(to_json(&tenant.create_organization(&organization, &key, now)?)?)
+            TenantReply::Organization(tenant.create_organization(&organization, &key, now)?)
         }
-        TenantCommand::VerifyKey { hash } => Reply::Ok(to_json(&tenant.verify_key(tenant_id, &hash, now)?)?),
-        TenantCommand::CreateKey { key } => Reply::Created(to_json(&tenant.create_key(&key, now)?)?),
-        TenantCommand::ListKeys => Reply::Ok(to_json(&tenant.list_keys()?)?),
-        TenantCommand::GetKey { id } => Reply::Ok(to_json(&tenant.get_key(&id)?)?),
-        TenantCommand::UpdateKey { id, changes } => Reply::Ok(to_json(&tenant.update_key(&id, &changes)?)?),
+        TenantCommand::VerifyKey { hash } => TenantReply::Principal(tenant.verify_key(tenant_id, &hash, now)?),
+        TenantCommand::CreateKey { key } => TenantReply::Key(tenant.create_key(&key, now)?),
+        TenantCommand::ListKeys => TenantReply::Keys(tenant.list_keys()?),
+        TenantCommand::GetKey { id } => TenantReply::Key(tenant.get_key(&id)?),
+        TenantCommand::UpdateKey { id, changes } => TenantReply::Key(tenant.update_key(&id, &changes)?),
         TenantCommand::RevokeKey { id } => {
             tenant.revoke_key(&id)?;
-            Reply::NoContent
+            TenantReply::Done
         }
         TenantCommand::RegisterQueue { queue } => {
             tenant.register_queue(&queue, now)?;
-            Reply::NoContent
+            TenantReply::Done
         }
         TenantCommand::UnregisterQueue { queue } => {
             tenant.unregister_queue(&queue)?;
-            Reply::NoContent
+            TenantReply::Done
         }
-        TenantCommand::ListQueues => Reply::Ok(to_json(&tenant.queue_names()?)?),
-        TenantCommand::RegisterWorker { worker } => Reply::Created(to_json(&tenant.register_worker(&worker, now)?)?),
-        TenantCommand::WorkerHeartbeat { id, beat } => Reply::Ok(to_json(&tenant.worker_heartbeat(&id, &beat, now)?)?),
-        TenantCommand::DeregisterWorker { id } => {
-            Reply::Ok(to_json(&serde_json::json!({ "queue_name": tenant.deregister_worker(&id)? }))?)
+        TenantCommand::ListQueues => TenantReply::Queues(tenant.queue_names()?),
+        TenantCommand::RegisterWorker { worker } => TenantReply::Worker(tenant.register_worker(&worker, now)?),
+        TenantCommand::WorkerHeartbeat { id, beat } => {
+            tenant.worker_heartbeat(&id, &beat, now)?;
+            TenantReply::HeartbeatRecorded
         }
-        TenantCommand::GetWorker { id } => Reply::Ok(to_json(&tenant.get_worker(&id)?)?),
-        TenantCommand::ListWorkers => Reply::Ok(tenant.list_workers()?),
+        TenantCommand::DeregisterWorker { id } => TenantReply::Deregistered(tenant.deregister_worker(&id)?),
+        TenantCommand::GetWorker { id } => TenantReply::Worker(tenant.get_worker(&id)?),
+        TenantCommand::ListWorkers => TenantReply::Workers(tenant.list_workers()?),
     })
 }

@@ -2,12 +2,12 @@
 //! deregistration, and the alarm's sweep that marks silent workers offline.
 
 use super::store::Tenant;
-use crate::model::time::{format_rfc3339, SECOND_MS};
+use crate::model::time::SECOND_MS;
+use crate::model::wire::wire_record;
 use crate::model::{ApiError, EpochMs};
-use crate::queue::render::to_json;
+use crate::queue::sql::Columns;
 use crate::queue::{Row, RowExt};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::value::RawValue;
 
 /// A worker silent this long is marked `offline`.
 pub const OFFLINE_AFTER_MS: EpochMs = 120 * SECOND_MS;
@@ -16,56 +16,95 @@ pub const FORGET_AFTER_MS: EpochMs = 24 * 3600 * SECOND_MS;
 /// How often workers are asked to heartbeat.
 pub const HEARTBEAT_INTERVAL_SECS: u32 = 10;
 
-/// A worker registration, validated by the Worker.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewWorker {
-    /// Client-chosen or minted id.
-    pub id: String,
-    /// The queue it works on.
-    pub queue_name: String,
-    /// Where it runs.
-    pub hostname: String,
-    /// Free-form kind (`python`, `nodejs` …).
-    pub worker_type: Option<String>,
-    /// Jobs it runs at once.
-    pub max_concurrency: u32,
-    /// Free-form JSON object, as text.
-    pub metadata: Option<String>,
-    /// Its software version.
-    pub version: Option<String>,
+wire_record! {
+    /// A worker registration, validated by the Worker.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct NewWorker {
+        /// Client-chosen or minted id.
+        pub id: String,
+        /// The queue it works on.
+        pub queue_name: String,
+        /// Where it runs.
+        pub hostname: String,
+        /// Free-form kind (`python`, `nodejs` …).
+        pub worker_type: Option<String>,
+        /// Jobs it runs at once.
+        pub max_concurrency: u32,
+        /// Free-form JSON object, as text.
+        pub metadata: Option<String>,
+        /// Its software version.
+        pub version: Option<String>,
+    }
 }
 
-/// A heartbeat's contents.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WorkerBeat {
-    /// Jobs it is running now.
-    pub current_jobs: u32,
-    /// `healthy`, `degraded`, `draining` or `offline`.
-    pub status: String,
-    /// New metadata, as text.
-    pub metadata: Option<String>,
+wire_record! {
+    /// A heartbeat's contents.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct WorkerBeat {
+        /// Jobs it is running now.
+        pub current_jobs: u32,
+        /// `healthy`, `degraded`, `draining` or `offline`.
+        pub status: String,
+        /// New metadata, as text.
+        pub metadata: Option<String>,
+    }
 }
 
 const COLUMNS: &str = "id, queue_name, hostname, status, current_jobs, max_concurrency, last_heartbeat, \
     worker_type, metadata, version, registered_at, updated_at";
 
-fn worker_json(row: &Row) -> Result<Value, ApiError> {
-    let metadata: Value = row.opt_text(8)?.and_then(|m| serde_json::from_str(m).ok()).unwrap_or(json!({}));
-    Ok(json!({
-        "id": row.text(0)?,
-        "queue_name": row.text(1)?,
-        "queue_names": [row.text(1)?],
-        "hostname": row.text(2)?,
-        "status": row.text(3)?,
-        "current_jobs": row.int(4)?,
-        "max_concurrency": row.int(5)?,
-        "last_heartbeat": format_rfc3339(row.int(6)?),
-        "worker_type": row.opt_text(7)?,
-        "metadata": metadata,
-        "version": row.opt_text(9)?,
-        "registered_at": format_rfc3339(row.int(10)?),
-        "updated_at": format_rfc3339(row.int(11)?),
-    }))
+wire_record! {
+    /// A registered worker.
+    #[derive(Clone, Debug)]
+    pub struct WorkerRecord {
+        /// Worker id.
+        pub id: String,
+        /// The queue it works on.
+        pub queue_name: String,
+        /// Where it runs.
+        pub hostname: String,
+        /// `healthy`, `degraded`, `draining` or `offline`.
+        pub status: String,
+        /// Jobs it reported running.
+        pub current_jobs: i64,
+        /// Jobs it runs at once.
+        pub max_concurrency: i64,
+        /// When it last sent a heartbeat.
+        pub last_heartbeat: EpochMs,
+        /// Free-form kind.
+        pub worker_type: Option<String>,
+        /// Its free-form JSON object, raw (`None` when it has none).
+        pub metadata: Option<Box<RawValue>>,
+        /// Its software version.
+        pub version: Option<String>,
+        /// When it first registered.
+        pub registered_at: EpochMs,
+        /// When it last changed.
+        pub updated_at: EpochMs,
+    }
+}
+
+impl WorkerRecord {
+    /// Reads a row selected with `COLUMNS`. Metadata that does not parse counts as none.
+    fn read(row: Row) -> Result<Self, ApiError> {
+        let mut c = Columns::new(row);
+        let record = WorkerRecord {
+            id: c.text(),
+            queue_name: c.text(),
+            hostname: c.text(),
+            status: c.text(),
+            current_jobs: c.int(),
+            max_concurrency: c.int(),
+            last_heartbeat: c.int(),
+            worker_type: c.opt_text(),
+            metadata: c.opt_text().and_then(|m| RawValue::from_string(m).ok()),
+            version: c.opt_text(),
+            registered_at: c.int(),
+            updated_at: c.int(),
+        };
+        c.finish()?;
+        Ok(record)
+    }
 }
 
 fn worker_not_found() -> ApiError {
@@ -74,7 +113,7 @@ fn worker_not_found() -> ApiError {
 
 impl Tenant<'_> {
     /// Registers (or re-registers) a worker as `healthy`; returns it.
-    pub fn register_worker(&self, w: &NewWorker, now: EpochMs) -> Result<Value, ApiError> {
+    pub fn register_worker(&self, w: &NewWorker, now: EpochMs) -> Result<WorkerRecord, ApiError> {
         self.sql.query(
             "INSERT INTO workers (id, queue_name, hostname, worker_type, max_concurrency, metadata, version, \
              status, current_jobs, last_heartbeat, registered_at, updated_at) \
@@ -96,7 +135,7 @@ impl Tenant<'_> {
     }
 
     /// Records a heartbeat; 404 for an unknown (or forgotten) worker.
-    pub fn worker_heartbeat(&self, id: &str, beat: &WorkerBeat, now: EpochMs) -> Result<Value, ApiError> {
+    pub fn worker_heartbeat(&self, id: &str, beat: &WorkerBeat, now: EpochMs) -> Result<(), ApiError> {
         let rows = self.sql.query(
             "UPDATE workers SET current_jobs = ?2, status = ?3, metadata = coalesce(?4, metadata), \
              last_heartbeat = ?5, updated_at = ?5 WHERE id = ?1 RETURNING id",
@@ -111,7 +150,7 @@ impl Tenant<'_> {
         if rows.is_empty() {
             return Err(worker_not_found());
         }
-        Ok(json!({ "acknowledged": true, "next_heartbeat_seconds": HEARTBEAT_INTERVAL_SECS }))
+        Ok(())
     }
 
     /// Removes a worker; returns the queue it worked on, so its leases can be released.
@@ -121,15 +160,15 @@ impl Tenant<'_> {
     }
 
     /// One worker, or 404.
-    pub fn get_worker(&self, id: &str) -> Result<Value, ApiError> {
+    pub fn get_worker(&self, id: &str) -> Result<WorkerRecord, ApiError> {
         let row = self.sql.query_one(&format!("SELECT {COLUMNS} FROM workers WHERE id = ?1"), &[id.into()])?;
-        worker_json(&row.ok_or_else(worker_not_found)?)
+        WorkerRecord::read(row.ok_or_else(worker_not_found)?)
     }
 
     /// Every known worker, most recently seen first.
-    pub fn list_workers(&self) -> Result<String, ApiError> {
+    pub fn list_workers(&self) -> Result<Vec<WorkerRecord>, ApiError> {
         let rows = self.sql.query(&format!("SELECT {COLUMNS} FROM workers ORDER BY last_heartbeat DESC, id"), &[])?;
-        to_json(&rows.iter().map(worker_json).collect::<Result<Vec<_>, _>>()?)
+        rows.into_iter().map(WorkerRecord::read).collect()
     }
 
     /// Marks workers silent for [`OFFLINE_AFTER_MS`] offline and forgets long-offline ones;
