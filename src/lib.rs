@@ -6,7 +6,8 @@
 //! - [`model`]: job states, validation limits, ids, retry curve, lease fencing, errors. Pure.
 //! - [`queue`]: one queue's transitions over a synchronous SQL interface. Pure; tested natively.
 //! - [`tenant`]: organizations and API keys over the same SQL interface. Pure.
-//! - [`api`]: HTTP routes, request validation, authentication and the error → HTTP mapping.
+//! - [`api`]: HTTP routes, request validation, authentication, and the one place each of
+//!   replies (as Spooled's JSON) and errors (as HTTP statuses) is rendered.
 //! - [`actors`]: the Durable Object glue: `QueueActor` and `TenantActor`.
 //! - `bench`: the bench's ceiling routes and `BenchActor`, compiled only with the cargo feature
 //!   `bench` (the build of the wrangler environment `bench`), never into the production Worker.

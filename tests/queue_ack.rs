@@ -5,6 +5,7 @@ mod common;
 mod support;
 use common::*;
 use edgespool::queue::ack::{AckItem, FailItem};
+use edgespool::queue::protocol::QueueReply;
 use edgespool::queue::{Sql, SqlValue};
 use serde_json::{json, Value};
 use support::*;
@@ -16,9 +17,10 @@ fn ack(job: &Claimed, result: Option<&str>) -> AckItem {
     AckItem { id: job.id.clone(), lease_id: job.lease_id.clone(), result: result.map(raw) }
 }
 
+/// The batch's reply as `POST /jobs/ack` renders it.
 fn ack_batch(fx: &mut Fixture, acks: &[AckItem], fails: &[FailItem], now: i64) -> Value {
     let q = queue(&fx.sql, &fx.settings);
-    serde_json::from_str(&q.ack_batch(acks, fails, now, &mut fx.entropy).expect("ack batch")).expect("reply json")
+    reply_json(&QueueReply::Acked(q.ack_batch(acks, fails, now, &mut fx.entropy).expect("ack batch"))).1
 }
 
 /// `(success, status or error code)` of every item, in reply order.

@@ -41,7 +41,7 @@ fn limited_claim_takes_the_highest_priorities_first() {
 #[test]
 fn claim_on_empty_queue_returns_no_jobs() {
     let fx = Fixture::new();
-    assert_eq!(fx.q().claim(&claim_request(10), T0).unwrap(), r#"{"jobs":[]}"#);
+    assert!(fx.q().claim(&claim_request(10), T0).unwrap().is_empty());
 }
 
 /// A job claimed once is not handed out again while its lease lives.

@@ -12,10 +12,9 @@ use edgespool::model::lease::Fence;
 use edgespool::queue::ack::{AckItem, FailItem};
 use edgespool::queue::lease::ClaimRequest;
 use edgespool::queue::maintenance::{alarm_covers, rearm, DueTimes, Rearm};
-use edgespool::queue::protocol::{execute, QueueCommand, Reply};
+use edgespool::queue::protocol::{execute, QueueCommand, QueueReply};
 use edgespool::queue::QueueSettings;
 use proptest::prelude::*;
-use serde_json::Value;
 use support::*;
 
 #[derive(Clone, Debug)]
@@ -67,7 +66,7 @@ impl Run {
     }
 
     /// Executes `command` and re-arms as the queue actor does.
-    fn execute(&mut self, command: QueueCommand) -> Option<Value> {
+    fn execute(&mut self, command: QueueCommand) -> Option<QueueReply> {
         let q = queue(&self.fx.sql, &self.fx.settings);
         let executed = execute(&q, command, self.now, &mut self.fx.entropy).ok()?;
         // Every command this test sends writes; the actor applies the same rule.
@@ -76,10 +75,7 @@ impl Run {
             Rearm::NoLaterThan(due) => self.arm(Some(due)),
             Rearm::Recompute => self.arm(self.wake()),
         }
-        match executed.reply {
-            Reply::Ok(body) | Reply::Created(body) => serde_json::from_str(&body).ok(),
-            Reply::NoContent => None,
-        }
+        Some(executed.reply)
     }
 
     fn lease(&self, i: usize) -> Option<(String, String)> {
@@ -93,17 +89,14 @@ impl Run {
                 let mut job = spec("{}");
                 job.scheduled_at = start_in_secs.map(|s| self.now + i64::from(s) * SEC);
                 job.expires_at = expire_in_secs.map(|s| self.now + i64::from(s) * SEC);
-                if let Some(reply) = self.execute(QueueCommand::Enqueue { job }) {
-                    self.jobs.push(reply["id"].as_str().unwrap().to_owned());
+                if let Some(QueueReply::Enqueued(job)) = self.execute(QueueCommand::Enqueue { job }) {
+                    self.jobs.push(job.id);
                 }
             }
             Op::Claim { limit, lease_secs } => {
                 let request = ClaimRequest { limit: *limit, lease_secs: *lease_secs, ..claim_request(1) };
-                if let Some(reply) = self.execute(QueueCommand::Claim(request)) {
-                    for job in reply["jobs"].as_array().unwrap() {
-                        let (id, lease) = (job["id"].as_str().unwrap(), job["lease_id"].as_str().unwrap());
-                        self.leases.push((id.to_owned(), lease.to_owned()));
-                    }
+                if let Some(QueueReply::Claimed(jobs)) = self.execute(QueueCommand::Claim(request)) {
+                    self.leases.extend(jobs.into_iter().map(|job| (job.id, job.lease_id)));
                 }
             }
             Op::Complete(i) => {

@@ -48,9 +48,9 @@ fn fail_after(
 
 /// Fails `job` with `fence` at `now` and returns the error kind; the job row must not change.
 fn refused_fail_kind(fx: &mut Fixture, job: &Claimed, fence: &Fence, now: i64) -> ErrorKind {
-    let before = fx.q().get_job(&job.id).unwrap();
+    let before = fx.job(&job.id);
     let kind = err_kind(fx.fail_with(&job.id, fence, "boom", None, now));
-    assert_eq!(fx.q().get_job(&job.id).unwrap(), before, "a refused fail must change nothing");
+    assert_eq!(fx.job(&job.id), before, "a refused fail must change nothing");
     kind
 }
 

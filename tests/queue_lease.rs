@@ -25,9 +25,9 @@ fn assert_refused<T: std::fmt::Debug>(
     kind: ErrorKind,
     op: impl FnOnce() -> Result<T, edgespool::model::ApiError>,
 ) {
-    let before = fx.q().get_job(&job.id).unwrap();
+    let before = fx.job(&job.id);
     assert_eq!(err_kind(op()), kind);
-    assert_eq!(fx.q().get_job(&job.id).unwrap(), before, "a refused operation must change nothing");
+    assert_eq!(fx.job(&job.id), before, "a refused operation must change nothing");
 }
 
 /// Complete under the live lease stores the result and ends the lease.
@@ -120,9 +120,9 @@ fn complete_of_unknown_job_is_not_found() {
 fn completing_twice_with_the_same_lease_is_idempotent() {
     let (fx, job) = claimed();
     fx.q().complete(&job.id, &by_lease(&job), Some(&raw(r#"{"n": [1, 2]}"#)), T0 + SEC).unwrap();
-    let after_first = fx.q().get_job(&job.id).unwrap();
+    let after_first = fx.job(&job.id);
     fx.q().complete(&job.id, &by_lease(&job), Some(&raw(r#"{"n":[1,2]}"#)), T0 + LEASE_MS + SEC).unwrap();
-    assert_eq!(fx.q().get_job(&job.id).unwrap(), after_first);
+    assert_eq!(fx.job(&job.id), after_first);
 }
 
 /// A repeated complete with another result is `ALREADY_COMPLETED`, with the stored result's
@@ -133,16 +133,16 @@ fn completing_again_with_another_result_is_refused_with_the_stored_digest() {
     let (fx, job) = claimed();
     fx.q().complete(&job.id, &by_lease(&job), Some(&raw(r#"{"n": 1}"#)), T0 + SEC).unwrap();
     for other in [Some(raw(r#"{"n":2}"#)), Some(raw(r#"{"n":1.0}"#)), Some(raw("null"))] {
-        let before = fx.q().get_job(&job.id).unwrap();
+        let before = fx.job(&job.id);
         let err = fx.q().complete(&job.id, &by_lease(&job), other.as_deref(), T0 + 2 * SEC).unwrap_err();
         assert_eq!(err.kind, ErrorKind::AlreadyCompleted);
         let digest = edgespool::model::json_text::sha256_hex(br#"{"n":1}"#);
         assert_eq!(err.details.unwrap()["result_sha256"], digest.as_str());
-        assert_eq!(fx.q().get_job(&job.id).unwrap(), before);
+        assert_eq!(fx.job(&job.id), before);
     }
-    let before = fx.q().get_job(&job.id).unwrap();
+    let before = fx.job(&job.id);
     fx.q().complete(&job.id, &by_lease(&job), None, T0 + 2 * SEC).unwrap();
-    assert_eq!(fx.q().get_job(&job.id).unwrap(), before);
+    assert_eq!(fx.job(&job.id), before);
     let (fx, job) = claimed();
     fx.q().complete(&job.id, &by_lease(&job), None, T0 + SEC).unwrap();
     fx.q().complete(&job.id, &by_lease(&job), None, T0 + 2 * SEC).unwrap();

@@ -6,7 +6,6 @@ use common::*;
 use edgespool::model::{ErrorKind, JobStatus};
 use edgespool::queue::config::ConfigChanges;
 use edgespool::queue::listing::ListFilter;
-use serde_json::Value;
 use support::*;
 
 /// The ids a list returns, in order.
@@ -84,8 +83,7 @@ fn tags_match_array_elements_and_object_keys() {
 #[test]
 fn summaries_carry_job_type_and_last_error() {
     let (fx, ids) = mixed();
-    let body = fx.q().list_jobs(&ListFilter { limit: 10, ..ListFilter::default() }).unwrap();
-    let jobs: Vec<Value> = serde_json::from_str(&body).unwrap();
+    let jobs = summaries_json(&fx.q().list_jobs(&ListFilter { limit: 10, ..ListFilter::default() }).unwrap());
     assert_eq!(jobs[0]["id"], ids[3].as_str());
     assert_eq!(jobs[0]["job_type"], "");
     assert_eq!(jobs[1]["job_type"], "email.bounce");
@@ -98,8 +96,8 @@ fn priority_changes_reorder_waiting_jobs_only() {
     let mut fx = Fixture::new();
     let first = fx.add(spec("1"), T0);
     let second = fx.add(spec("2"), T0);
-    let reply: Value = serde_json::from_str(&fx.q().set_priority(&second, 9, T0).unwrap()).unwrap();
-    assert_eq!((reply["old_priority"].as_i64(), reply["new_priority"].as_i64()), (Some(0), Some(9)));
+    assert_eq!(fx.q().set_priority(&second, 9, T0).unwrap(), 0, "the old priority");
+    assert_eq!(fx.job(&second)["priority"], 9, "the new priority");
     assert_eq!(fx.claim_one(T0).id, second);
     assert_eq!(err_kind(fx.q().set_priority(&second, 1, T0)), ErrorKind::Conflict);
     assert_eq!(err_kind(fx.q().set_priority("q.01JD3Q0000000000000000000A", 1, T0)), ErrorKind::NotFound);
@@ -127,11 +125,6 @@ fn a_never_used_queue_is_not_found() {
     assert_eq!(err_kind(fx.q().delete_queue(true)), ErrorKind::NotFound);
 }
 
-/// The queue's config view, parsed.
-fn config(fx: &Fixture) -> Value {
-    serde_json::from_str(&fx.q().get_config().expect("config")).expect("json")
-}
-
 /// A queue known only through its jobs answers with real timestamps: its oldest stored job's
 /// time, as `created_at` and `updated_at` alike (its settings never changed).
 #[test]
@@ -139,8 +132,8 @@ fn a_queue_of_jobs_only_dates_from_its_oldest_job() {
     let mut fx = Fixture::new();
     fx.add(spec("1"), T0);
     fx.add(spec("2"), T0 + SEC);
-    let view = config(&fx);
-    assert_eq!((ms(&view["created_at"]), ms(&view["updated_at"])), (Some(T0), Some(T0)));
+    let view = fx.q().get_config().expect("config");
+    assert_eq!((view.created_at, view.updated_at), (Some(T0), Some(T0)));
     assert_eq!(fx.settings.created_at, None, "reading writes nothing");
 }
 
@@ -151,12 +144,12 @@ fn a_first_setting_keeps_the_queues_creation_time() {
     let mut fx = Fixture::new();
     fx.add(spec("1"), T0);
     let changes = ConfigChanges { max_retries: Some(1), ..ConfigChanges::default() };
-    let view: Value = serde_json::from_str(&fx.q().configure(&changes, T0 + 5 * SEC).unwrap()).unwrap();
-    assert_eq!((ms(&view["created_at"]), ms(&view["updated_at"])), (Some(T0), Some(T0 + 5 * SEC)));
+    let view = fx.q().configure(&changes, T0 + 5 * SEC).unwrap();
+    assert_eq!((view.created_at, view.updated_at), (Some(T0), Some(T0 + 5 * SEC)));
 
     let fresh = Fixture::new();
-    let view: Value = serde_json::from_str(&fresh.q().configure(&changes, T0 + 5 * SEC).unwrap()).unwrap();
-    assert_eq!((ms(&view["created_at"]), ms(&view["updated_at"])), (Some(T0 + 5 * SEC), Some(T0 + 5 * SEC)));
+    let view = fresh.q().configure(&changes, T0 + 5 * SEC).unwrap();
+    assert_eq!((view.created_at, view.updated_at), (Some(T0 + 5 * SEC), Some(T0 + 5 * SEC)));
 }
 
 /// Search text of any length is matched literally (no pattern syntax, no length limit).

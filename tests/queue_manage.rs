@@ -65,8 +65,7 @@ fn detailed_spec() -> JobSpec {
 fn get_job_renders_the_spooled_job_shape() {
     let mut fx = Fixture::new();
     let id = fx.add(detailed_spec(), T0);
-    let text = fx.q().get_job(&id).unwrap();
-    let job: serde_json::Map<String, Value> = serde_json::from_str(&text).unwrap();
+    let Value::Object(job) = fx.job(&id) else { panic!("a job is an object") };
     let mut fields = JOB_FIELDS.to_vec();
     fields.sort_unstable();
     assert_eq!(job.keys().map(String::as_str).collect::<Vec<_>>(), fields);
@@ -148,7 +147,7 @@ fn cancel_unknown_job_is_not_found() {
 #[test]
 fn replay_dead_letter_resets_it_to_pending() {
     let (fx, ids) = with_dead_letters(1);
-    let job: Value = serde_json::from_str(&fx.q().replay(&ids[0], T0 + 60 * SEC).unwrap()).unwrap();
+    let job = job_json(&fx.q().replay(&ids[0], T0 + 60 * SEC).unwrap());
     assert_eq!((&job["id"], &job["status"]), (&json!(ids[0]), &json!("pending")));
     assert_eq!((&job["retry_count"], &job["last_error"]), (&json!(0), &Value::Null));
     assert_eq!(fx.job(&ids[0]), job);
@@ -188,7 +187,7 @@ fn list_dead_letters_is_newest_first() {
     let (fx, ids) = with_dead_letters(3);
     let listed = fx.dead_letters(10, 0);
     assert_eq!(ids_of(&listed), pick(&ids, &[2, 1, 0]));
-    let first: Vec<Value> = serde_json::from_str(&listed).unwrap();
+    let first = summaries_json(&listed);
     assert_eq!(
         (&first[0]["status"], &first[0]["attempt"], &first[0]["retry_count"]),
         (&json!("deadletter"), &json!(1), &json!(1))

@@ -1,13 +1,16 @@
 //! `protocol::execute`: commands serialized to JSON and back, as they travel from the Worker to
-//! the queue actor, then executed; raw payloads and results must come out as they went in.
+//! the queue actor, then executed, and their replies encoded and decoded as they travel back,
+//! then rendered as the API answers; raw payloads and results must come out as they went in.
 
 mod common;
 mod support;
 use common::*;
+use edgespool::actors::client::{decode, encode};
+use edgespool::api::views::queue_reply;
 use edgespool::model::{lease::Fence, ErrorKind, JobStatus};
 use edgespool::queue::listing::ListFilter;
 use edgespool::queue::manage::DeadLetterSelection;
-use edgespool::queue::protocol::{execute, QueueCommand, Reply};
+use edgespool::queue::protocol::{execute, QueueCommand, QueueReply};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -23,10 +26,29 @@ fn round_trip(command: QueueCommand) -> QueueCommand {
     serde_json::from_str(&wire).expect("deserialize")
 }
 
-/// Round-trips `command` and executes it on the fixture's queue at `now`.
+/// A command's answer as a client sees it, by the status the API renders.
+#[derive(Debug, PartialEq)]
+enum Reply {
+    /// 200 with a JSON body.
+    Ok(String),
+    /// 201 with a JSON body.
+    Created(String),
+    /// 204 with no body.
+    NoContent,
+}
+
+/// Round-trips `command`, executes it on the fixture's queue at `now`, sends the outcome back
+/// in the actors' encoding and renders it as the API does.
 fn run(fx: &mut Fixture, command: QueueCommand, now: i64) -> Result<Reply, edgespool::model::ApiError> {
     let command = round_trip(command);
-    execute(&queue(&fx.sql, &fx.settings), command, now, &mut fx.entropy).map(|done| done.reply)
+    let outcome = execute(&queue(&fx.sql, &fx.settings), command, now, &mut fx.entropy).map(|done| done.reply);
+    let reply: QueueReply = decode(&encode(&outcome))?;
+    Ok(match queue_reply(&reply, SCOPE)? {
+        (200, body) => Reply::Ok(body),
+        (201, body) => Reply::Created(body),
+        (204, body) if body.is_empty() => Reply::NoContent,
+        other => panic!("unexpected answer {other:?}"),
+    })
 }
 
 /// The body of a 200 reply, parsed into `T`.
@@ -81,6 +103,26 @@ fn commands_serialize_externally_tagged_with_the_payload_verbatim() {
     let wire = serde_json::to_string(&QueueCommand::Enqueue { job: spec(PAYLOAD) }).unwrap();
     assert!(wire.starts_with(r#"{"enqueue":{"job":{"#), "{wire}");
     assert!(wire.contains(PAYLOAD), "{wire}");
+}
+
+/// A reply's internal encoding carries the payload's text as it was stored, not re-rendered.
+#[test]
+fn replies_carry_the_payload_verbatim() {
+    let mut fx = Fixture::new();
+    let id = enqueue(&mut fx, PAYLOAD);
+    let job = execute(&queue(&fx.sql, &fx.settings), QueueCommand::Get { id }, T0, &mut fx.entropy).unwrap().reply;
+    let encoded = encode(&Ok(job));
+    assert!(encoded.contains(PAYLOAD), "{encoded}");
+    let QueueReply::Job(decoded) = decode::<QueueReply>(&encoded).unwrap() else { panic!("not a job: {encoded}") };
+    assert_eq!(decoded.payload.get(), PAYLOAD);
+}
+
+/// An error crosses in the same encoding as a reply, typed, with its kind and message.
+#[test]
+fn errors_cross_the_encoding_typed() {
+    let error = edgespool::model::ApiError::validation("priority", "too high");
+    let decoded = decode::<QueueReply>(&encode::<QueueReply>(&Err(error.clone()))).unwrap_err();
+    assert_eq!(decoded, error);
 }
 
 /// An enqueued payload reads back with exactly the same text.
@@ -223,8 +265,52 @@ fn errors_pass_through_execute_unchanged() {
 /// Reads (`Get`, `ListJobs`, …) never move the alarm; every other command may.
 #[test]
 fn only_reads_are_marked_read_only() {
-    assert!(!QueueCommand::Get { id: "q.x".into() }.writes());
-    assert!(!QueueCommand::ListJobs { filter: ListFilter::default() }.writes());
-    assert!(QueueCommand::Cancel { id: "q.x".into() }.writes());
-    assert!(QueueCommand::Claim(claim_request(1)).writes());
+    assert!(!QueueCommand::Get { id: "q.x".into() }.traits().writes);
+    assert!(!QueueCommand::ListJobs { filter: ListFilter::default() }.traits().writes);
+    assert!(QueueCommand::Cancel { id: "q.x".into() }.traits().writes);
+    assert!(QueueCommand::Claim(claim_request(1)).traits().writes);
+}
+
+/// The flags of every command agree with each other: only writes roll back, create the queue,
+/// free jobs, change settings or delete; a delete changes settings; claims never free jobs.
+#[test]
+fn command_traits_are_consistent() {
+    let fence = Fence { lease_id: Some("l".into()), worker_id: None };
+    let id = || "q.x".to_owned();
+    let selection = || DeadLetterSelection::Oldest(1);
+    let commands = [
+        QueueCommand::Enqueue { job: spec("1") },
+        QueueCommand::EnqueueBulk { jobs: vec![spec("1")] },
+        QueueCommand::Get { id: id() },
+        QueueCommand::Cancel { id: id() },
+        QueueCommand::Replay { id: id() },
+        QueueCommand::Claim(claim_request(1)),
+        QueueCommand::Complete { id: id(), fence: fence.clone(), result: None },
+        QueueCommand::Fail { id: id(), fence: fence.clone(), error: "e".into(), retry_after_secs: None },
+        QueueCommand::Heartbeat { id: id(), fence, lease_secs: None },
+        QueueCommand::ReplayDeadLetters { selection: selection() },
+        QueueCommand::PurgeDeadLetters { selection: selection(), older_than: None },
+        QueueCommand::ListJobs { filter: ListFilter::default() },
+        QueueCommand::JobStatuses { ids: vec![id()] },
+        QueueCommand::Stats,
+        QueueCommand::SetPriority { id: id(), priority: 1 },
+        QueueCommand::GetConfig,
+        QueueCommand::Configure { changes: Default::default() },
+        QueueCommand::Pause { reason: None },
+        QueueCommand::Resume,
+        QueueCommand::DeleteQueue { delete_jobs: false },
+        QueueCommand::Ack { acks: vec![], fails: vec![] },
+        QueueCommand::ReleaseWorker { worker_id: "w".into() },
+    ];
+    for command in &commands {
+        let t = command.traits();
+        let name = format!("{command:?}");
+        let writes_only = [t.needs_rollback, t.creates_queue, t.may_free_jobs, t.changes_settings, t.deletes_queue];
+        assert!(t.writes || !writes_only.contains(&true), "{name}: a read with write traits {t:?}");
+        assert!(!t.deletes_queue || t.changes_settings, "{name}: a delete must reload the settings");
+    }
+    let rollback = |c: &QueueCommand| c.traits().needs_rollback;
+    assert!(!rollback(&commands[0]) && !rollback(&commands[5]) && !rollback(&commands[6]), "hot paths skip it");
+    assert!(rollback(&commands[7]) && rollback(&commands[20]), "fail and ack may fail after a write");
+    assert!(!commands[5].traits().may_free_jobs, "a claim takes jobs, it frees none");
 }

@@ -6,8 +6,7 @@ use edgespool::model::ErrorKind;
 use edgespool::tenant::key_store::{KeyChanges, NewKey};
 use edgespool::tenant::scope::Grantor;
 use edgespool::tenant::store::Tenant;
-use edgespool::tenant::workers::{NewWorker, WorkerBeat, WorkerPage, FORGET_AFTER_MS, OFFLINE_AFTER_MS};
-use serde_json::Value;
+use edgespool::tenant::workers::{NewWorker, WorkerBeat, WorkerPage, WorkerRecord, FORGET_AFTER_MS, OFFLINE_AFTER_MS};
 
 const T0: i64 = 1_767_225_600_000;
 
@@ -24,13 +23,8 @@ fn every_worker() -> WorkerPage {
     WorkerPage { queues: None, limit: 100, offset: 0 }
 }
 
-fn listed(t: &Tenant, page: &WorkerPage) -> (Vec<Value>, bool) {
-    let reply: Value = serde_json::from_str(&t.list_workers(page).unwrap()).unwrap();
-    (reply["workers"].as_array().unwrap().clone(), reply["has_more"].as_bool().unwrap())
-}
-
-fn worker_of(t: &Tenant, id: &str) -> Result<Value, edgespool::model::ApiError> {
-    t.get_worker(id).map(|text| serde_json::from_str(&text).unwrap())
+fn listed(t: &Tenant, page: &WorkerPage) -> (Vec<WorkerRecord>, bool) {
+    t.list_workers(page).unwrap()
 }
 
 fn key(id: &str, hash: &str, expires_at: Option<i64>) -> NewKey {
@@ -71,11 +65,11 @@ fn silent_workers_go_offline_then_are_forgotten() {
         .unwrap();
     assert_eq!(t.sweep_workers(T0 + OFFLINE_AFTER_MS - 1).unwrap(), 0);
     assert_eq!(t.sweep_workers(T0 + OFFLINE_AFTER_MS).unwrap(), 1);
-    assert_eq!(worker_of(&t, "a").unwrap()["status"], "offline");
-    assert_eq!(worker_of(&t, "b").unwrap()["status"], "healthy");
+    assert_eq!(t.get_worker("a").unwrap().status, "offline");
+    assert_eq!(t.get_worker("b").unwrap().status, "healthy");
     assert_eq!(t.sweep_workers(T0 + OFFLINE_AFTER_MS).unwrap(), 0, "a second sweep changes nothing");
     t.sweep_workers(T0 + FORGET_AFTER_MS).unwrap();
-    assert_eq!(worker_of(&t, "a").unwrap_err().kind, ErrorKind::NotFound);
+    assert_eq!(t.get_worker("a").unwrap_err().kind, ErrorKind::NotFound);
 }
 
 /// Registering a known id again updates it (one worker), and deregistering names its queue.
@@ -85,9 +79,9 @@ fn client_chosen_ids_upsert_and_deregister_names_the_queue() {
     let t = Tenant { sql: &sql };
     t.register_worker(&worker("w"), LIMIT, T0).unwrap();
     t.register_worker(&NewWorker { hostname: "h2".into(), ..worker("w") }, LIMIT, T0 + 1).unwrap();
-    let (listed, _) = listed(&t, &every_worker());
+    let (listed, _) = t.list_workers(&every_worker()).unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0]["hostname"], "h2");
+    assert_eq!(listed[0].hostname, "h2");
     assert_eq!(t.deregister_worker("w").unwrap(), "q");
     assert_eq!(t.deregister_worker("w").unwrap_err().kind, ErrorKind::NotFound);
 }
@@ -134,11 +128,11 @@ fn a_worker_id_never_moves_to_another_queue() {
     let err = t.register_worker(&moved, LIMIT, T0 + 1).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Conflict);
     assert!(!err.message.contains("'q'"), "the refusal names the worker's queue: {}", err.message);
-    let kept = worker_of(&t, "w").unwrap();
-    assert_eq!((kept["queue_name"].as_str(), &kept["metadata"]), (Some("q"), &serde_json::json!({ "zone": "eu" })));
+    let kept = t.get_worker("w").unwrap();
+    assert_eq!((kept.queue_name.as_str(), kept.metadata.unwrap().get()), ("q", r#"{"zone":"eu"}"#));
     assert_eq!(t.deregister_worker("w").unwrap(), "q");
     t.register_worker(&moved, LIMIT, T0 + 2).unwrap();
-    assert_eq!(worker_of(&t, "w").unwrap()["queue_name"], "other", "once deregistered, the id is free");
+    assert_eq!(t.get_worker("w").unwrap().queue_name, "other", "once deregistered, the id is free");
 }
 
 /// At the limit a new worker replaces the longest-silent offline one, or is refused with
@@ -158,7 +152,7 @@ fn the_registry_holds_at_most_the_limit() {
         .unwrap();
     t.sweep_workers(T0 + OFFLINE_AFTER_MS + 5).unwrap();
     t.register_worker(&worker("d"), 3, T0 + OFFLINE_AFTER_MS + 6).unwrap();
-    let ids: Vec<String> = listed(&t, &every_worker()).0.iter().map(|w| w["id"].as_str().unwrap().to_owned()).collect();
+    let ids: Vec<String> = listed(&t, &every_worker()).0.into_iter().map(|w| w.id).collect();
     assert_eq!(ids, ["a", "c", "d"], "b, offline longest, made room");
 }
 
@@ -176,15 +170,14 @@ fn the_worker_list_pages_scopes_and_omits_metadata() {
         limit,
         offset,
     };
-    let ids = |(workers, more): (Vec<Value>, bool)| {
-        (workers.iter().map(|w| w["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>(), more)
-    };
+    let ids =
+        |(workers, more): (Vec<WorkerRecord>, bool)| (workers.into_iter().map(|w| w.id).collect::<Vec<_>>(), more);
     assert_eq!(ids(listed(&t, &page(None, 2, 0))), (vec!["w1".into(), "w2".into()], true));
     assert_eq!(ids(listed(&t, &page(None, 2, 2))), (vec!["w3".into(), "w4".into()], false));
     assert_eq!(ids(listed(&t, &page(Some(&["x"]), 10, 0))), (vec!["w1".into(), "w3".into(), "w4".into()], false));
     assert_eq!(ids(listed(&t, &page(Some(&[]), 10, 0))), (vec![], false));
-    assert!(listed(&t, &every_worker()).0.iter().all(|w| w.get("metadata").is_none()));
-    assert_eq!(worker_of(&t, "w1").unwrap()["metadata"], serde_json::json!({ "big": "data" }));
+    assert!(listed(&t, &every_worker()).0.iter().all(|w| w.metadata.is_none()));
+    assert_eq!(t.get_worker("w1").unwrap().metadata.unwrap().get(), r#"{"big":"data"}"#);
 }
 
 /// A key grants no more than it has: what a new key leaves open is its grantor's, a wider
@@ -198,14 +191,13 @@ fn keys_stay_within_their_grantors_scope() {
     t.insert_key(&key("wide", "h2", None), T0).unwrap();
 
     let child = t.create_key(&key("child", "h3", None), by("limited"), T0).unwrap();
-    assert_eq!((child["rate_limit"].as_i64(), child["queues"].clone()), (Some(3), serde_json::json!(["*"])));
-    assert_eq!(child["expires_at"], "2026-01-01T00:00:01.000Z");
+    assert_eq!((child.rate_limit, child.queues, child.expires_at), (Some(3), vec!["*".to_string()], Some(T0 + 1_000)));
     for wider in [NewKey { rate_limit: Some(4), ..key("c2", "h4", Some(T0 + 1)) }, key("c3", "h5", Some(T0 + 1_001))] {
         assert_eq!(t.create_key(&wider, by("limited"), T0).unwrap_err().kind, ErrorKind::AccessDenied);
     }
     let unlimit = KeyChanges { rate_limit: Some(None), ..KeyChanges::default() };
     assert_eq!(t.update_key("child", &unlimit, by("limited")).unwrap_err().kind, ErrorKind::AccessDenied);
-    assert_eq!(t.get_key("child").unwrap()["rate_limit"], 3, "a refused change changes nothing");
+    assert_eq!(t.get_key("child").unwrap().rate_limit, Some(3), "a refused change changes nothing");
     let rename = KeyChanges { name: Some("renamed".into()), ..KeyChanges::default() };
     assert_eq!(t.update_key("wide", &rename, by("limited")).unwrap_err().kind, ErrorKind::AccessDenied);
     assert_eq!(t.revoke_key("wide", by("limited")).unwrap_err().kind, ErrorKind::AccessDenied);

@@ -34,7 +34,12 @@ impl AlarmSlot {
         // the last recorded value is the one that ends up set.
         self.armed.set(Some(wake));
         let result = match wake {
-            Some(at) => storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&JsValue::from_f64(at as f64)))).await,
+            // setAlarm refuses times <= 0 (a job may be due at the epoch itself); any time in
+            // the past fires at once, so 1 ms means the same.
+            Some(at) => {
+                let at = at.max(1) as f64;
+                storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&JsValue::from_f64(at)))).await
+            }
             None => storage.delete_alarm().await,
         };
         if result.is_err() {

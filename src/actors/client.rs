@@ -1,5 +1,12 @@
 //! How the Worker, and an actor calling another actor, send a command: one POST with a string
-//! body straight through the stub's `fetch`, answered by the reply's status and text.
+//! body straight through the stub's `fetch`, answered by the reply's text.
+//!
+//! Commands and replies are typed ([`QueueCommand`] and [`QueueReply`], [`TenantCommand`] and
+//! [`TenantReply`]) and travel as serde_json text, the reply as the command's whole outcome
+//! (`Result<QueueReply, ApiError>`): an error reaches the Worker as the typed value the actor
+//! returned, and only `api::error` gives it an HTTP status. JSON keeps payloads and results raw
+//! end to end (`serde_json::value::RawValue` works only with serde_json); docs/DECISIONS.md
+//! compares it with a binary encoding.
 //!
 //! This skips the worker crate's `Request`/`Response` wrappers on purpose. Building them reads
 //! the request's `cf` object, copies its headers, and streams the reply body into wasm chunk by
@@ -7,6 +14,12 @@
 //! The bench's ceiling routes use this same call, so ceilings and workloads pay the same
 //! transport.
 
+use crate::model::wire::{from_json, to_json};
+use crate::model::ApiError;
+use crate::queue::protocol::{QueueCommand, QueueEnvelope, QueueReply};
+use crate::tenant::protocol::{TenantCommand, TenantEnvelope, TenantReply};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use worker::js_sys::{self, Promise, Reflect};
 use worker::wasm_bindgen::{prelude::*, JsCast};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -25,6 +38,53 @@ extern "C" {
 
     #[wasm_bindgen(method, catch)]
     fn fetch(this: &Stub, url: &str, init: &web_sys::RequestInit) -> Result<Promise, JsValue>;
+}
+
+/// Durable Object binding of the queue actors.
+const QUEUE_BINDING: &str = "QUEUE";
+/// Durable Object binding of the tenant actors.
+const TENANT_BINDING: &str = "TENANT";
+
+/// Sends one command to the actor of `queue` (of `tenant`) and returns its reply.
+pub async fn call_queue(env: &Env, tenant: &str, queue: &str, command: QueueCommand) -> Result<QueueReply, ApiError> {
+    let name = format!("{tenant}/{queue}");
+    let envelope = QueueEnvelope { tenant: tenant.to_owned(), queue: queue.to_owned(), command };
+    ask(env, QUEUE_BINDING, &name, &envelope).await
+}
+
+/// Sends one command to the actor of `tenant` and returns its reply.
+pub async fn call_tenant(env: &Env, tenant: &str, command: TenantCommand) -> Result<TenantReply, ApiError> {
+    ask(env, TENANT_BINDING, tenant, &TenantEnvelope { tenant: tenant.to_owned(), command }).await
+}
+
+/// Sends `command` to an actor and decodes its outcome.
+async fn ask<T: DeserializeOwned>(
+    env: &Env,
+    binding: &str,
+    name: &str,
+    command: &impl Serialize,
+) -> Result<T, ApiError> {
+    let (status, text) = post(env, binding, name, &to_json(command)?)
+        .await
+        .map_err(|e| ApiError::internal(format!("actor call failed: {e}")))?;
+    if status != 200 {
+        // The actor itself failed (it answers every outcome, errors included, with 200).
+        return Err(ApiError::internal(format!("actor call failed with {status}: {text}")));
+    }
+    decode(&text)
+}
+
+/// An actor's answer to a command: its whole outcome, encoded for [`decode`].
+pub fn encode<T: Serialize>(outcome: &Result<T, ApiError>) -> String {
+    to_json(outcome).unwrap_or_else(|e| {
+        to_json(&Err::<(), _>(e))
+            .unwrap_or_else(|_| r#"{"Err":{"code":"INTERNAL_ERROR","message":"reply encoding failed"}}"#.to_owned())
+    })
+}
+
+/// The outcome an actor [`encode`]d.
+pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    from_json::<Result<T, ApiError>>(text, "actor reply")?
 }
 
 /// Posts `body` to the actor called `name` in the Durable Object namespace `binding`; returns

@@ -2,7 +2,8 @@
 //!
 //! - [`queue_actor`]: one actor per (tenant, queue); runs queue commands and the alarm.
 //! - [`tenant_actor`]: one actor per tenant; organization and API keys.
-//! - [`client`]: how the Worker (and one actor) calls an actor: a lean POST through the stub.
+//! - [`client`]: how the Worker (and one actor) calls an actor: a typed command in a lean POST
+//!   through the stub, answered by the typed outcome.
 //! - [`alarm`]: the one alarm per actor, written only when its due time changes.
 //! - [`storage`]: the [`Sql`](crate::queue::Sql) interface over Durable Object SQLite, and
 //!   synchronous transactions.
@@ -24,4 +25,14 @@ pub fn now() -> EpochMs {
 /// without the worker crate's binding type check, which costs a JS round trip per call.
 pub fn var(env: &worker::Env, name: &str) -> Option<String> {
     worker::js_sys::Reflect::get(env, &worker::wasm_bindgen::JsValue::from_str(name)).ok()?.as_string()
+}
+
+/// Requests per minute of keys without a `rate_limit` of their own (the `DEFAULT_RATE_LIMIT`
+/// variable, else [`DEFAULT_RATE_LIMIT`](crate::tenant::rate_limit::DEFAULT_RATE_LIMIT));
+/// `None` when it is 0 (no default limit).
+pub fn default_rate_limit(env: &worker::Env) -> Option<u32> {
+    let default = var(env, "DEFAULT_RATE_LIMIT")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(crate::tenant::rate_limit::DEFAULT_RATE_LIMIT);
+    (default > 0).then_some(default)
 }

@@ -3,15 +3,14 @@
 //! holds long-polling claims until a job is claimable or their wait ends.
 
 use super::alarm::AlarmSlot;
+use super::client::call_tenant;
 use super::storage::{transaction, ActorSql};
-use crate::api::error::render;
-use crate::api::handler::call_tenant;
 use crate::model::time::SECOND_MS;
+use crate::model::wire::from_json;
 use crate::model::{ApiError, EpochMs, OsEntropy};
 use crate::queue::identity::{self, QueueIdentity};
-use crate::queue::lease::{claimed_count, NO_JOBS};
 use crate::queue::maintenance::{rearm, Rearm};
-use crate::queue::protocol::{execute, QueueCommand, QueueEnvelope, Reply};
+use crate::queue::protocol::{execute, QueueCommand, QueueEnvelope, QueueReply};
 use crate::queue::throttle::ClaimThrottle;
 use crate::queue::{config, schema, Queue, QueueSettings};
 use crate::tenant::protocol::TenantCommand;
@@ -74,8 +73,7 @@ impl DurableObject for QueueActor {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let body = super::client::command_body(&mut req).await?;
-        let (status, body) = render(self.serve(&body).await);
-        Ok(Response::ok(body)?.with_status(status))
+        Response::ok(super::client::encode(&self.serve(&body).await))
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -107,28 +105,29 @@ impl DurableObject for QueueActor {
 
 impl QueueActor {
     /// Decodes a command and answers it, waiting first when it is a long-polling claim.
-    async fn serve(&self, body: &str) -> std::result::Result<Reply, ApiError> {
+    async fn serve(&self, body: &str) -> std::result::Result<QueueReply, ApiError> {
         self.ready.clone()?;
-        let envelope: QueueEnvelope =
-            serde_json::from_str(body).map_err(|e| ApiError::internal(format!("malformed queue command: {e}")))?;
-        match &envelope.command {
-            QueueCommand::Claim(claim) => {
-                let deadline = super::now() + i64::from(claim.wait_secs) * SECOND_MS;
-                self.claim_until(envelope, deadline).await
-            }
-            _ => self.run(envelope).await,
+        let envelope: QueueEnvelope = from_json(body, "queue command")?;
+        if let QueueCommand::Claim(claim) = &envelope.command {
+            let deadline = super::now() + i64::from(claim.wait_secs) * SECOND_MS;
+            return self.claim_until(envelope, deadline).await;
         }
+        self.run(envelope).await
     }
 
     /// Claims within the queue's rate limit until a job is found or `deadline` passes,
     /// sleeping between tries until an enqueue (or the alarm, or a new rate-limit token) may
     /// have made one claimable. A deadline already past makes exactly one try.
-    async fn claim_until(&self, envelope: QueueEnvelope, deadline: EpochMs) -> std::result::Result<Reply, ApiError> {
+    async fn claim_until(
+        &self,
+        envelope: QueueEnvelope,
+        deadline: EpochMs,
+    ) -> std::result::Result<QueueReply, ApiError> {
         loop {
             let rate = self.settings.borrow().rate_limit;
             let budget = rate.map(|r| self.throttle.borrow_mut().available(r, super::now()));
             let reply = match budget {
-                Some(0) => Reply::Ok(NO_JOBS.to_owned()),
+                Some(0) => QueueReply::Claimed(Vec::new()),
                 _ => {
                     let mut attempt = envelope.clone();
                     if let (QueueCommand::Claim(claim), Some(budget)) = (&mut attempt.command, budget) {
@@ -137,11 +136,12 @@ impl QueueActor {
                     self.run(attempt).await?
                 }
             };
-            if let (Some(_), Reply::Ok(body)) = (rate, &reply) {
-                self.throttle.borrow_mut().spend(claimed_count(body));
+            let QueueReply::Claimed(jobs) = &reply else { return Ok(reply) };
+            if rate.is_some() {
+                self.throttle.borrow_mut().spend(jobs.len());
             }
             let remaining = deadline - super::now();
-            if reply != Reply::Ok(NO_JOBS.to_owned()) || remaining <= 0 {
+            if !jobs.is_empty() || remaining <= 0 {
                 return Ok(reply);
             }
             let nap = match (budget, rate) {
@@ -155,16 +155,16 @@ impl QueueActor {
         }
     }
 
-    /// Executes one command (in a transaction when it [needs rollback](QueueCommand::needs_rollback));
+    /// Executes one command (in a transaction when it [needs rollback](crate::queue::protocol::Traits));
     /// for commands that write, re-arms the alarm, reloads changed settings and wakes waiting
     /// claims.
-    async fn run(&self, envelope: QueueEnvelope) -> std::result::Result<Reply, ApiError> {
-        let command = &envelope.command;
-        if let QueueCommand::Configure { changes } = command {
+    async fn run(&self, envelope: QueueEnvelope) -> std::result::Result<QueueReply, ApiError> {
+        if let QueueCommand::Configure { changes } = &envelope.command {
             // Refused before the queue is catalogued: a rejected setting leaves nothing behind.
             self.settings.borrow().merged(changes, super::now())?;
         }
-        if command.creates_queue() && !self.registered.get() {
+        let traits = envelope.command.traits();
+        if traits.creates_queue && !self.registered.get() {
             // Before the first job or setting, so the catalog never misses a queue.
             let register = TenantCommand::RegisterQueue { queue: envelope.queue.clone() };
             call_tenant(&self.env, &envelope.tenant, register).await?;
@@ -173,30 +173,28 @@ impl QueueActor {
             *self.identity.borrow_mut() = Some(me);
             self.registered.set(true);
         }
-        let (writes, reload, frees) = (command.writes(), command.changes_settings(), command.may_free_jobs());
-        let deletes = matches!(command, QueueCommand::DeleteQueue { .. });
         let (tenant, queue_name) = (envelope.tenant.clone(), envelope.queue.clone());
         let (sql, settings, now) = (self.sql.clone(), self.settings.borrow().clone(), super::now());
         let alarm_known = self.alarm.is_known();
-        let rollback = command.needs_rollback();
         let work = move || {
             let queue = Queue { sql: &sql, tenant: &envelope.tenant, name: &envelope.queue, settings: &settings };
             let executed = execute(&queue, envelope.command, now, &mut OsEntropy)?;
-            let new_settings = if reload { Some(config::load(&sql)?) } else { None };
+            let new_settings = if traits.changes_settings { Some(config::load(&sql)?) } else { None };
             // The wake time follows the settings now in force (a shorter retention prunes sooner).
             let current = Queue { settings: new_settings.as_ref().unwrap_or(&settings), ..queue };
-            let wake = match rearm(executed.due, writes, alarm_known) {
+            let wake = match rearm(executed.due, traits.writes, alarm_known) {
                 Rearm::Keep => None,
                 Rearm::NoLaterThan(due) => Some(Some(due)),
                 Rearm::Recompute => Some(current.next_wake(now)?),
             };
             Ok((executed.reply, wake, new_settings))
         };
-        let (reply, wake, new_settings) = if rollback { transaction(&self.state.storage(), work)? } else { work()? };
+        let (reply, wake, new_settings) =
+            if traits.needs_rollback { transaction(&self.state.storage(), work)? } else { work()? };
         if let Some(settings) = new_settings {
             *self.settings.borrow_mut() = settings;
         }
-        if deletes {
+        if traits.deletes_queue {
             // Dropped from the catalog by this actor itself, so an enqueue racing the delete
             // re-registers after the removal, never before it.
             self.registered.set(false);
@@ -208,7 +206,7 @@ impl QueueActor {
                 .await
                 .map_err(|e| ApiError::internal(format!("setting the alarm failed: {e}")))?;
         }
-        if frees {
+        if traits.may_free_jobs {
             self.wake_waiters();
         }
         Ok(reply)

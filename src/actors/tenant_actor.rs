@@ -3,10 +3,9 @@
 
 use super::alarm::AlarmSlot;
 use super::storage::{transaction, ActorSql};
-use crate::api::error::render;
+use crate::model::wire::from_json;
 use crate::model::ApiError;
-use crate::queue::protocol::Reply;
-use crate::tenant::protocol::{execute, TenantEnvelope};
+use crate::tenant::protocol::{execute, TenantEnvelope, TenantReply};
 use crate::tenant::store::Tenant;
 use crate::tenant::workers::DEFAULT_WORKER_LIMIT;
 use crate::tenant::TenantLimits;
@@ -28,7 +27,7 @@ impl DurableObject for TenantActor {
         let sql = ActorSql(state.storage().sql());
         let ready = Tenant { sql: &sql }.migrate();
         let limits = TenantLimits {
-            default_rate_limit: crate::api::auth::default_rate_limit(&env),
+            default_rate_limit: super::default_rate_limit(&env),
             worker_limit: super::var(&env, "WORKER_LIMIT").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_WORKER_LIMIT),
         };
         TenantActor { state, sql, ready, alarm: AlarmSlot::default(), limits }
@@ -36,8 +35,7 @@ impl DurableObject for TenantActor {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let body = super::client::command_body(&mut req).await?;
-        let (status, body) = render(self.run(&body).await);
-        Ok(Response::ok(body)?.with_status(status))
+        Response::ok(super::client::encode(&self.run(&body).await))
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -55,11 +53,10 @@ impl DurableObject for TenantActor {
 }
 
 impl TenantActor {
-    async fn run(&self, body: &str) -> std::result::Result<Reply, ApiError> {
+    async fn run(&self, body: &str) -> std::result::Result<TenantReply, ApiError> {
         self.ready.clone()?;
-        let envelope: TenantEnvelope =
-            serde_json::from_str(body).map_err(|e| ApiError::internal(format!("malformed tenant command: {e}")))?;
-        let moves_alarm = envelope.command.moves_alarm();
+        let envelope: TenantEnvelope = from_json(body, "tenant command")?;
+        let moves_alarm = envelope.command.traits().moves_alarm;
         let (sql, now, limits) = (self.sql.clone(), super::now(), self.limits);
         let (reply, wake) = transaction(&self.state.storage(), move || {
             let tenant = Tenant { sql: &sql };

@@ -2,10 +2,10 @@
 //! path makes no extra actor hop: a verified key is trusted for [`KEY_CACHE_TTL_MS`], and each
 //! key's requests are counted in one-minute windows.
 
-use super::handler::call_tenant;
+use crate::actors::client::call_tenant;
 use crate::model::{ApiError, EpochMs, ErrorKind};
 use crate::tenant::keys::{hash_key, tenant_of};
-use crate::tenant::protocol::TenantCommand;
+use crate::tenant::protocol::{TenantCommand, TenantReply};
 use crate::tenant::rate_limit::{RateLimiter, Verdict};
 use crate::tenant::Principal;
 use serde_json::json;
@@ -19,9 +19,6 @@ use worker::{web_sys::Request, Env};
 pub const KEY_CACHE_TTL_MS: EpochMs = 30_000;
 /// Entries kept at most; past this the cache starts over (it only saves round trips).
 const KEY_CACHE_CAPACITY: usize = 10_000;
-/// Requests per minute for keys without a `rate_limit` of their own, unless the
-/// `DEFAULT_RATE_LIMIT` variable says otherwise (0 turns the default off).
-pub const DEFAULT_RATE_LIMIT: u32 = 600_000;
 
 thread_local! {
     /// Verified keys by hash: the principal and when the entry stops being trusted.
@@ -48,9 +45,11 @@ pub async fn authenticate(req: &Request, env: &Env, now: EpochMs) -> Result<Prin
     if let Some(principal) = cached(&hash, now) {
         return Ok(principal);
     }
-    let reply = call_tenant(env, tenant, TenantCommand::VerifyKey { hash: hash.clone() }).await?;
-    let principal: Principal =
-        serde_json::from_str(&reply).map_err(|e| ApiError::internal(format!("malformed key verification: {e}")))?;
+    let TenantReply::Principal(principal) =
+        call_tenant(env, tenant, TenantCommand::VerifyKey { hash: hash.clone() }).await?
+    else {
+        return Err(ApiError::internal("the tenant did not answer a key verification with a principal"));
+    };
     VERIFIED.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.len() >= KEY_CACHE_CAPACITY {
@@ -72,16 +71,8 @@ pub fn forget_key(key_id: &str) {
 
 /// Counts this request against the key's limit; `None` when the key is unlimited.
 pub fn admit(principal: &Principal, env: &Env, now: EpochMs) -> Option<Verdict> {
-    let limit = principal.rate_limit.or(default_rate_limit(env))?;
+    let limit = principal.rate_limit.or(crate::actors::default_rate_limit(env))?;
     Some(LIMITER.with(|l| l.borrow_mut().admit(&principal.key_id, limit, now)))
-}
-
-/// Requests per minute of keys without a `rate_limit` of their own; `None` when
-/// `DEFAULT_RATE_LIMIT` is 0 (no default limit).
-pub fn default_rate_limit(env: &Env) -> Option<u32> {
-    let default =
-        crate::actors::var(env, "DEFAULT_RATE_LIMIT").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_RATE_LIMIT);
-    (default > 0).then_some(default)
 }
 
 /// The 429 for a refused verdict, with the numbers in `details`.

@@ -55,7 +55,8 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     }
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::new(ErrorKind::InvalidJson, "request body is not valid UTF-8"))?;
-    serde_json::from_str(text).map_err(|e| {
+    let mut json = serde_json::Deserializer::from_str(text);
+    crate::model::wire::from_object(&mut json).and_then(|value| json.end().map(|()| value)).map_err(|e| {
         let kind = if e.is_data() { ErrorKind::ValidationError } else { ErrorKind::InvalidJson };
         ApiError::new(kind, format!("request body: {e}"))
     })
@@ -147,6 +148,17 @@ impl Query {
         self.0.iter().find(|(k, _)| names.contains(&k.as_str())).map(|(_, v)| v.as_str())
     }
 
+    /// A boolean parameter, `false` when absent: `true`/`false` in any case, or `1`/`0`;
+    /// anything else is a validation error rather than a silent `false`.
+    pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
+        match self.get(&[name]) {
+            None => Ok(false),
+            Some(v) if v == "1" || v.eq_ignore_ascii_case("true") => Ok(true),
+            Some(v) if v == "0" || v.eq_ignore_ascii_case("false") => Ok(false),
+            Some(_) => Err(ApiError::validation(name, "must be true or false")),
+        }
+    }
+
     /// An integer parameter, or `default` when absent; malformed or out-of-range values are
     /// validation errors.
     pub fn int(&self, name: &str, default: i64, range: &RangeInclusive<i64>) -> Result<i64, ApiError> {
@@ -178,6 +190,8 @@ mod tests {
         assert_eq!(parse_json::<Shape>(b"{\"n\":\xff}").unwrap_err().kind, ErrorKind::InvalidJson);
         assert_eq!(parse_json::<Shape>(b"{\"n\":\"x\"}").unwrap_err().kind, ErrorKind::ValidationError);
         assert_eq!(parse_json::<Shape>(b"{}").unwrap_err().kind, ErrorKind::ValidationError);
+        assert_eq!(parse_json::<Shape>(b"[1]").unwrap_err().kind, ErrorKind::ValidationError);
+        assert_eq!(parse_json::<Shape>(b"{\"n\":1} {}").unwrap_err().kind, ErrorKind::InvalidJson);
         assert!(parse_json::<Shape>(b"{\"n\":1}").is_ok());
     }
 
@@ -231,5 +245,12 @@ mod tests {
         assert!(q.int("limit", 50, &(1..=100)).is_err());
         assert!(q.int("offset", 0, &(0..=i64::MAX)).is_err());
         assert_eq!(q.int("missing", 50, &(1..=100)), Ok(50));
+    }
+
+    #[test]
+    fn query_flags_are_booleans() {
+        let q = Query(vec![("a".into(), "True".into()), ("b".into(), "0".into()), ("c".into(), "null".into())]);
+        assert_eq!((q.flag("a"), q.flag("b"), q.flag("missing")), (Ok(true), Ok(false), Ok(false)));
+        assert_eq!(q.flag("c").unwrap_err().kind, ErrorKind::ValidationError);
     }
 }

@@ -1,13 +1,12 @@
 //! What the Worker sends to answer a request, and how several queues' replies become one
 //! response. Pure: the handler only carries the calls out.
 
-use super::body::Query;
-use super::routes::Route;
-use super::{jobs, queues, reads};
-use crate::model::{ApiError, JobStatus};
-use crate::queue::protocol::QueueCommand;
-use crate::tenant::Principal;
-use serde_json::{json, Map, Value};
+use super::views::{JobStatsView, JobStatusView, QueueSummaryView, ReplayedView, SummaryView};
+use crate::model::wire::to_json;
+use crate::model::{ApiError, ErrorKind};
+use crate::queue::protocol::{QueueCommand, QueueReply};
+use crate::queue::record::{JobSummary, StatusCounts};
+use serde::Serialize;
 
 /// The actor calls that answer one request.
 #[derive(Debug)]
@@ -20,195 +19,208 @@ pub enum Call {
     EveryQueue { command: QueueCommand, merge: Merge },
 }
 
-/// Builds the calls that answer a queue or job route.
-pub fn build(route: Route, body: &[u8], query: &Query, principal: &Principal) -> Result<Call, ApiError> {
-    match route {
-        Route::ListJobs | Route::JobStats | Route::JobStatuses | Route::ListDeadLetters => {
-            reads::build(route, query, principal)
-        }
-        Route::ListQueues
-        | Route::GetQueue(_)
-        | Route::QueueStats(_)
-        | Route::ConfigureQueue(_)
-        | Route::PauseQueue(_)
-        | Route::ResumeQueue(_)
-        | Route::DeleteQueue(_) => queues::build(route, body, query, principal),
-        _ => jobs::build(route, body, principal),
-    }
-}
-
 /// How replies from several queues become one response body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Merge {
     /// Job summaries, newest first, then `offset`/`limit` (each queue sent `offset + limit + 1`,
     /// so the page and whether more exist are exact).
     Newest { offset: usize, limit: usize },
-    /// Arrays concatenated.
+    /// Batch status entries concatenated.
     Concat,
     /// Counts per status summed: `GET /jobs/stats`.
     StatusTotals,
-    /// One queue's stats in Spooled's `QueueStats` shape.
-    QueueStats,
     /// Queue summaries for `GET /queues`; queues that answer 404 are skipped.
     QueueList,
     /// Dead-letter replay counts summed.
     ReplayCounts,
 }
 
-/// A merged response: status, body and whether more results exist (`X-Has-More`).
+/// A merged response: its body and, for paged lists, whether another page exists
+/// (`X-Has-More`).
 #[derive(Debug, PartialEq)]
 pub struct Merged {
-    /// HTTP status.
-    pub status: u16,
-    /// JSON body.
+    /// JSON body (the status is 200).
     pub body: String,
     /// For paged lists: whether another page exists.
     pub has_more: Option<bool>,
 }
 
-fn parse(body: &str) -> Result<Value, ApiError> {
-    serde_json::from_str(body).map_err(|_| ApiError::internal("malformed queue reply"))
-}
-
-/// Merges `(status, body)` replies. The first failed reply (other than a skipped 404) is
-/// the response, unchanged.
-pub fn merge(merge: &Merge, replies: Vec<(u16, String)>) -> Result<Merged, ApiError> {
-    let mut values = Vec::with_capacity(replies.len());
-    for (status, body) in replies {
-        if status == 404 && *merge == Merge::QueueList {
-            continue;
+/// Merges the replies of several queues (each with the queue it came from). The first
+/// failed reply (other than a skipped 404) is the response.
+pub fn merge(merge: &Merge, replies: Vec<(String, Result<QueueReply, ApiError>)>) -> Result<Merged, ApiError> {
+    let mut ok = Vec::with_capacity(replies.len());
+    for (queue, reply) in replies {
+        match reply {
+            Err(e) if e.kind == ErrorKind::NotFound && *merge == Merge::QueueList => continue,
+            Err(e) => return Err(e),
+            Ok(reply) => ok.push((queue, reply)),
         }
-        if status >= 300 {
-            return Ok(Merged { status, body, has_more: None });
-        }
-        values.push(parse(&body)?);
     }
-    let ok = |body: Value, has_more| Ok(Merged { status: 200, body: body.to_string(), has_more });
     match merge {
         Merge::Newest { offset, limit } => {
+            let lists = all(ok, "job list", |r| if let QueueReply::Jobs(jobs) = r { Some(jobs) } else { None })?;
             // Each queue lists newest first in its own enqueue order. Merging by creation time
             // and then by (queue, position in that queue's list) keeps every queue's order, so
             // the pages of one total order are cut from each queue's first rows: no job repeats
             // or goes missing across pages, even among jobs created in the same millisecond.
-            let mut jobs: Vec<((String, String, usize), Value)> = values
-                .into_iter()
-                .flat_map(|list| array(list).into_iter().enumerate().map(|(at, job)| (newest_key(&job, at), job)))
+            let mut jobs: Vec<(&str, usize, &JobSummary)> = lists
+                .iter()
+                .flat_map(|(queue, list)| list.iter().enumerate().map(move |(at, job)| (queue.as_str(), at, job)))
                 .collect();
-            jobs.sort_unstable_by(|(a, _), (b, _)| b.0.cmp(&a.0).then_with(|| (&a.1, a.2).cmp(&(&b.1, b.2))));
+            jobs.sort_by(|a, b| b.2.created_at.cmp(&a.2.created_at).then_with(|| (a.0, a.1).cmp(&(b.0, b.1))));
             let has_more = jobs.len() > offset + limit;
-            ok(Value::Array(jobs.into_iter().skip(*offset).take(*limit).map(|(_, job)| job).collect()), Some(has_more))
+            let page: Vec<SummaryView> = jobs
+                .into_iter()
+                .skip(*offset)
+                .take(*limit)
+                .map(|(queue, _, job)| SummaryView::new(job, queue))
+                .collect();
+            body(&page, Some(has_more))
         }
-        Merge::Concat => ok(Value::Array(values.into_iter().flat_map(array).collect()), None),
+        Merge::Concat => {
+            let lists = all(ok, "status list", |r| if let QueueReply::Statuses(s) = r { Some(s) } else { None })?;
+            let found: Vec<JobStatusView> = lists
+                .iter()
+                .flat_map(|(queue, list)| list.iter().map(move |job| JobStatusView::new(job, queue)))
+                .collect();
+            body(&found, None)
+        }
         Merge::StatusTotals => {
-            let mut totals: Map<String, Value> = JobStatus::ALL.iter().map(|s| (s.as_str().into(), json!(0))).collect();
-            totals.insert("total".into(), json!(0));
-            for stats in &values {
-                for (name, total) in totals.iter_mut() {
-                    *total = json!(total.as_i64().unwrap_or(0) + stats["counts"][name].as_i64().unwrap_or(0));
-                }
+            let mut totals = StatusCounts::default();
+            for (_, stats) in all(ok, "stats", |r| if let QueueReply::Stats(s) = r { Some(s) } else { None })? {
+                totals.merge(&stats.counts);
             }
-            ok(Value::Object(totals), None)
-        }
-        Merge::QueueStats => {
-            let s = values.into_iter().next().unwrap_or_default();
-            ok(
-                json!({
-                    "queue_name": s["queue_name"],
-                    "pending_jobs": s["counts"]["pending"].as_i64().unwrap_or(0) + s["counts"]["scheduled"].as_i64().unwrap_or(0),
-                    "processing_jobs": s["counts"]["processing"],
-                    "completed_jobs_24h": s["completed_24h"],
-                    "failed_jobs_24h": s["deadletter_24h"],
-                    "avg_processing_time_ms": s["avg_processing_time_ms"],
-                    "max_job_age_seconds": s["max_job_age_seconds"],
-                    "active_workers": s["active_workers"],
-                    "total_jobs": s["counts"]["total"],
-                    "database_bytes": s["database_bytes"],
-                }),
-                None,
-            )
+            body(&JobStatsView::new(&totals), None)
         }
         Merge::QueueList => {
-            // Already by name: the replies come in the order of the calls, made over the
-            // tenant's catalog as it lists them (`ORDER BY name`, byte order like `str`'s).
-            let queues: Vec<Value> = values
-                .into_iter()
-                .map(|c| {
-                    json!({
-                        "queue_name": c["queue_name"], "max_retries": c["max_retries"],
-                        "default_timeout": c["default_timeout"], "rate_limit": c["rate_limit"], "enabled": c["enabled"],
-                    })
-                })
-                .collect();
-            ok(Value::Array(queues), None)
+            let mut configs = all(ok, "queue config", |r| if let QueueReply::Config(c) = r { Some(c) } else { None })?;
+            configs.sort_by(|a, b| a.0.cmp(&b.0));
+            let queues: Vec<QueueSummaryView> =
+                configs.iter().map(|(queue, settings)| QueueSummaryView::new(settings, queue)).collect();
+            body(&queues, None)
         }
         Merge::ReplayCounts => {
-            let count: u64 = values.iter().map(|v| v["retried_count"].as_u64().unwrap_or(0)).sum();
-            let ids: Vec<Value> = values.into_iter().flat_map(|v| array(v["retried_jobs"].clone())).collect();
-            ok(json!({ "retried_count": count, "retried_jobs": ids }), None)
+            let lists = all(ok, "replay", |r| if let QueueReply::Replayed(ids) = r { Some(ids) } else { None })?;
+            let ids = lists.iter().flat_map(|(_, ids)| ids.iter().map(String::as_str)).collect();
+            body(&ReplayedView::new(ids), None)
         }
     }
 }
 
-fn array(value: Value) -> Vec<Value> {
-    match value {
-        Value::Array(items) => items,
-        _ => Vec::new(),
-    }
+fn body(view: &impl Serialize, has_more: Option<bool>) -> Result<Merged, ApiError> {
+    Ok(Merged { body: to_json(view)?, has_more })
 }
 
-/// `(created_at, queue_name, position)`: created_at is fixed-width RFC 3339, so text order is
-/// time order.
-fn newest_key(job: &Value, position: usize) -> (String, String, usize) {
-    let text = |f: &str| job[f].as_str().unwrap_or_default().to_owned();
-    (text("created_at"), text("queue_name"), position)
+/// What each reply carries, when every reply must be of the kind `pick` takes (the kind the
+/// fanned-out command answers). Another kind would be a bug in the protocol.
+fn all<T>(
+    replies: Vec<(String, QueueReply)>,
+    what: &str,
+    pick: fn(QueueReply) -> Option<T>,
+) -> Result<Vec<(String, T)>, ApiError> {
+    replies
+        .into_iter()
+        .map(|(queue, reply)| {
+            let value =
+                pick(reply).ok_or_else(|| ApiError::internal(format!("queue {queue} did not answer a {what}")))?;
+            Ok((queue, value))
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::time::parse_rfc3339;
+    use crate::model::JobStatus;
+    use crate::queue::record::QueueStats;
+    use crate::queue::QueueSettings;
+    use serde_json::Value;
 
-    fn summary(id: &str, at: &str) -> Value {
-        json!({ "id": id, "created_at": at })
+    fn summary(id: &str, at: &str) -> JobSummary {
+        JobSummary {
+            id: id.into(),
+            status: JobStatus::Pending,
+            priority: 0,
+            retry_count: 0,
+            max_retries: 3,
+            created_at: parse_rfc3339(at).unwrap(),
+            scheduled_at: None,
+            started_at: None,
+            completed_at: None,
+            job_type: String::new(),
+            last_error: None,
+        }
+    }
+
+    fn jobs(queue: &str, list: Vec<JobSummary>) -> (String, Result<QueueReply, ApiError>) {
+        (queue.into(), Ok(QueueReply::Jobs(list)))
+    }
+
+    fn ids(merged: &Merged) -> Vec<String> {
+        let list: Vec<Value> = serde_json::from_str(&merged.body).unwrap();
+        list.iter().map(|j| j["id"].as_str().unwrap().to_owned()).collect()
     }
 
     #[test]
     fn newest_pages_across_queues() {
-        let a = json!([summary("a.3", "2026-01-01T00:00:03.000Z"), summary("a.1", "2026-01-01T00:00:01.000Z")]);
-        let b = json!([summary("b.2", "2026-01-01T00:00:02.000Z")]);
-        let replies = || vec![(200, a.to_string()), (200, b.to_string())];
+        let replies = || {
+            vec![
+                jobs("a", vec![summary("a.3", "2026-01-01T00:00:03.000Z"), summary("a.1", "2026-01-01T00:00:01.000Z")]),
+                jobs("b", vec![summary("b.2", "2026-01-01T00:00:02.000Z")]),
+            ]
+        };
         let page = merge(&Merge::Newest { offset: 0, limit: 2 }, replies()).unwrap();
-        let ids: Vec<Value> =
-            serde_json::from_str::<Vec<Value>>(&page.body).unwrap().iter().map(|j| j["id"].clone()).collect();
-        assert_eq!(ids, vec![json!("a.3"), json!("b.2")]);
+        assert_eq!(ids(&page), ["a.3", "b.2"]);
         assert_eq!(page.has_more, Some(true));
         let last = merge(&Merge::Newest { offset: 2, limit: 2 }, replies()).unwrap();
         assert_eq!(last.has_more, Some(false));
-        assert_eq!(serde_json::from_str::<Vec<Value>>(&last.body).unwrap().len(), 1);
+        assert_eq!(ids(&last).len(), 1);
     }
 
     #[test]
     fn jobs_created_in_the_same_millisecond_page_without_repeats_or_gaps() {
         let at = "2026-01-01T00:00:00.000Z";
         // Each queue lists newest first by its own order, whatever the ids' random parts say.
-        let a = json!([{ "id": "a.Z", "queue_name": "a", "created_at": at }, { "id": "a.B", "queue_name": "a", "created_at": at }, { "id": "a.M", "queue_name": "a", "created_at": at }]);
-        let b = json!([{ "id": "b.A", "queue_name": "b", "created_at": at }, { "id": "b.Y", "queue_name": "b", "created_at": at }]);
         let page = |offset| {
-            let replies = vec![(200, a.to_string()), (200, b.to_string())];
-            let body = merge(&Merge::Newest { offset, limit: 2 }, replies).unwrap().body;
-            serde_json::from_str::<Vec<Value>>(&body)
-                .unwrap()
-                .iter()
-                .map(|j| j["id"].as_str().unwrap().to_owned())
-                .collect::<Vec<_>>()
+            let a = jobs("a", vec![summary("a.Z", at), summary("a.B", at), summary("a.M", at)]);
+            let b = jobs("b", vec![summary("b.A", at), summary("b.Y", at)]);
+            ids(&merge(&Merge::Newest { offset, limit: 2 }, vec![a, b]).unwrap())
         };
         let all: Vec<String> = [0, 2, 4].into_iter().flat_map(page).collect();
         assert_eq!(all, ["a.Z", "a.B", "a.M", "b.A", "b.Y"]);
     }
 
     #[test]
+    fn listed_jobs_name_the_queue_they_came_from() {
+        let merged = merge(
+            &Merge::Newest { offset: 0, limit: 5 },
+            vec![jobs("b", vec![summary("b.1", "2026-01-01T00:00:00Z")])],
+        );
+        let list: Vec<Value> = serde_json::from_str(&merged.unwrap().body).unwrap();
+        assert_eq!(
+            (list[0]["queue_name"].as_str(), list[0]["created_at"].as_str()),
+            (Some("b"), Some("2026-01-01T00:00:00.000Z"))
+        );
+    }
+
+    #[test]
     fn status_totals_sum_every_queue() {
-        let stats = |p: i64| json!({ "counts": { "pending": p, "total": p } }).to_string();
-        let merged = merge(&Merge::StatusTotals, vec![(200, stats(2)), (200, stats(3))]).unwrap();
+        let stats = |p: i64| {
+            let mut counts = StatusCounts::default();
+            counts.add(JobStatus::Pending, p);
+            let stats = QueueStats {
+                counts,
+                completed_24h: 0,
+                deadletter_24h: 0,
+                avg_processing_time_ms: None,
+                max_job_age_seconds: None,
+                active_workers: 0,
+                database_bytes: 0,
+            };
+            ("q".to_owned(), Ok(QueueReply::Stats(stats)))
+        };
+        let merged = merge(&Merge::StatusTotals, vec![stats(2), stats(3)]).unwrap();
         let body: Value = serde_json::from_str(&merged.body).unwrap();
         assert_eq!(
             (body["pending"].as_i64(), body["total"].as_i64(), body["deadletter"].as_i64()),
@@ -218,14 +230,44 @@ mod tests {
 
     #[test]
     fn a_failed_reply_is_the_response() {
-        let merged = merge(&Merge::Concat, vec![(200, "[]".into()), (409, "{\"code\":\"CONFLICT\"}".into())]).unwrap();
-        assert_eq!(merged.status, 409);
+        let failed = ("b".to_owned(), Err(ApiError::conflict("no")));
+        let err = merge(&Merge::Concat, vec![("a".into(), Ok(QueueReply::Statuses(vec![]))), failed]).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Conflict);
     }
 
     #[test]
     fn queue_list_skips_unknown_queues() {
-        let config = json!({ "queue_name": "a", "max_retries": 3, "enabled": true }).to_string();
-        let merged = merge(&Merge::QueueList, vec![(404, "{}".into()), (200, config)]).unwrap();
-        assert_eq!(serde_json::from_str::<Vec<Value>>(&merged.body).unwrap().len(), 1);
+        let config = ("a".to_owned(), Ok(QueueReply::Config(QueueSettings::default())));
+        let merged = merge(&Merge::QueueList, vec![("b".into(), Err(ApiError::not_found("queue"))), config]).unwrap();
+        let list: Vec<Value> = serde_json::from_str(&merged.body).unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!((list[0]["queue_name"].as_str(), list[0]["max_retries"].as_u64()), (Some("a"), Some(3)));
+    }
+
+    #[test]
+    fn statuses_and_replays_concatenate_in_queue_order() {
+        let status = |id: &str| summary(id, "2026-01-01T00:00:00Z");
+        let merged = merge(
+            &Merge::Concat,
+            vec![
+                ("a".into(), Ok(QueueReply::Statuses(vec![status("a.1")]))),
+                ("b".into(), Ok(QueueReply::Statuses(vec![status("b.1")]))),
+            ],
+        )
+        .unwrap();
+        assert_eq!(ids(&merged), ["a.1", "b.1"]);
+        let replayed = |ids: &[&str]| Ok(QueueReply::Replayed(ids.iter().map(|id| id.to_string()).collect()));
+        let merged = merge(
+            &Merge::ReplayCounts,
+            vec![("a".into(), replayed(&["a.1", "a.2"])), ("b".into(), replayed(&["b.1"]))],
+        );
+        let body: Value = serde_json::from_str(&merged.unwrap().body).unwrap();
+        assert_eq!(body, serde_json::json!({ "retried_count": 3, "retried_jobs": ["a.1", "a.2", "b.1"] }));
+    }
+
+    #[test]
+    fn a_reply_of_another_kind_is_an_internal_error() {
+        let err = merge(&Merge::StatusTotals, vec![("a".into(), Ok(QueueReply::Done))]).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InternalError);
     }
 }

@@ -1,7 +1,8 @@
-//! The single place where outcomes become HTTP statuses and bodies.
+//! The single place where errors become HTTP statuses and bodies (successful replies become
+//! theirs in `api::views`). Actors answer an error as the typed [`ApiError`] itself, which has
+//! no status: only this module decides one.
 
 use crate::model::{ApiError, ErrorKind};
-use crate::queue::protocol::Reply;
 
 /// The HTTP status of each error kind.
 pub fn status(kind: ErrorKind) -> u16 {
@@ -23,20 +24,6 @@ pub fn render_error(error: &ApiError) -> (u16, String) {
     let body = serde_json::to_string(error)
         .unwrap_or_else(|_| r#"{"code":"INTERNAL_ERROR","message":"error rendering failed"}"#.to_owned());
     (status(error.kind), body)
-}
-
-/// A successful reply as `(status, body)`.
-pub fn render_reply(reply: Reply) -> (u16, String) {
-    match reply {
-        Reply::Ok(body) => (200, body),
-        Reply::Created(body) => (201, body),
-        Reply::NoContent => (204, String::new()),
-    }
-}
-
-/// Either outcome as `(status, body)`.
-pub fn render(outcome: Result<Reply, ApiError>) -> (u16, String) {
-    outcome.map_or_else(|e| render_error(&e), render_reply)
 }
 
 #[cfg(test)]

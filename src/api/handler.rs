@@ -4,21 +4,17 @@
 use super::body::{split_url, Query, MAX_BODY_BYTES};
 use super::calls::{self, Call};
 use super::error::{render_error, status};
-use super::routes::{resolve, Route};
-use super::{auth, keys, organizations, workers};
+use super::routes::{resolve, KeyRoute, Route, TenantRoute, WorkerRoute};
+use super::views::{self, Answer, Scope};
+use super::{auth, jobs, keys, organizations, queues, reads, workers};
+use crate::actors::client::{call_queue, call_tenant};
 use crate::model::{ApiError, EpochMs, ErrorKind, OsEntropy};
-use crate::queue::protocol::{QueueCommand, QueueEnvelope};
-use crate::tenant::protocol::{TenantCommand, TenantEnvelope};
+use crate::queue::protocol::{QueueCommand, QueueReply};
+use crate::tenant::protocol::{TenantCommand, TenantReply};
 use crate::tenant::Principal;
-use serde_json::{json, Value};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{Request, Response, ResponseInit};
 use worker::{js_sys, web_sys, Env};
-
-/// Durable Object binding of the queue actors.
-const QUEUE_BINDING: &str = "QUEUE";
-/// Durable Object binding of the tenant actors.
-const TENANT_BINDING: &str = "TENANT";
 
 /// Extra response headers gathered while serving (rate-limit headers).
 type ExtraHeaders = Vec<(&'static str, String)>;
@@ -40,23 +36,18 @@ pub async fn handle(req: Request, url: &str, env: Env) -> Response {
     respond(status, body, &request_id, &extra)
 }
 
-async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) -> Result<(u16, String), ApiError> {
+async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) -> Result<Answer, ApiError> {
     // The runtime hands over an already normalized absolute URL; splitting it here keeps the
     // `url` crate (and its IDNA tables) out of the wasm.
     let (path, query) = split_url(url);
     // The raw method: the worker crate maps methods it does not know (e.g. QUERY) to GET.
-    let route = resolve(&req.method(), path)?;
-    match route {
-        Route::Health => {
-            return Ok((200, json!({ "status": "healthy", "version": env!("CARGO_PKG_VERSION") }).to_string()))
-        }
+    let route = match resolve(&req.method(), path)? {
+        Route::Health => return views::json(200, &views::HealthView::default()),
         Route::OpenApi => return Ok((200, super::openapi::DOCUMENT.to_owned())),
-        _ => {}
-    }
+        Route::CreateOrganization => return create_organization(req, env, &read_body(req).await?).await,
+        Route::Tenant(route) => route,
+    };
     let body = read_body(req).await?;
-    if route == Route::CreateOrganization {
-        return create_organization(req, env, &body).await;
-    }
     let now = crate::actors::now();
     let principal = auth::authenticate(req, env, now).await?;
     if let Some(verdict) = auth::admit(&principal, env, now) {
@@ -65,15 +56,19 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
             return Err(auth::refusal(&verdict, now));
         }
     }
-    if route.is_key_management() {
-        return manage_keys(env, route, &body, &principal, now).await;
-    }
-    if route.is_worker_management() {
-        return serve_workers(env, route, &body, &query, &principal, extra).await;
-    }
+    let call = match route {
+        TenantRoute::Keys(route) => return manage_keys(env, route, &body, &principal, now).await,
+        TenantRoute::Workers(route) => return serve_workers(env, route, &body, &query, &principal, extra).await,
+        TenantRoute::Jobs(route) => jobs::build(route, &body, &principal)?,
+        TenantRoute::Reads(route) => reads::build(route, &query, &principal)?,
+        TenantRoute::Queues(route) => queues::build(route, &body, &query, &principal)?,
+    };
     let tenant = &principal.tenant_id;
-    let (calls, merge) = match calls::build(route, &body, &query, &principal)? {
-        Call::Queue { queue, command } => return call_queue(env, tenant, queue, command).await,
+    let (calls, merge) = match call {
+        Call::Queue { queue, command } => {
+            let reply = call_queue(env, tenant, &queue, command).await?;
+            return views::queue_reply(&reply, Scope { tenant, queue: &queue });
+        }
         Call::Many { calls, merge } => (calls, merge),
         Call::EveryQueue { command, merge } => {
             let queues = visible_queues(env, &principal).await?;
@@ -81,31 +76,37 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
             (calls, merge)
         }
     };
-    let replies = futures::future::join_all(calls.into_iter().map(|(q, c)| call_queue(env, tenant, q, c))).await;
-    let merged = calls::merge(&merge, replies.into_iter().collect::<Result<_, _>>()?)?;
+    let replies = futures::future::join_all(calls.into_iter().map(|(queue, command)| async move {
+        let reply = call_queue(env, tenant, &queue, command).await;
+        (queue, reply)
+    }))
+    .await;
+    let merged = calls::merge(&merge, replies)?;
     if let Some(has_more) = merged.has_more {
         extra.push(("X-Has-More", has_more.to_string()));
     }
-    Ok((merged.status, merged.body))
+    Ok((200, merged.body))
 }
 
 /// Worker routes: the tenant actor keeps the registry; registration also reads the queue's
 /// default lease, and deregistration releases the worker's leases in its queue.
 async fn serve_workers(
     env: &Env,
-    route: Route,
+    route: WorkerRoute,
     body: &[u8],
     query: &Query,
     principal: &Principal,
     extra: &mut ExtraHeaders,
-) -> Result<(u16, String), ApiError> {
+) -> Result<Answer, ApiError> {
     let tenant = &principal.tenant_id;
     let command = workers::build(route, body, query, principal, &mut OsEntropy)?;
-    let parse =
-        |text: &str| serde_json::from_str::<Value>(text).map_err(|_| ApiError::internal("malformed worker reply"));
     // A key confined to some queues sees only those queues' workers.
-    if let Some(id) = command.worker_id().filter(|_| !principal.is_unscoped()) {
-        let worker = parse(&call_tenant(env, tenant, TenantCommand::GetWorker { id: id.to_owned() }).await?)?;
+    if let Some(id) = command.traits().worker.filter(|_| !principal.is_unscoped()) {
+        let TenantReply::Worker(worker) =
+            call_tenant(env, tenant, TenantCommand::GetWorker { id: id.to_owned() }).await?
+        else {
+            return Err(unexpected("worker"));
+        };
         if !workers::visible(principal, &worker) {
             return Err(ApiError::not_found("worker"));
         }
@@ -113,42 +114,51 @@ async fn serve_workers(
     match command {
         TenantCommand::RegisterWorker { worker } => {
             let queue = worker.queue_name.clone();
-            let registered = parse(&call_tenant(env, tenant, TenantCommand::RegisterWorker { worker }).await?)?;
-            let (status, config) = call_queue(env, tenant, queue.clone(), QueueCommand::GetConfig).await?;
-            let lease = if status == 200 {
-                parse(&config)?["lease_duration_secs"].clone()
-            } else {
-                json!(crate::model::spec::DEFAULT_LEASE_SECS)
+            let TenantReply::Worker(registered) =
+                call_tenant(env, tenant, TenantCommand::RegisterWorker { worker }).await?
+            else {
+                return Err(unexpected("worker"));
             };
-            let reply = json!({
-                "id": registered["id"], "queue_name": queue, "lease_duration_secs": lease,
-                "heartbeat_interval_secs": crate::tenant::workers::HEARTBEAT_INTERVAL_SECS,
-            });
-            Ok((201, reply.to_string()))
+            let lease = match call_queue(env, tenant, &queue, QueueCommand::GetConfig).await {
+                Ok(QueueReply::Config(settings)) => settings.default_lease_secs,
+                // A queue not used yet has no settings: its workers get the default lease.
+                Err(e) if e.kind == ErrorKind::NotFound => crate::model::spec::DEFAULT_LEASE_SECS,
+                Err(e) => return Err(e),
+                Ok(_) => return Err(unexpected("queue config")),
+            };
+            views::json(201, &views::RegisteredWorkerView::new(&registered, lease))
         }
         TenantCommand::DeregisterWorker { id } => {
-            let removed = parse(&call_tenant(env, tenant, TenantCommand::DeregisterWorker { id: id.clone() }).await?)?;
-            let queue = removed["queue_name"].as_str().unwrap_or_default().to_owned();
-            let (status, body) = call_queue(env, tenant, queue, QueueCommand::ReleaseWorker { worker_id: id }).await?;
-            if status >= 300 {
-                return Ok((status, body));
-            }
+            let TenantReply::Deregistered(queue) =
+                call_tenant(env, tenant, TenantCommand::DeregisterWorker { id: id.clone() }).await?
+            else {
+                return Err(unexpected("deregistration"));
+            };
+            call_queue(env, tenant, &queue, QueueCommand::ReleaseWorker { worker_id: id }).await?;
             Ok((204, String::new()))
         }
         command @ TenantCommand::ListWorkers(..) => {
             // The tenant actor keeps to the key's queues and pages; the list is a bare array.
-            let mut listed = parse(&call_tenant(env, tenant, command).await?)?;
-            extra.push(("X-Has-More", listed["has_more"].as_bool().unwrap_or(false).to_string()));
-            Ok((200, listed["workers"].take().to_string()))
+            let TenantReply::Workers(listed, has_more) = call_tenant(env, tenant, command).await? else {
+                return Err(unexpected("worker list"));
+            };
+            extra.push(("X-Has-More", has_more.to_string()));
+            views::tenant_reply(&TenantReply::Workers(listed, has_more))
         }
-        command => Ok((200, call_tenant(env, tenant, command).await?)),
+        command => views::tenant_reply(&call_tenant(env, tenant, command).await?),
     }
+}
+
+/// An actor answered with a reply of another kind than its command's: a bug in the protocol.
+fn unexpected(what: &str) -> ApiError {
+    ApiError::internal(format!("the actor did not answer with a {what}"))
 }
 
 /// The tenant's queues (from its catalog) that the key may see.
 async fn visible_queues(env: &Env, principal: &Principal) -> Result<Vec<String>, ApiError> {
-    let reply = call_tenant(env, &principal.tenant_id, TenantCommand::ListQueues).await?;
-    let names: Vec<String> = serde_json::from_str(&reply).map_err(|_| ApiError::internal("malformed queue catalog"))?;
+    let TenantReply::Queues(names) = call_tenant(env, &principal.tenant_id, TenantCommand::ListQueues).await? else {
+        return Err(unexpected("queue catalog"));
+    };
     Ok(names.into_iter().filter(|q| principal.allows_queue(q)).collect())
 }
 
@@ -193,78 +203,38 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
-async fn create_organization(req: &Request, env: &Env, body: &[u8]) -> Result<(u16, String), ApiError> {
+async fn create_organization(req: &Request, env: &Env, body: &[u8]) -> Result<Answer, ApiError> {
     let configured = crate::actors::var(env, "ADMIN_KEY");
     let presented = header(req, "X-Admin-Key");
     organizations::check_admin_key(configured.as_deref(), presented.as_deref())?;
     let tenant = organizations::prepare(body, &mut OsEntropy)?;
-    let (status, reply) =
-        call_actor(env, TENANT_BINDING, &tenant.envelope.tenant, serde_json::to_string(&tenant.envelope)).await?;
-    let mut created: Value =
-        serde_json::from_str(&reply).map_err(|_| ApiError::internal("malformed organization reply"))?;
-    created["api_key"]["key"] = Value::String(tenant.raw_key);
-    Ok((status, created.to_string()))
+    let TenantReply::Organization(created) = call_tenant(env, &tenant.envelope.tenant, tenant.envelope.command).await?
+    else {
+        return Err(unexpected("organization"));
+    };
+    views::json(201, &views::OrganizationView::new(&created, &tenant.raw_key))
 }
 
 async fn manage_keys(
     env: &Env,
-    route: Route,
+    route: KeyRoute,
     body: &[u8],
     principal: &Principal,
     now: EpochMs,
-) -> Result<(u16, String), ApiError> {
+) -> Result<Answer, ApiError> {
     let call = keys::build(route, body, principal, now, &mut OsEntropy)?;
-    let envelope = TenantEnvelope { tenant: principal.tenant_id.clone(), command: call.command };
-    let (status, reply) =
-        call_actor(env, TENANT_BINDING, &principal.tenant_id, serde_json::to_string(&envelope)).await?;
-    if let Some(key_id) = call.forget.filter(|_| status < 300) {
+    let reply = call_tenant(env, &principal.tenant_id, call.command).await?;
+    if let Some(key_id) = call.forget {
         auth::forget_key(&key_id);
     }
-    match call.raw_key.filter(|_| status < 300) {
+    match call.raw_key {
+        // The one response that shows the raw key.
         Some(raw) => {
-            let mut created: Value =
-                serde_json::from_str(&reply).map_err(|_| ApiError::internal("malformed key reply"))?;
-            created["key"] = Value::String(raw);
-            Ok((status, created.to_string()))
+            let TenantReply::Key(key) = &reply else { return Err(unexpected("key")) };
+            views::json(201, &views::KeyView::new(key, Some(&raw)))
         }
-        None => Ok((status, reply)),
+        None => views::tenant_reply(&reply),
     }
-}
-
-/// Sends one command to one queue's actor.
-pub async fn call_queue(
-    env: &Env,
-    tenant: &str,
-    queue: String,
-    command: QueueCommand,
-) -> Result<(u16, String), ApiError> {
-    let name = format!("{tenant}/{queue}");
-    let envelope = QueueEnvelope { tenant: tenant.to_owned(), queue, command };
-    call_actor(env, QUEUE_BINDING, &name, serde_json::to_string(&envelope)).await
-}
-
-/// Asks a tenant actor; returns the reply body of a success, or the actor's error.
-pub async fn call_tenant(env: &Env, tenant: &str, command: TenantCommand) -> Result<String, ApiError> {
-    let envelope = TenantEnvelope { tenant: tenant.to_owned(), command };
-    let (status, body) = call_actor(env, TENANT_BINDING, tenant, serde_json::to_string(&envelope)).await?;
-    if status < 300 {
-        Ok(body)
-    } else {
-        Err(serde_json::from_str(&body).unwrap_or_else(|_| ApiError::internal("malformed tenant error")))
-    }
-}
-
-/// Sends a serialized command to the named actor and returns its status and body.
-async fn call_actor(
-    env: &Env,
-    binding: &str,
-    name: &str,
-    body: serde_json::Result<String>,
-) -> Result<(u16, String), ApiError> {
-    let body = body.map_err(|e| ApiError::internal(format!("command encoding failed: {e}")))?;
-    crate::actors::client::post(env, binding, name, &body)
-        .await
-        .map_err(|e| ApiError::internal(format!("actor call failed: {e}")))
 }
 
 /// The client's `X-Request-Id` when it is sane, otherwise a fresh UUID.

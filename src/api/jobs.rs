@@ -5,7 +5,7 @@ use super::body::{
     optional_time, optional_u32, parse_json, parse_json_or_empty, parse_optional_fields, required_queue,
 };
 use super::calls::{Call, Merge};
-use super::routes::Route;
+use super::routes::JobRoute;
 use crate::model::lease::Fence;
 use crate::model::spec::{self, check_range};
 use crate::model::{ApiError, ErrorKind, JobId, JobSpec};
@@ -22,25 +22,25 @@ use std::collections::BTreeMap;
 pub const MAX_ACK_ITEMS: usize = 200;
 
 /// Builds the call for a route that acts on jobs of one queue.
-pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, ApiError> {
+pub fn build(route: JobRoute, body: &[u8], principal: &Principal) -> Result<Call, ApiError> {
     let one = |queue: String, command| Call::Queue { queue, command };
     Ok(match route {
-        Route::Enqueue => {
+        JobRoute::Enqueue => {
             let (queue, job) = parse_json::<JobFields>(body)?.validate_single()?;
             one(principal.writable_queue(queue)?, QueueCommand::Enqueue { job })
         }
-        Route::EnqueueBulk => {
+        JobRoute::EnqueueBulk => {
             let (queue, jobs) = parse_json::<BulkBody>(body)?.validate()?;
             one(principal.writable_queue(queue)?, QueueCommand::EnqueueBulk { jobs })
         }
-        Route::Claim => {
+        JobRoute::Claim => {
             let (queue, request) = parse_json::<ClaimBody>(body)?.validate()?;
             one(principal.writable_queue(queue)?, QueueCommand::Claim(request))
         }
-        Route::GetJob(id) => on_job(principal, &id, |id| QueueCommand::Get { id })?,
-        Route::CancelJob(id) => on_job(principal, &id, |id| QueueCommand::Cancel { id })?,
-        Route::ReplayJob(id) => on_job(principal, &id, |id| QueueCommand::Replay { id })?,
-        Route::CompleteJob(id) => {
+        JobRoute::Get(id) => on_job(principal, &id, |id| QueueCommand::Get { id })?,
+        JobRoute::Cancel(id) => on_job(principal, &id, |id| QueueCommand::Cancel { id })?,
+        JobRoute::Replay(id) => on_job(principal, &id, |id| QueueCommand::Replay { id })?,
+        JobRoute::Complete(id) => {
             let b = parse_json::<CompleteBody>(body)?;
             if let Some(result) = &b.result {
                 spec::check_job_value("result", result)?;
@@ -48,21 +48,21 @@ pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, A
             let fence = Fence::presented(b.lease_id, b.worker_id)?;
             on_job(principal, &id, |id| QueueCommand::Complete { id, fence, result: b.result })?
         }
-        Route::FailJob(id) => {
+        JobRoute::Fail(id) => {
             let b = parse_json::<FailBody>(body)?;
             let error = b.error.or(b.reason).ok_or_else(|| ApiError::validation("error", "is required"))?;
             let retry_after_secs = optional_u32("retry_after_secs", b.retry_after_secs, &spec::RETRY_AFTER_SECS)?;
             let fence = Fence::presented(b.lease_id, b.worker_id)?;
             on_job(principal, &id, |id| QueueCommand::Fail { id, fence, error, retry_after_secs })?
         }
-        Route::HeartbeatJob(id) => {
+        JobRoute::Heartbeat(id) => {
             let b = parse_json_or_empty::<HeartbeatBody>(body)?;
             let lease_secs =
                 optional_u32("lease_duration_secs", b.lease_duration_secs.or(b.visibility), &spec::LEASE_SECS)?;
             let fence = Fence::presented(b.lease_id, b.worker_id)?;
             on_job(principal, &id, |id| QueueCommand::Heartbeat { id, fence, lease_secs })?
         }
-        Route::SetPriority(id) => {
+        JobRoute::SetPriority(id) => {
             let b: PriorityBody = parse_json(body)?;
             let priority = check_range(
                 "priority",
@@ -71,7 +71,7 @@ pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, A
             )?;
             on_job(principal, &id, |id| QueueCommand::SetPriority { id, priority })?
         }
-        Route::AckJobs => {
+        JobRoute::Ack => {
             let b: AckBody = parse_json(body)?;
             let queue = principal.writable_queue(required_queue(b.queue_name)?)?;
             // An ack that carries neither list (a misspelt field) would otherwise answer
@@ -93,12 +93,11 @@ pub fn build(route: Route, body: &[u8], principal: &Principal) -> Result<Call, A
             }
             one(queue, QueueCommand::Ack { acks, fails })
         }
-        Route::ReplayDeadLetters => replay_dead_letters(parse_optional_fields(body)?, principal)?,
-        Route::PurgeDeadLetters => {
+        JobRoute::ReplayDeadLetters => replay_dead_letters(parse_optional_fields(body)?, principal)?,
+        JobRoute::PurgeDeadLetters => {
             let (queue, selection, older_than) = parse_json::<PurgeBody>(body)?.validate()?;
             one(principal.writable_queue(queue)?, QueueCommand::PurgeDeadLetters { selection, older_than })
         }
-        _ => return Err(ApiError::internal("not a job route")),
     })
 }
 
@@ -114,12 +113,17 @@ fn on_job(principal: &Principal, id: &str, command: impl FnOnce(String) -> Queue
 /// a bulk enqueue (where `queue_name` is ignored: the batch names the queue). No
 /// `#[serde(flatten)]` here or below: it would buffer the body and break raw payloads.
 #[derive(Deserialize)]
-struct JobFields {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct JobFields {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     payload: Option<Box<RawValue>>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::PRIORITY.start(), max = *spec::PRIORITY.end())))]
     priority: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     max_retries: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     timeout_seconds: Option<i64>,
     #[serde(alias = "scheduled_for")]
     scheduled_at: Option<String>,
@@ -141,7 +145,7 @@ impl JobFields {
         let payload = self.payload.ok_or_else(|| ApiError::validation("payload", "is required"))?;
         spec::check_job_value("payload", &payload)?;
         if let Some(key) = &self.idempotency_key {
-            spec::check_idempotency_key(key)?;
+            spec::check_idempotency_key(key, spec::MAX_IDEMPOTENCY_KEY_LEN)?;
         }
         let tags = self.tags.filter(|t| t.get() != "null");
         if let Some(tags) = &tags {
@@ -176,9 +180,13 @@ impl JobFields {
 struct BulkBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::objects")]
     jobs: Option<Vec<JobFields>>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     default_priority: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     default_max_retries: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     default_timeout_seconds: Option<i64>,
     /// Makes the whole batch retry-safe: item `i` without a key of its own gets `"{key}:{i}"`.
     idempotency_key: Option<String>,
@@ -192,7 +200,7 @@ impl BulkBody {
             return Err(ApiError::validation("jobs", "must hold 1 to 100 jobs"));
         }
         if let Some(key) = &self.idempotency_key {
-            spec::check_idempotency_key(key)?;
+            spec::check_idempotency_key(key, spec::MAX_BATCH_IDEMPOTENCY_KEY_LEN)?;
         }
         let defaults = JobDefaults {
             priority: self.default_priority,
@@ -219,15 +227,21 @@ struct ClaimBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     worker_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     limit: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     lease_duration_secs: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     visibility: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::object")]
     filter: Option<ClaimFilter>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     wait_secs: Option<i64>,
 }
 
 #[derive(Deserialize)]
 struct ClaimFilter {
+    #[serde(default, deserialize_with = "crate::model::wire::object")]
     priority: Option<PriorityFilter>,
 }
 
@@ -235,10 +249,15 @@ struct ClaimFilter {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PriorityFilter {
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     gte: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     gt: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     lte: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     lt: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     eq: Option<i64>,
 }
 
@@ -298,6 +317,7 @@ struct FailBody {
     worker_id: Option<String>,
     error: Option<String>,
     reason: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     retry_after_secs: Option<i64>,
 }
 
@@ -306,7 +326,9 @@ struct FailBody {
 struct HeartbeatBody {
     lease_id: Option<String>,
     worker_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     lease_duration_secs: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     visibility: Option<i64>,
 }
 
@@ -316,6 +338,7 @@ struct ReplayBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     job_ids: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     limit: Option<i64>,
 }
 
@@ -352,6 +375,7 @@ fn replay_dead_letters(b: ReplayBody, principal: &Principal) -> Result<Call, Api
 /// `PUT /jobs/{id}/priority`.
 #[derive(Deserialize)]
 struct PriorityBody {
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     priority: Option<i64>,
 }
 
@@ -360,7 +384,9 @@ struct PriorityBody {
 struct AckBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::objects")]
     acks: Option<Vec<AckItem>>,
+    #[serde(default, deserialize_with = "crate::model::wire::objects")]
     fails: Option<Vec<FailItem>>,
 }
 
@@ -370,6 +396,7 @@ struct PurgeBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     older_than: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     limit: Option<i64>,
     confirm: Option<bool>,
 }
@@ -393,18 +420,18 @@ mod tests {
         Principal { tenant_id: "t".into(), key_id: "k".into(), queues: vec![], rate_limit: None }
     }
 
-    fn build_ok(route: Route, body: &str) -> Call {
+    fn build_ok(route: JobRoute, body: &str) -> Call {
         build(route, body.as_bytes(), &admin()).unwrap()
     }
 
-    fn build_err(route: Route, body: &str) -> ErrorKind {
+    fn build_err(route: JobRoute, body: &str) -> ErrorKind {
         build(route, body.as_bytes(), &admin()).unwrap_err().kind
     }
 
     #[test]
     fn enqueue_accepts_seed_aliases() {
         let call =
-            build_ok(Route::Enqueue, r#"{"queue":"q","payload":{"a":1},"scheduled_for":"2030-01-01T00:00:00Z"}"#);
+            build_ok(JobRoute::Enqueue, r#"{"queue":"q","payload":{"a":1},"scheduled_for":"2030-01-01T00:00:00Z"}"#);
         let Call::Queue { queue, command: QueueCommand::Enqueue { job } } = call else { panic!("wrong call") };
         assert_eq!(queue, "q");
         assert_eq!(job.payload.get(), r#"{"a":1}"#);
@@ -424,15 +451,15 @@ mod tests {
             r#"{"queue_name":"q","payload":1,"idempotency_key":""}"#,
             r#"{"queue_name":"q","payload":1,"tags":[1]}"#,
         ] {
-            assert_eq!(build_err(Route::Enqueue, body), ErrorKind::ValidationError, "{body}");
+            assert_eq!(build_err(JobRoute::Enqueue, body), ErrorKind::ValidationError, "{body}");
         }
-        assert_eq!(build_err(Route::Enqueue, "{"), ErrorKind::InvalidJson);
+        assert_eq!(build_err(JobRoute::Enqueue, "{"), ErrorKind::InvalidJson);
     }
 
     #[test]
     fn bulk_derives_item_keys_from_the_batch_key() {
         let call = build_ok(
-            Route::EnqueueBulk,
+            JobRoute::EnqueueBulk,
             r#"{"queue_name":"q","idempotency_key":"b","jobs":[{"payload":1},{"payload":2,"idempotency_key":"own"}]}"#,
         );
         let Call::Queue { command: QueueCommand::EnqueueBulk { jobs }, .. } = call else { panic!("wrong call") };
@@ -441,16 +468,25 @@ mod tests {
     }
 
     #[test]
+    fn batch_keys_leave_room_for_the_item_suffix() {
+        let body = |len: usize| {
+            format!(r#"{{"queue_name":"q","idempotency_key":"{}","jobs":[{{"payload":1}}]}}"#, "k".repeat(len))
+        };
+        assert!(matches!(build_ok(JobRoute::EnqueueBulk, &body(252)), Call::Queue { .. }));
+        assert_eq!(build_err(JobRoute::EnqueueBulk, &body(253)), ErrorKind::ValidationError);
+    }
+
+    #[test]
     fn bulk_size_is_bounded() {
-        assert_eq!(build_err(Route::EnqueueBulk, r#"{"queue_name":"q","jobs":[]}"#), ErrorKind::ValidationError);
+        assert_eq!(build_err(JobRoute::EnqueueBulk, r#"{"queue_name":"q","jobs":[]}"#), ErrorKind::ValidationError);
         let many = format!(r#"{{"queue_name":"q","jobs":[{}]}}"#, vec![r#"{"payload":1}"#; 101].join(","));
-        assert_eq!(build_err(Route::EnqueueBulk, &many), ErrorKind::ValidationError);
+        assert_eq!(build_err(JobRoute::EnqueueBulk, &many), ErrorKind::ValidationError);
     }
 
     #[test]
     fn priority_filters_become_ranges() {
         let range = |f: &str| {
-            let call = build_ok(Route::Claim, &format!(r#"{{"queue_name":"q","filter":{{"priority":{f}}}}}"#));
+            let call = build_ok(JobRoute::Claim, &format!(r#"{{"queue_name":"q","filter":{{"priority":{f}}}}}"#));
             let Call::Queue { command: QueueCommand::Claim(c), .. } = call else { panic!("wrong call") };
             (c.min_priority, c.max_priority)
         };
@@ -459,34 +495,34 @@ mod tests {
         assert_eq!(range(r#"{"eq":-3}"#), (-3, -3));
         assert_eq!(range(r#"{"lte":0}"#), (-100, 0));
         assert_eq!(
-            build_err(Route::Claim, r#"{"queue_name":"q","filter":{"priority":{"ge":1}}}"#),
+            build_err(JobRoute::Claim, r#"{"queue_name":"q","filter":{"priority":{"ge":1}}}"#),
             ErrorKind::ValidationError
         );
     }
 
     #[test]
     fn claim_bounds_limit_and_lease() {
-        assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","limit":0}"#), ErrorKind::ValidationError);
-        assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","limit":101}"#), ErrorKind::ValidationError);
-        assert_eq!(build_err(Route::Claim, r#"{"queue_name":"q","visibility":4}"#), ErrorKind::ValidationError);
+        assert_eq!(build_err(JobRoute::Claim, r#"{"queue_name":"q","limit":0}"#), ErrorKind::ValidationError);
+        assert_eq!(build_err(JobRoute::Claim, r#"{"queue_name":"q","limit":101}"#), ErrorKind::ValidationError);
+        assert_eq!(build_err(JobRoute::Claim, r#"{"queue_name":"q","visibility":4}"#), ErrorKind::ValidationError);
         assert_eq!(
-            build_err(Route::Claim, r#"{"queue_name":"q","lease_duration_secs":43201}"#),
+            build_err(JobRoute::Claim, r#"{"queue_name":"q","lease_duration_secs":43201}"#),
             ErrorKind::ValidationError
         );
     }
 
     #[test]
     fn foreign_job_ids_are_not_found() {
-        assert_eq!(build_err(Route::GetJob("../etc".into()), ""), ErrorKind::NotFound);
-        assert_eq!(build_err(Route::GetJob("q.123".into()), ""), ErrorKind::NotFound);
+        assert_eq!(build_err(JobRoute::Get("../etc".into()), ""), ErrorKind::NotFound);
+        assert_eq!(build_err(JobRoute::Get("q.123".into()), ""), ErrorKind::NotFound);
     }
 
     #[test]
     fn fail_requires_an_error_and_accepts_reason() {
         let id = "q.01JD3Q0000000000000000000A";
-        assert_eq!(build_err(Route::FailJob(id.into()), r#"{"lease_id":"x"}"#), ErrorKind::ValidationError);
+        assert_eq!(build_err(JobRoute::Fail(id.into()), r#"{"lease_id":"x"}"#), ErrorKind::ValidationError);
         assert!(matches!(
-            build_ok(Route::FailJob(id.into()), r#"{"lease_id":"x","reason":"boom"}"#),
+            build_ok(JobRoute::Fail(id.into()), r#"{"lease_id":"x","reason":"boom"}"#),
             Call::Queue { .. }
         ));
     }
@@ -496,30 +532,30 @@ mod tests {
     #[test]
     fn bodies_missing_what_the_route_needs_name_it() {
         let id = || "q.01JD3Q0000000000000000000A".to_string();
-        let named = |route: Route, body: &str, field: &str| {
+        let named = |route: JobRoute, body: &str, field: &str| {
             let err = build(route, body.as_bytes(), &admin()).unwrap_err();
             assert_eq!(err.kind, ErrorKind::ValidationError, "{body}");
             assert!(err.message.contains(field), "{body}: {field} not in {}", err.message);
         };
         let item = r#"[{"id":"q.01JD3Q0000000000000000000A","lease_id":"l"}]"#;
-        named(Route::AckJobs, &format!(r#"{{"queue_name":"q","items":{item}}}"#), "acks or fails");
-        named(Route::AckJobs, r#"{"queue_name":"q"}"#, "acks or fails");
-        named(Route::EnqueueBulk, &format!(r#"{{"queue_name":"q","items":{item}}}"#), "jobs");
-        named(Route::CompleteJob(id()), r#"{"lease":"l"}"#, "lease_id or worker_id");
-        named(Route::HeartbeatJob(id()), "", "lease_id or worker_id");
-        named(Route::FailJob(id()), r#"{"error":"boom"}"#, "lease_id or worker_id");
-        named(Route::ReplayDeadLetters, r#"{"queue_names":["q"]}"#, "queue_names");
-        assert!(build(Route::AckJobs, br#"{"queue_name":"q","acks":[],"v":2}"#, &admin()).is_ok());
-        assert!(build(Route::CompleteJob(id()), br#"{"lease_id":"l","v":2}"#, &admin()).is_ok());
-        assert!(build(Route::ReplayDeadLetters, b"{}", &admin()).is_ok());
-        assert!(build(Route::ReplayDeadLetters, br#"{"queue":"q","v":2}"#, &admin()).is_ok());
+        named(JobRoute::Ack, &format!(r#"{{"queue_name":"q","items":{item}}}"#), "acks or fails");
+        named(JobRoute::Ack, r#"{"queue_name":"q"}"#, "acks or fails");
+        named(JobRoute::EnqueueBulk, &format!(r#"{{"queue_name":"q","items":{item}}}"#), "jobs");
+        named(JobRoute::Complete(id()), r#"{"lease":"l"}"#, "lease_id or worker_id");
+        named(JobRoute::Heartbeat(id()), "", "lease_id or worker_id");
+        named(JobRoute::Fail(id()), r#"{"error":"boom"}"#, "lease_id or worker_id");
+        named(JobRoute::ReplayDeadLetters, r#"{"queue_names":["q"]}"#, "queue_names");
+        assert!(build(JobRoute::Ack, br#"{"queue_name":"q","acks":[],"v":2}"#, &admin()).is_ok());
+        assert!(build(JobRoute::Complete(id()), br#"{"lease_id":"l","v":2}"#, &admin()).is_ok());
+        assert!(build(JobRoute::ReplayDeadLetters, b"{}", &admin()).is_ok());
+        assert!(build(JobRoute::ReplayDeadLetters, br#"{"queue":"q","v":2}"#, &admin()).is_ok());
     }
 
     #[test]
     fn purge_needs_confirmation() {
-        assert_eq!(build_err(Route::PurgeDeadLetters, r#"{"queue_name":"q"}"#), ErrorKind::BadRequest);
+        assert_eq!(build_err(JobRoute::PurgeDeadLetters, r#"{"queue_name":"q"}"#), ErrorKind::BadRequest);
         assert!(matches!(
-            build_ok(Route::PurgeDeadLetters, r#"{"queue_name":"q","confirm":true}"#),
+            build_ok(JobRoute::PurgeDeadLetters, r#"{"queue_name":"q","confirm":true}"#),
             Call::Queue { .. }
         ));
     }
@@ -527,9 +563,9 @@ mod tests {
     #[test]
     fn scoped_keys_are_denied_other_queues() {
         let scoped = Principal { queues: vec!["a".into()], ..admin() };
-        let err = build(Route::Enqueue, br#"{"queue_name":"b","payload":1}"#, &scoped).unwrap_err();
+        let err = build(JobRoute::Enqueue, br#"{"queue_name":"b","payload":1}"#, &scoped).unwrap_err();
         assert_eq!(err.kind, ErrorKind::AccessDenied);
-        let err = build(Route::GetJob("b.01JD3Q0000000000000000000A".into()), b"", &scoped).unwrap_err();
+        let err = build(JobRoute::Get("b.01JD3Q0000000000000000000A".into()), b"", &scoped).unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound);
     }
 }

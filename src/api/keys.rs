@@ -1,7 +1,7 @@
 //! API key management requests (`/api/v1/api-keys`), validated into tenant commands.
 
 use super::body::{optional_time, parse_json, parse_optional_fields, required_name};
-use super::routes::Route;
+use super::routes::KeyRoute;
 use crate::model::ids::validate_queue_name;
 use crate::model::{ApiError, Entropy, EpochMs, ErrorKind};
 use crate::tenant::key_store::{KeyChanges, NewKey};
@@ -26,7 +26,7 @@ pub struct KeyCall {
 
 /// Builds the tenant command for a key-management route.
 pub fn build(
-    route: Route,
+    route: KeyRoute,
     body: &[u8],
     principal: &Principal,
     now: EpochMs,
@@ -40,7 +40,7 @@ pub fn build(
     // The tenant actor bounds every grant by this key's stored scope.
     let by = principal.key_id.clone();
     Ok(match route {
-        Route::CreateKey => {
+        KeyRoute::Create => {
             let b: CreateKeyBody = parse_json(body)?;
             let minted = mint_key(&principal.tenant_id, entropy);
             let key = NewKey {
@@ -55,9 +55,9 @@ pub fn build(
             };
             KeyCall { command: TenantCommand::CreateKey { key, by }, raw_key: Some(minted.raw), forget: None }
         }
-        Route::ListKeys => plain(TenantCommand::ListKeys),
-        Route::GetKey(id) => plain(TenantCommand::GetKey { id }),
-        Route::UpdateKey(id) => {
+        KeyRoute::List => plain(TenantCommand::ListKeys),
+        KeyRoute::Get(id) => plain(TenantCommand::GetKey { id }),
+        KeyRoute::Update(id) => {
             let b: UpdateKeyBody = parse_optional_fields(body)?;
             if id == principal.key_id && (b.is_active.is_some() || b.queues.is_some() || b.rate_limit.is_some()) {
                 return Err(ApiError::conflict(
@@ -73,13 +73,12 @@ pub fn build(
             let command = TenantCommand::UpdateKey { id: id.clone(), changes, by };
             KeyCall { command, raw_key: None, forget: Some(id) }
         }
-        Route::RevokeKey(id) => {
+        KeyRoute::Revoke(id) => {
             if id == principal.key_id {
                 return Err(ApiError::conflict("a key cannot revoke itself; revoke it with another key"));
             }
             KeyCall { command: TenantCommand::RevokeKey { id: id.clone(), by }, raw_key: None, forget: Some(id) }
         }
-        _ => return Err(ApiError::internal("not a key route")),
     })
 }
 
@@ -87,6 +86,7 @@ pub fn build(
 struct CreateKeyBody {
     name: Option<String>,
     queues: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     rate_limit: Option<i64>,
     expires_at: Option<String>,
 }
@@ -96,7 +96,7 @@ struct UpdateKeyBody {
     name: Option<String>,
     queues: Option<Vec<String>>,
     /// Absent: unchanged; `null`: no limit; a number: the new limit.
-    #[serde(default, deserialize_with = "crate::model::wire::present")]
+    #[serde(default, deserialize_with = "crate::model::wire::present_whole")]
     rate_limit: Option<Option<i64>>,
     is_active: Option<bool>,
 }
@@ -143,13 +143,13 @@ mod tests {
         }
     }
 
-    fn call(route: Route, body: &str, p: &Principal) -> Result<KeyCall, ApiError> {
+    fn call(route: KeyRoute, body: &str, p: &Principal) -> Result<KeyCall, ApiError> {
         build(route, body.as_bytes(), p, 1_767_225_600_000, &mut OsEntropy)
     }
 
     #[test]
     fn created_keys_are_minted_for_the_callers_tenant() {
-        let c = call(Route::CreateKey, r#"{"name":"ci","queues":["a"],"rate_limit":20}"#, &principal(&[])).unwrap();
+        let c = call(KeyRoute::Create, r#"{"name":"ci","queues":["a"],"rate_limit":20}"#, &principal(&[])).unwrap();
         let raw = c.raw_key.unwrap();
         assert_eq!(crate::tenant::keys::tenant_of(&raw), Some("a".repeat(20).as_str()));
         let TenantCommand::CreateKey { key, .. } = c.command else { panic!("wrong command") };
@@ -159,8 +159,8 @@ mod tests {
 
     #[test]
     fn scoped_keys_cannot_manage_keys() {
-        assert_eq!(call(Route::ListKeys, "", &principal(&["a"])).unwrap_err().kind, ErrorKind::AccessDenied);
-        assert!(call(Route::ListKeys, "", &principal(&["*"])).is_ok());
+        assert_eq!(call(KeyRoute::List, "", &principal(&["a"])).unwrap_err().kind, ErrorKind::AccessDenied);
+        assert!(call(KeyRoute::List, "", &principal(&["*"])).is_ok());
     }
 
     #[test]
@@ -172,7 +172,7 @@ mod tests {
             r#"{"name":"x","expires_at":"1999-01-01T00:00:00Z"}"#,
         ] {
             assert_eq!(
-                call(Route::CreateKey, body, &principal(&[])).unwrap_err().kind,
+                call(KeyRoute::Create, body, &principal(&[])).unwrap_err().kind,
                 ErrorKind::ValidationError,
                 "{body}"
             );
@@ -181,23 +181,23 @@ mod tests {
 
     #[test]
     fn a_missing_name_is_named_and_a_misspelt_update_refused() {
-        let err = call(Route::CreateKey, r#"{"title":"ci"}"#, &principal(&[])).unwrap_err();
+        let err = call(KeyRoute::Create, r#"{"title":"ci"}"#, &principal(&[])).unwrap_err();
         assert_eq!((err.kind, err.message.as_str()), (ErrorKind::ValidationError, "name: is required"));
-        let err = call(Route::UpdateKey("k".into()), r#"{"nmae":"x"}"#, &principal(&[])).unwrap_err();
+        let err = call(KeyRoute::Update("k".into()), r#"{"nmae":"x"}"#, &principal(&[])).unwrap_err();
         assert_eq!(err.kind, ErrorKind::ValidationError);
         assert!(err.message.contains("nmae"), "{}", err.message);
-        assert!(call(Route::UpdateKey("k".into()), "{}", &principal(&[])).is_ok());
+        assert!(call(KeyRoute::Update("k".into()), "{}", &principal(&[])).is_ok());
     }
 
     #[test]
     fn an_empty_queue_list_is_refused_and_no_list_means_every_queue() {
-        for route in [Route::CreateKey, Route::UpdateKey("k".into())] {
+        for route in [KeyRoute::Create, KeyRoute::Update("k".into())] {
             let err = call(route, r#"{"name":"x","queues":[]}"#, &principal(&[])).unwrap_err();
             assert_eq!(err.kind, ErrorKind::ValidationError);
             assert!(err.message.contains("at least one queue"), "{}", err.message);
         }
         let TenantCommand::CreateKey { key, by } =
-            call(Route::CreateKey, r#"{"name":"x"}"#, &principal(&[])).unwrap().command
+            call(KeyRoute::Create, r#"{"name":"x"}"#, &principal(&[])).unwrap().command
         else {
             panic!("wrong command")
         };
@@ -208,16 +208,16 @@ mod tests {
     #[test]
     fn an_expiry_past_the_latest_time_names_the_bound() {
         let err =
-            call(Route::CreateKey, r#"{"name":"x","expires_at":"2100-12-31T23:59:59Z"}"#, &principal(&[])).unwrap_err();
+            call(KeyRoute::Create, r#"{"name":"x","expires_at":"2100-12-31T23:59:59Z"}"#, &principal(&[])).unwrap_err();
         assert!(err.message.contains("2100-01-01T00:00:00Z"), "{}", err.message);
         let err =
-            call(Route::CreateKey, r#"{"name":"x","expires_at":"2020-01-01T00:00:00Z"}"#, &principal(&[])).unwrap_err();
+            call(KeyRoute::Create, r#"{"name":"x","expires_at":"2020-01-01T00:00:00Z"}"#, &principal(&[])).unwrap_err();
         assert_eq!(err.message, "expires_at: must be in the future");
     }
 
     #[test]
     fn a_key_cannot_lock_itself_out() {
-        let own = |body: &str| call(Route::UpdateKey("key_self".into()), body, &principal(&[]));
+        let own = |body: &str| call(KeyRoute::Update("key_self".into()), body, &principal(&[]));
         assert_eq!(own(r#"{"is_active":false}"#).unwrap_err().kind, ErrorKind::Conflict);
         assert_eq!(own(r#"{"queues":["a"]}"#).unwrap_err().kind, ErrorKind::Conflict);
         assert!(own(r#"{"name":"renamed"}"#).is_ok());
@@ -226,14 +226,14 @@ mod tests {
     #[test]
     fn a_key_cannot_revoke_itself() {
         assert_eq!(
-            call(Route::RevokeKey("key_self".into()), "", &principal(&[])).unwrap_err().kind,
+            call(KeyRoute::Revoke("key_self".into()), "", &principal(&[])).unwrap_err().kind,
             ErrorKind::Conflict
         );
     }
 
     #[test]
     fn null_rate_limit_removes_it_and_absent_keeps_it() {
-        let changes = |body: &str| match call(Route::UpdateKey("k".into()), body, &principal(&[])).unwrap().command {
+        let changes = |body: &str| match call(KeyRoute::Update("k".into()), body, &principal(&[])).unwrap().command {
             TenantCommand::UpdateKey { changes, .. } => changes,
             _ => panic!("wrong command"),
         };

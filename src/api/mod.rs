@@ -1,7 +1,9 @@
 //! The HTTP edge: routes, request validation, authentication and the error → HTTP mapping.
 //!
 //! Pure (tested natively): [`routes`], [`body`], [`calls`] (which calls answer a request, and
-//! how replies merge), [`jobs`], [`reads`], [`queues`], [`keys`], [`workers`], [`organizations`], [`error`].
+//! how replies merge), [`jobs`], [`reads`], [`queues`], [`keys`], [`workers`], [`organizations`],
+//! [`views`] (the actors' typed replies rendered as Spooled's JSON, once, here) and [`error`]
+//! (errors rendered as HTTP, in one place).
 //! Runtime glue: [`handler`] (the Worker's request flow) and [`auth`] (key verification with
 //! an isolate cache, and per-key rate limits).
 
@@ -17,4 +19,5 @@ pub mod organizations;
 pub mod queues;
 pub mod reads;
 pub mod routes;
+pub mod views;
 pub mod workers;

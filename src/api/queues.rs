@@ -2,7 +2,7 @@
 
 use super::body::{optional_u32, parse_json_or_empty, parse_optional_fields, Query};
 use super::calls::{Call, Merge};
-use super::routes::Route;
+use super::routes::QueueRoute;
 use crate::model::spec::{self, check_range};
 use crate::model::time::SECOND_MS;
 use crate::model::{ApiError, EpochMs};
@@ -23,32 +23,28 @@ pub const MAX_JOBS: RangeInclusive<i64> = 1..=10_000_000;
 const BACKOFF_SECS: RangeInclusive<f64> = 0.01..=86_400.0;
 
 /// Builds the call for a queue route.
-pub fn build(route: Route, body: &[u8], query: &Query, principal: &Principal) -> Result<Call, ApiError> {
+pub fn build(route: QueueRoute, body: &[u8], query: &Query, principal: &Principal) -> Result<Call, ApiError> {
     let one = |queue, command| Ok(Call::Queue { queue, command });
     match route {
-        Route::ListQueues => Ok(Call::EveryQueue { command: QueueCommand::GetConfig, merge: Merge::QueueList }),
-        Route::GetQueue(name) => one(principal.readable_queue(&name)?, QueueCommand::GetConfig),
-        Route::QueueStats(name) => Ok(Call::Many {
-            calls: vec![(principal.readable_queue(&name)?, QueueCommand::Stats)],
-            merge: Merge::QueueStats,
-        }),
-        Route::ConfigureQueue(name) => {
+        QueueRoute::List => Ok(Call::EveryQueue { command: QueueCommand::GetConfig, merge: Merge::QueueList }),
+        QueueRoute::Get(name) => one(principal.readable_queue(&name)?, QueueCommand::GetConfig),
+        QueueRoute::Stats(name) => one(principal.readable_queue(&name)?, QueueCommand::Stats),
+        QueueRoute::Configure(name) => {
             let changes = parse_optional_fields::<ConfigBody>(body)?.validate(&name)?;
             one(principal.writable_queue(name)?, QueueCommand::Configure { changes })
         }
-        Route::PauseQueue(name) => {
+        QueueRoute::Pause(name) => {
             let reason = parse_json_or_empty::<PauseBody>(body)?.reason;
             if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
                 return Err(ApiError::validation("reason", "must be at most 500 characters"));
             }
             one(principal.writable_queue(name)?, QueueCommand::Pause { reason })
         }
-        Route::ResumeQueue(name) => one(principal.writable_queue(name)?, QueueCommand::Resume),
-        Route::DeleteQueue(name) => {
-            let delete_jobs = query.get(&["delete_jobs"]).is_some_and(|v| v == "true" || v == "1");
+        QueueRoute::Resume(name) => one(principal.writable_queue(name)?, QueueCommand::Resume),
+        QueueRoute::Delete(name) => {
+            let delete_jobs = query.flag("delete_jobs")?;
             one(principal.writable_queue(name)?, QueueCommand::DeleteQueue { delete_jobs })
         }
-        _ => Err(ApiError::internal("not a queue route")),
     }
 }
 
@@ -56,18 +52,23 @@ pub fn build(route: Route, body: &[u8], query: &Query, principal: &Principal) ->
 #[derive(Deserialize)]
 struct ConfigBody {
     queue_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     max_retries: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     default_timeout: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     lease_duration_secs: Option<i64>,
     backoff_base_secs: Option<f64>,
     backoff_cap_secs: Option<f64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     retention_secs: Option<i64>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     max_jobs: Option<i64>,
     enabled: Option<bool>,
     require_lease_id: Option<bool>,
     settings: Option<Value>,
     /// Absent: unchanged; `null`: unlimited; a number: jobs claimed per second.
-    #[serde(default, deserialize_with = "crate::model::wire::present")]
+    #[serde(default, deserialize_with = "crate::model::wire::present_whole")]
     rate_limit: Option<Option<i64>>,
 }
 
@@ -128,7 +129,7 @@ mod tests {
     }
 
     fn changes(body: &str) -> Result<ConfigChanges, ApiError> {
-        match build(Route::ConfigureQueue("q".into()), body.as_bytes(), &Query::default(), &admin())? {
+        match build(QueueRoute::Configure("q".into()), body.as_bytes(), &Query::default(), &admin())? {
             Call::Queue { command: QueueCommand::Configure { changes }, .. } => Ok(changes),
             other => panic!("wrong call {other:?}"),
         }
@@ -170,7 +171,7 @@ mod tests {
     #[test]
     fn pause_accepts_an_empty_body() {
         assert!(matches!(
-            build(Route::PauseQueue("q".into()), b"", &Query::default(), &admin()),
+            build(QueueRoute::Pause("q".into()), b"", &Query::default(), &admin()),
             Ok(Call::Queue { command: QueueCommand::Pause { reason: None }, .. })
         ));
     }
@@ -179,7 +180,7 @@ mod tests {
     #[test]
     fn pause_tolerates_unknown_fields() {
         assert!(matches!(
-            build(Route::PauseQueue("q".into()), br#"{"note":"x"}"#, &Query::default(), &admin()),
+            build(QueueRoute::Pause("q".into()), br#"{"note":"x"}"#, &Query::default(), &admin()),
             Ok(Call::Queue { command: QueueCommand::Pause { reason: None }, .. })
         ));
     }

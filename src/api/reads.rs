@@ -4,7 +4,7 @@
 
 use super::body::{optional_time, Query};
 use super::calls::{Call, Merge};
-use super::routes::Route;
+use super::routes::ReadRoute;
 use crate::model::{spec, ApiError, ErrorKind, JobId, JobStatus};
 use crate::queue::listing::ListFilter;
 use crate::queue::protocol::QueueCommand;
@@ -17,35 +17,34 @@ pub const MAX_LIST_OFFSET: i64 = 10_000;
 pub const MAX_STATUS_IDS: usize = 100;
 
 /// Builds the call for a read route.
-pub fn build(route: Route, query: &Query, principal: &Principal) -> Result<Call, ApiError> {
-    if route == Route::JobStatuses {
-        // Ids name their queues; a queue filter would add nothing.
-        return job_statuses(query, principal);
-    }
-    let queue = query.get(&["queue_name", "queue"]).map(|q| principal.readable_queue(q)).transpose()?;
+pub fn build(route: ReadRoute, query: &Query, principal: &Principal) -> Result<Call, ApiError> {
+    let queue = || query.get(&["queue_name", "queue"]).map(|q| principal.readable_queue(q)).transpose();
     match route {
-        Route::ListJobs | Route::ListDeadLetters => {
-            let (offset, limit) = paging(query)?;
-            let statuses = match route {
-                Route::ListDeadLetters => vec![JobStatus::Deadletter],
-                _ => status_filter(query.get(&["status"]).unwrap_or_default()),
-            };
-            let text = |name: &str| query.get(&[name]).filter(|v| !v.is_empty()).map(str::to_owned);
-            let filter = ListFilter {
-                statuses,
-                tag: text("tag").filter(|t| valid_tag(t)),
-                job_type: text("job_type"),
-                search: text("q"),
-                created_after: optional_time("created_after", text("created_after"))?,
-                created_before: optional_time("created_before", text("created_before"))?,
-                limit: (offset + limit + 1) as u32,
-                offset: 0,
-            };
-            Ok(on_queues(queue, QueueCommand::ListJobs { filter }, Merge::Newest { offset, limit }))
-        }
-        Route::JobStats => Ok(on_queues(queue, QueueCommand::Stats, Merge::StatusTotals)),
-        _ => Err(ApiError::internal("not a read route")),
+        ReadRoute::ListJobs => list(queue()?, status_filter(query.get(&["status"]).unwrap_or_default()), query),
+        ReadRoute::ListDeadLetters => list(queue()?, vec![JobStatus::Deadletter], query),
+        ReadRoute::JobStats => Ok(on_queues(queue()?, QueueCommand::Stats, Merge::StatusTotals)),
+        // Ids name their queues; a queue filter would add nothing.
+        ReadRoute::JobStatuses => job_statuses(query, principal),
     }
+}
+
+/// A job list over one queue or all: the statuses asked for and the query's other filters.
+fn list(queue: Option<String>, statuses: Vec<JobStatus>, query: &Query) -> Result<Call, ApiError> {
+    let (offset, limit) = paging(query)?;
+    let text = |name: &str| query.get(&[name]).filter(|v| !v.is_empty()).map(str::to_owned);
+    // An empty time is not a time: 400, like any other malformed one.
+    let time = |name: &str| optional_time(name, query.get(&[name]).map(str::to_owned));
+    let filter = ListFilter {
+        statuses,
+        tag: text("tag").filter(|t| valid_tag(t)),
+        job_type: text("job_type"),
+        search: text("q"),
+        created_after: time("created_after")?,
+        created_before: time("created_before")?,
+        limit: (offset + limit + 1) as u32,
+        offset: 0,
+    };
+    Ok(on_queues(queue, QueueCommand::ListJobs { filter }, Merge::Newest { offset, limit }))
 }
 
 /// A comma-separated status filter (`pending,cancelled`), aliases allowed. Like Spooled,
@@ -109,9 +108,9 @@ mod tests {
 
     #[test]
     fn lists_fan_out_unless_a_queue_is_named() {
-        let all = build(Route::ListJobs, &query(&[]), &scoped(&[])).unwrap();
+        let all = build(ReadRoute::ListJobs, &query(&[]), &scoped(&[])).unwrap();
         assert!(matches!(all, Call::EveryQueue { merge: Merge::Newest { offset: 0, limit: 50 }, .. }));
-        let one = build(Route::ListJobs, &query(&[("queue", "a"), ("status", "dlq")]), &scoped(&[])).unwrap();
+        let one = build(ReadRoute::ListJobs, &query(&[("queue", "a"), ("status", "dlq")]), &scoped(&[])).unwrap();
         let Call::Many { calls, .. } = one else { panic!("wrong call") };
         let QueueCommand::ListJobs { filter } = &calls[0].1 else { panic!("wrong command") };
         assert_eq!((calls[0].0.as_str(), filter.statuses.as_slice()), ("a", &[JobStatus::Deadletter][..]));
@@ -126,29 +125,30 @@ mod tests {
 
     #[test]
     fn malformed_creation_windows_are_rejected() {
-        assert!(build(Route::ListJobs, &query(&[("created_after", "yesterday")]), &scoped(&[])).is_err());
+        assert!(build(ReadRoute::ListJobs, &query(&[("created_after", "yesterday")]), &scoped(&[])).is_err());
+        assert!(build(ReadRoute::ListJobs, &query(&[("created_before", "")]), &scoped(&[])).is_err());
     }
 
     #[test]
     fn paging_is_bounded() {
-        assert!(build(Route::ListJobs, &query(&[("limit", "101")]), &scoped(&[])).is_err());
-        assert!(build(Route::ListJobs, &query(&[("offset", "-1")]), &scoped(&[])).is_err());
+        assert!(build(ReadRoute::ListJobs, &query(&[("limit", "101")]), &scoped(&[])).is_err());
+        assert!(build(ReadRoute::ListJobs, &query(&[("offset", "-1")]), &scoped(&[])).is_err());
     }
 
     #[test]
     fn status_ids_group_by_queue_and_skip_out_of_scope() {
         let ids = "a.01JD3Q0000000000000000000A,b.01JD3Q0000000000000000000B,junk";
-        let call = build(Route::JobStatuses, &query(&[("ids", ids)]), &scoped(&["a"])).unwrap();
+        let call = build(ReadRoute::JobStatuses, &query(&[("ids", ids)]), &scoped(&["a"])).unwrap();
         let Call::Many { calls, .. } = call else { panic!("wrong call") };
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].0, "a");
         let too_many = vec!["x"; 101].join(",");
-        assert!(build(Route::JobStatuses, &query(&[("ids", &too_many)]), &scoped(&[])).is_err());
+        assert!(build(ReadRoute::JobStatuses, &query(&[("ids", &too_many)]), &scoped(&[])).is_err());
     }
 
     #[test]
     fn out_of_scope_queues_are_not_found() {
-        let err = build(Route::JobStats, &query(&[("queue_name", "b")]), &scoped(&["a"])).unwrap_err();
+        let err = build(ReadRoute::JobStats, &query(&[("queue_name", "b")]), &scoped(&["a"])).unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound);
     }
 }

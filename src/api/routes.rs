@@ -1,5 +1,8 @@
 //! The route table: which operation a method and path name. Pure, so every route — and
 //! every path that is not one — is tested natively.
+//!
+//! Routes nest by who answers them, and each layer is dispatched by an exhaustive `match`:
+//! a route nobody serves does not compile.
 
 use crate::model::{ApiError, ErrorKind};
 
@@ -8,101 +11,134 @@ use crate::model::{ApiError, ErrorKind};
 pub enum Route {
     /// `GET /health`: liveness, no auth.
     Health,
+    /// `GET /api/v1/openapi.json`: the API description, no auth.
+    OpenApi,
     /// `POST /api/v1/organizations`: bootstrap a tenant (admin key).
     CreateOrganization,
+    /// Everything an API key authenticates.
+    Tenant(TenantRoute),
+}
+
+/// The routes of one tenant, behind its API key, by the actor (and module) that answers them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TenantRoute {
+    /// Commands on the jobs of one queue (`api::jobs`).
+    Jobs(JobRoute),
+    /// Reads that may span queues (`api::reads`).
+    Reads(ReadRoute),
+    /// Queue settings, stats and lifecycle (`api::queues`).
+    Queues(QueueRoute),
+    /// The worker registry (`api::workers`, the tenant actor).
+    Workers(WorkerRoute),
+    /// API key management (`api::keys`, the tenant actor).
+    Keys(KeyRoute),
+}
+
+/// Commands on the jobs of one queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobRoute {
     /// `POST /api/v1/jobs`.
     Enqueue,
     /// `POST /api/v1/jobs/bulk`.
     EnqueueBulk,
     /// `POST /api/v1/jobs/claim`.
     Claim,
-    /// `GET /api/v1/jobs/dlq`.
-    ListDeadLetters,
     /// `POST /api/v1/jobs/dlq/retry`.
     ReplayDeadLetters,
     /// `POST /api/v1/jobs/dlq/purge`.
     PurgeDeadLetters,
     /// `GET /api/v1/jobs/{id}`.
-    GetJob(String),
+    Get(String),
     /// `DELETE /api/v1/jobs/{id}`.
-    CancelJob(String),
+    Cancel(String),
     /// `POST /api/v1/jobs/{id}/retry`.
-    ReplayJob(String),
+    Replay(String),
     /// `POST /api/v1/jobs/{id}/complete`.
-    CompleteJob(String),
+    Complete(String),
     /// `POST /api/v1/jobs/{id}/fail`.
-    FailJob(String),
+    Fail(String),
     /// `POST /api/v1/jobs/{id}/heartbeat`.
-    HeartbeatJob(String),
+    Heartbeat(String),
+    /// `PUT /api/v1/jobs/{id}/priority`.
+    SetPriority(String),
+    /// `POST /api/v1/jobs/ack`.
+    Ack,
+}
+
+/// Reads that may span the tenant's queues.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadRoute {
     /// `GET /api/v1/jobs`.
     ListJobs,
+    /// `GET /api/v1/jobs/dlq`.
+    ListDeadLetters,
     /// `GET /api/v1/jobs/stats`.
     JobStats,
     /// `GET /api/v1/jobs/status?ids=`.
     JobStatuses,
-    /// `PUT /api/v1/jobs/{id}/priority`.
-    SetPriority(String),
-    /// `POST /api/v1/jobs/ack`.
-    AckJobs,
+}
+
+/// Queue settings, stats and lifecycle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueueRoute {
     /// `GET /api/v1/queues`.
-    ListQueues,
+    List,
     /// `GET /api/v1/queues/{name}`.
-    GetQueue(String),
+    Get(String),
     /// `PUT /api/v1/queues/{name}/config`.
-    ConfigureQueue(String),
+    Configure(String),
     /// `GET /api/v1/queues/{name}/stats`.
-    QueueStats(String),
+    Stats(String),
     /// `POST /api/v1/queues/{name}/pause`.
-    PauseQueue(String),
+    Pause(String),
     /// `POST /api/v1/queues/{name}/resume`.
-    ResumeQueue(String),
+    Resume(String),
     /// `DELETE /api/v1/queues/{name}`.
-    DeleteQueue(String),
+    Delete(String),
+}
+
+/// The worker registry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WorkerRoute {
     /// `POST /api/v1/workers/register`.
-    RegisterWorker,
+    Register,
     /// `GET /api/v1/workers`.
-    ListWorkers,
+    List,
     /// `GET /api/v1/workers/{id}`.
-    GetWorker(String),
+    Get(String),
     /// `POST /api/v1/workers/{id}/heartbeat`.
-    WorkerHeartbeat(String),
+    Heartbeat(String),
     /// `POST /api/v1/workers/{id}/deregister`.
-    DeregisterWorker(String),
-    /// `GET /api/v1/openapi.json`: the API description, no auth.
-    OpenApi,
+    Deregister(String),
+}
+
+/// API key management.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyRoute {
     /// `POST /api/v1/api-keys`.
-    CreateKey,
+    Create,
     /// `GET /api/v1/api-keys`.
-    ListKeys,
+    List,
     /// `GET /api/v1/api-keys/{id}`.
-    GetKey(String),
+    Get(String),
     /// `PUT /api/v1/api-keys/{id}`.
-    UpdateKey(String),
+    Update(String),
     /// `DELETE /api/v1/api-keys/{id}`.
-    RevokeKey(String),
+    Revoke(String),
 }
 
-impl Route {
-    /// Whether the route manages API keys (answered by the tenant actor).
-    pub fn is_key_management(&self) -> bool {
-        matches!(
-            self,
-            Route::CreateKey | Route::ListKeys | Route::GetKey(_) | Route::UpdateKey(_) | Route::RevokeKey(_)
-        )
-    }
-
-    /// Whether the route manages workers (answered by the tenant actor).
-    pub fn is_worker_management(&self) -> bool {
-        matches!(
-            self,
-            Route::RegisterWorker
-                | Route::ListWorkers
-                | Route::GetWorker(_)
-                | Route::WorkerHeartbeat(_)
-                | Route::DeregisterWorker(_)
-        )
-    }
+/// `From` each group into [`Route`], so the table below names routes briefly.
+macro_rules! tenant_routes {
+    ($($group:ident => $variant:ident),* $(,)?) => {$(
+        impl From<$group> for Route {
+            fn from(route: $group) -> Route {
+                Route::Tenant(TenantRoute::$variant(route))
+            }
+        }
+    )*};
 }
+
+tenant_routes!(JobRoute => Jobs, ReadRoute => Reads, QueueRoute => Queues, WorkerRoute => Workers, KeyRoute => Keys);
 
 /// Resolves `method` and `path` to a route: 404 for unknown paths, 405 for a known path
 /// with another method.
@@ -110,42 +146,43 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
     let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     let id = |s: &str| s.to_owned();
+    use {JobRoute as J, KeyRoute as K, QueueRoute as Q, ReadRoute as R, WorkerRoute as W};
     let by_method: Vec<(&str, Route)> = match segments.as_slice() {
         ["health"] | ["health", "live" | "ready"] => vec![("GET", Route::Health)],
         ["api", "v1", rest @ ..] => match rest {
             ["organizations"] => vec![("POST", Route::CreateOrganization)],
             ["openapi.json"] => vec![("GET", Route::OpenApi)],
-            ["jobs"] => vec![("POST", Route::Enqueue), ("GET", Route::ListJobs)],
-            ["jobs", "stats"] => vec![("GET", Route::JobStats)],
-            ["jobs", "status"] => vec![("GET", Route::JobStatuses)],
-            ["jobs", "ack"] => vec![("POST", Route::AckJobs)],
-            ["jobs", "bulk"] => vec![("POST", Route::EnqueueBulk)],
-            ["jobs", "claim"] => vec![("POST", Route::Claim)],
-            ["jobs", "dlq"] => vec![("GET", Route::ListDeadLetters)],
-            ["jobs", "dlq", "retry"] => vec![("POST", Route::ReplayDeadLetters)],
-            ["jobs", "dlq", "purge"] => vec![("POST", Route::PurgeDeadLetters)],
-            ["jobs", job] => vec![("GET", Route::GetJob(id(job))), ("DELETE", Route::CancelJob(id(job)))],
-            ["jobs", job, "retry"] => vec![("POST", Route::ReplayJob(id(job)))],
-            ["jobs", job, "complete"] => vec![("POST", Route::CompleteJob(id(job)))],
-            ["jobs", job, "fail"] => vec![("POST", Route::FailJob(id(job)))],
-            ["jobs", job, "heartbeat"] => vec![("POST", Route::HeartbeatJob(id(job)))],
-            ["jobs", job, "priority"] => vec![("PUT", Route::SetPriority(id(job)))],
-            ["queues"] => vec![("GET", Route::ListQueues)],
-            ["queues", name] => vec![("GET", Route::GetQueue(id(name))), ("DELETE", Route::DeleteQueue(id(name)))],
-            ["queues", name, "config"] => vec![("PUT", Route::ConfigureQueue(id(name)))],
-            ["queues", name, "stats"] => vec![("GET", Route::QueueStats(id(name)))],
-            ["queues", name, "pause"] => vec![("POST", Route::PauseQueue(id(name)))],
-            ["queues", name, "resume"] => vec![("POST", Route::ResumeQueue(id(name)))],
-            ["workers"] => vec![("GET", Route::ListWorkers)],
-            ["workers", "register"] => vec![("POST", Route::RegisterWorker)],
-            ["workers", worker] => vec![("GET", Route::GetWorker(id(worker)))],
-            ["workers", worker, "heartbeat"] => vec![("POST", Route::WorkerHeartbeat(id(worker)))],
-            ["workers", worker, "deregister"] => vec![("POST", Route::DeregisterWorker(id(worker)))],
-            ["api-keys"] => vec![("POST", Route::CreateKey), ("GET", Route::ListKeys)],
+            ["jobs"] => vec![("POST", J::Enqueue.into()), ("GET", R::ListJobs.into())],
+            ["jobs", "stats"] => vec![("GET", R::JobStats.into())],
+            ["jobs", "status"] => vec![("GET", R::JobStatuses.into())],
+            ["jobs", "ack"] => vec![("POST", J::Ack.into())],
+            ["jobs", "bulk"] => vec![("POST", J::EnqueueBulk.into())],
+            ["jobs", "claim"] => vec![("POST", J::Claim.into())],
+            ["jobs", "dlq"] => vec![("GET", R::ListDeadLetters.into())],
+            ["jobs", "dlq", "retry"] => vec![("POST", J::ReplayDeadLetters.into())],
+            ["jobs", "dlq", "purge"] => vec![("POST", J::PurgeDeadLetters.into())],
+            ["jobs", job] => vec![("GET", J::Get(id(job)).into()), ("DELETE", J::Cancel(id(job)).into())],
+            ["jobs", job, "retry"] => vec![("POST", J::Replay(id(job)).into())],
+            ["jobs", job, "complete"] => vec![("POST", J::Complete(id(job)).into())],
+            ["jobs", job, "fail"] => vec![("POST", J::Fail(id(job)).into())],
+            ["jobs", job, "heartbeat"] => vec![("POST", J::Heartbeat(id(job)).into())],
+            ["jobs", job, "priority"] => vec![("PUT", J::SetPriority(id(job)).into())],
+            ["queues"] => vec![("GET", Q::List.into())],
+            ["queues", name] => vec![("GET", Q::Get(id(name)).into()), ("DELETE", Q::Delete(id(name)).into())],
+            ["queues", name, "config"] => vec![("PUT", Q::Configure(id(name)).into())],
+            ["queues", name, "stats"] => vec![("GET", Q::Stats(id(name)).into())],
+            ["queues", name, "pause"] => vec![("POST", Q::Pause(id(name)).into())],
+            ["queues", name, "resume"] => vec![("POST", Q::Resume(id(name)).into())],
+            ["workers"] => vec![("GET", W::List.into())],
+            ["workers", "register"] => vec![("POST", W::Register.into())],
+            ["workers", worker] => vec![("GET", W::Get(id(worker)).into())],
+            ["workers", worker, "heartbeat"] => vec![("POST", W::Heartbeat(id(worker)).into())],
+            ["workers", worker, "deregister"] => vec![("POST", W::Deregister(id(worker)).into())],
+            ["api-keys"] => vec![("POST", K::Create.into()), ("GET", K::List.into())],
             ["api-keys", key] => vec![
-                ("GET", Route::GetKey(id(key))),
-                ("PUT", Route::UpdateKey(id(key))),
-                ("DELETE", Route::RevokeKey(id(key))),
+                ("GET", K::Get(id(key)).into()),
+                ("PUT", K::Update(id(key)).into()),
+                ("DELETE", K::Revoke(id(key)).into()),
             ],
             _ => vec![],
         },
@@ -165,27 +202,31 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
 mod tests {
     use super::*;
 
+    fn tenant(route: impl Into<Route>) -> Result<Route, ApiError> {
+        Ok(route.into())
+    }
+
     #[test]
     fn static_segments_win_over_job_ids() {
-        assert_eq!(resolve("POST", "/api/v1/jobs/claim"), Ok(Route::Claim));
-        assert_eq!(resolve("GET", "/api/v1/jobs/dlq"), Ok(Route::ListDeadLetters));
-        assert_eq!(resolve("POST", "/api/v1/jobs/dlq/retry"), Ok(Route::ReplayDeadLetters));
-        assert_eq!(resolve("GET", "/api/v1/jobs/q.X"), Ok(Route::GetJob("q.X".into())));
-        assert_eq!(resolve("POST", "/api/v1/jobs/q.X/retry"), Ok(Route::ReplayJob("q.X".into())));
+        assert_eq!(resolve("POST", "/api/v1/jobs/claim"), tenant(JobRoute::Claim));
+        assert_eq!(resolve("GET", "/api/v1/jobs/dlq"), tenant(ReadRoute::ListDeadLetters));
+        assert_eq!(resolve("POST", "/api/v1/jobs/dlq/retry"), tenant(JobRoute::ReplayDeadLetters));
+        assert_eq!(resolve("GET", "/api/v1/jobs/q.X"), tenant(JobRoute::Get("q.X".into())));
+        assert_eq!(resolve("POST", "/api/v1/jobs/q.X/retry"), tenant(JobRoute::Replay("q.X".into())));
     }
 
     #[test]
     fn queue_and_worker_routes_resolve() {
-        assert_eq!(resolve("GET", "/api/v1/jobs/stats"), Ok(Route::JobStats));
-        assert_eq!(resolve("PUT", "/api/v1/queues/q/config"), Ok(Route::ConfigureQueue("q".into())));
-        assert_eq!(resolve("POST", "/api/v1/workers/register"), Ok(Route::RegisterWorker));
-        assert_eq!(resolve("GET", "/api/v1/workers/w-1"), Ok(Route::GetWorker("w-1".into())));
+        assert_eq!(resolve("GET", "/api/v1/jobs/stats"), tenant(ReadRoute::JobStats));
+        assert_eq!(resolve("PUT", "/api/v1/queues/q/config"), tenant(QueueRoute::Configure("q".into())));
+        assert_eq!(resolve("POST", "/api/v1/workers/register"), tenant(WorkerRoute::Register));
+        assert_eq!(resolve("GET", "/api/v1/workers/w-1"), tenant(WorkerRoute::Get("w-1".into())));
         assert_eq!(resolve("GET", "/api/v1/openapi.json"), Ok(Route::OpenApi));
     }
 
     #[test]
     fn trailing_slash_is_tolerated() {
-        assert_eq!(resolve("POST", "/api/v1/jobs/"), Ok(Route::Enqueue));
+        assert_eq!(resolve("POST", "/api/v1/jobs/"), tenant(JobRoute::Enqueue));
         assert_eq!(resolve("GET", "/health/"), Ok(Route::Health));
     }
 
@@ -196,5 +237,48 @@ mod tests {
         assert_eq!(resolve("GET", "/api/v1/jobs/a/b/c").unwrap_err().kind, ErrorKind::NotFound);
         assert_eq!(resolve("PATCH", "/api/v1/jobs").unwrap_err().kind, ErrorKind::MethodNotAllowed);
         assert_eq!(resolve("PUT", "/api/v1/jobs").unwrap_err().kind, ErrorKind::MethodNotAllowed);
+    }
+
+    /// Each path lands in the group of the module (and actor) that answers it; only the
+    /// health check, the document and the organization bootstrap stay outside a tenant.
+    #[test]
+    fn routes_nest_by_who_answers_them() {
+        let group = |method, path| match resolve(method, path).unwrap() {
+            Route::Health | Route::OpenApi | Route::CreateOrganization => "open",
+            Route::Tenant(TenantRoute::Jobs(_)) => "jobs",
+            Route::Tenant(TenantRoute::Reads(_)) => "reads",
+            Route::Tenant(TenantRoute::Queues(_)) => "queues",
+            Route::Tenant(TenantRoute::Workers(_)) => "workers",
+            Route::Tenant(TenantRoute::Keys(_)) => "keys",
+        };
+        for (method, path, expected) in [
+            ("GET", "/health/live", "open"),
+            ("GET", "/api/v1/openapi.json", "open"),
+            ("POST", "/api/v1/organizations", "open"),
+            ("POST", "/api/v1/jobs", "jobs"),
+            ("POST", "/api/v1/jobs/ack", "jobs"),
+            ("PUT", "/api/v1/jobs/q.X/priority", "jobs"),
+            ("POST", "/api/v1/jobs/dlq/purge", "jobs"),
+            ("GET", "/api/v1/jobs", "reads"),
+            ("GET", "/api/v1/jobs/status", "reads"),
+            ("GET", "/api/v1/queues", "queues"),
+            ("DELETE", "/api/v1/queues/q", "queues"),
+            ("POST", "/api/v1/queues/q/resume", "queues"),
+            ("GET", "/api/v1/workers", "workers"),
+            ("POST", "/api/v1/workers/w/deregister", "workers"),
+            ("POST", "/api/v1/api-keys", "keys"),
+            ("DELETE", "/api/v1/api-keys/key_1", "keys"),
+        ] {
+            assert_eq!(group(method, path), expected, "{method} {path}");
+        }
+    }
+
+    /// The same path segment names the same id in every method's route.
+    #[test]
+    fn ids_are_taken_from_their_segment() {
+        assert_eq!(resolve("DELETE", "/api/v1/jobs/q.Y"), tenant(JobRoute::Cancel("q.Y".into())));
+        assert_eq!(resolve("PUT", "/api/v1/api-keys/key_9"), tenant(KeyRoute::Update("key_9".into())));
+        assert_eq!(resolve("DELETE", "/api/v1/queues/emails"), tenant(QueueRoute::Delete("emails".into())));
+        assert_eq!(resolve("POST", "/api/v1/workers/w-2/heartbeat"), tenant(WorkerRoute::Heartbeat("w-2".into())));
     }
 }

@@ -1,11 +1,11 @@
 //! Worker routes (`/api/v1/workers/…`), validated into tenant commands.
 
 use super::body::{parse_json, parse_json_or_empty, required_queue, Query};
-use super::routes::Route;
+use super::routes::WorkerRoute;
 use crate::model::ids::random_token;
 use crate::model::{ApiError, Entropy};
 use crate::tenant::protocol::TenantCommand;
-use crate::tenant::workers::{NewWorker, WorkerBeat};
+use crate::tenant::workers::{NewWorker, WorkerBeat, WorkerRecord};
 use crate::tenant::Principal;
 use serde::Deserialize;
 use serde_json::Value;
@@ -24,6 +24,7 @@ struct RegisterBody {
     queue_name: Option<String>,
     hostname: Option<String>,
     worker_type: Option<String>,
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     max_concurrency: Option<i64>,
     metadata: Option<Value>,
     version: Option<String>,
@@ -32,6 +33,7 @@ struct RegisterBody {
 
 #[derive(Deserialize)]
 struct HeartbeatBody {
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     current_jobs: Option<i64>,
     status: Option<String>,
     metadata: Option<Value>,
@@ -39,14 +41,14 @@ struct HeartbeatBody {
 
 /// Builds the tenant command for a worker route.
 pub fn build(
-    route: Route,
+    route: WorkerRoute,
     body: &[u8],
     query: &Query,
     principal: &Principal,
     entropy: &mut dyn Entropy,
 ) -> Result<TenantCommand, ApiError> {
     Ok(match route {
-        Route::RegisterWorker => {
+        WorkerRoute::Register => {
             let b: RegisterBody = parse_json(body)?;
             let id = match b.worker_id {
                 Some(id) => check_worker_id(&id)?,
@@ -68,7 +70,7 @@ pub fn build(
             };
             TenantCommand::RegisterWorker { worker }
         }
-        Route::WorkerHeartbeat(id) => {
+        WorkerRoute::Heartbeat(id) => {
             let b: HeartbeatBody = parse_json_or_empty(body)?;
             let status = b.status.unwrap_or_else(|| "healthy".into());
             if !["healthy", "degraded", "draining", "offline"].contains(&status.as_str()) {
@@ -81,20 +83,19 @@ pub fn build(
                 beat: WorkerBeat { current_jobs, status, metadata: metadata(b.metadata)? },
             }
         }
-        Route::DeregisterWorker(id) => TenantCommand::DeregisterWorker { id },
-        Route::GetWorker(id) => TenantCommand::GetWorker { id },
-        Route::ListWorkers => TenantCommand::ListWorkers(
+        WorkerRoute::Deregister(id) => TenantCommand::DeregisterWorker { id },
+        WorkerRoute::Get(id) => TenantCommand::GetWorker { id },
+        WorkerRoute::List => TenantCommand::ListWorkers(
             (!principal.is_unscoped()).then(|| principal.queues.clone()),
             query.int("limit", *WORKER_PAGE.end(), &WORKER_PAGE)? as u32,
             query.int("offset", 0, &(0..=MAX_WORKER_OFFSET))? as u32,
         ),
-        _ => return Err(ApiError::internal("not a worker route")),
     })
 }
 
-/// Whether a worker (as the tenant actor renders it) is on a queue the key may see.
-pub fn visible(principal: &Principal, worker: &Value) -> bool {
-    worker["queue_name"].as_str().is_some_and(|q| principal.allows_queue(q))
+/// Whether a worker is on a queue the key may see.
+pub fn visible(principal: &Principal, worker: &WorkerRecord) -> bool {
+    principal.allows_queue(&worker.queue_name)
 }
 
 /// A client-chosen worker id: 1–128 characters of `[A-Za-z0-9._-]`.
@@ -135,7 +136,7 @@ mod tests {
     }
 
     fn register(body: &str) -> Result<NewWorker, ApiError> {
-        match build(Route::RegisterWorker, body.as_bytes(), &Query::default(), &admin(), &mut OsEntropy)? {
+        match build(WorkerRoute::Register, body.as_bytes(), &Query::default(), &admin(), &mut OsEntropy)? {
             TenantCommand::RegisterWorker { worker } => Ok(worker),
             other => panic!("wrong command {other:?}"),
         }
@@ -168,7 +169,7 @@ mod tests {
     fn the_list_pages_like_spooled_and_keeps_to_the_keys_queues() {
         let page = |query: &[(&str, &str)], principal: &Principal| {
             let query = Query(query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
-            match build(Route::ListWorkers, b"", &query, principal, &mut OsEntropy)? {
+            match build(WorkerRoute::List, b"", &query, principal, &mut OsEntropy)? {
                 TenantCommand::ListWorkers(queues, limit, offset) => Ok::<_, ApiError>((queues, limit, offset)),
                 other => panic!("wrong command {other:?}"),
             }
@@ -184,7 +185,7 @@ mod tests {
     #[test]
     fn heartbeat_status_is_checked() {
         let beat = |body: &str| {
-            build(Route::WorkerHeartbeat("w".into()), body.as_bytes(), &Query::default(), &admin(), &mut OsEntropy)
+            build(WorkerRoute::Heartbeat("w".into()), body.as_bytes(), &Query::default(), &admin(), &mut OsEntropy)
         };
         assert!(beat("").is_ok());
         assert!(beat(r#"{"status":"draining","current_jobs":3}"#).is_ok());

@@ -10,7 +10,7 @@
 //! - [`lease`]: lease fencing and what a failed attempt leads to.
 //! - [`retry`]: the exponential backoff curve.
 //! - [`time`]: epoch milliseconds to and from RFC 3339.
-//! - [`wire`]: serde helpers for fields where `null` differs from absent.
+//! - [`wire`]: serde helpers for request fields: integers written `30.0`, `null` vs absent.
 //! - [`json_text`]: checks, minifying and digests over raw JSON text.
 //! - [`error`]: the typed error every layer returns, rendered to HTTP in one place.
 

@@ -18,6 +18,9 @@ pub const MAX_INLINE_RESULT_BYTES: usize = 256 * 1024;
 pub const MAX_TAGS_BYTES: usize = 64 * 1024;
 /// Longest idempotency key.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+/// Longest batch idempotency key of a bulk enqueue: each job without a key of its own gets
+/// `"{key}:{index}"`, and `:99` must still fit in [`MAX_IDEMPOTENCY_KEY_LEN`].
+pub const MAX_BATCH_IDEMPOTENCY_KEY_LEN: usize = MAX_IDEMPOTENCY_KEY_LEN - 3;
 /// Longest error message kept from a failed attempt (longer ones are truncated).
 pub const MAX_ERROR_LEN: usize = 2048;
 // The largest job row: payload, tags, an error and an idempotency key of up to 4 bytes per
@@ -105,10 +108,11 @@ pub fn check_job_value(field: &str, raw: &RawValue) -> Result<(), ApiError> {
     super::json_text::check_portable(field, raw)
 }
 
-/// Checks an idempotency key: 1–255 characters.
-pub fn check_idempotency_key(key: &str) -> Result<(), ApiError> {
-    if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_LEN {
-        return Err(ApiError::validation("idempotency_key", "must be 1-255 characters"));
+/// Checks an idempotency key: 1 to `max` characters ([`MAX_IDEMPOTENCY_KEY_LEN`] for a job's
+/// own key, [`MAX_BATCH_IDEMPOTENCY_KEY_LEN`] for a batch's).
+pub fn check_idempotency_key(key: &str, max: usize) -> Result<(), ApiError> {
+    if key.is_empty() || key.chars().count() > max {
+        return Err(ApiError::validation("idempotency_key", &format!("must be 1-{max} characters")));
     }
     Ok(())
 }
@@ -170,8 +174,10 @@ mod tests {
 
     #[test]
     fn idempotency_keys_are_bounded() {
-        assert!(check_idempotency_key("k").is_ok());
-        assert!(check_idempotency_key("").is_err());
-        assert!(check_idempotency_key(&"k".repeat(256)).is_err());
+        assert!(check_idempotency_key("k", MAX_IDEMPOTENCY_KEY_LEN).is_ok());
+        assert!(check_idempotency_key("", MAX_IDEMPOTENCY_KEY_LEN).is_err());
+        assert!(check_idempotency_key(&"k".repeat(255), MAX_IDEMPOTENCY_KEY_LEN).is_ok());
+        assert!(check_idempotency_key(&"k".repeat(256), MAX_IDEMPOTENCY_KEY_LEN).is_err());
+        assert!(check_idempotency_key(&"k".repeat(253), MAX_BATCH_IDEMPOTENCY_KEY_LEN).is_err());
     }
 }

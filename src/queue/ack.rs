@@ -3,6 +3,7 @@
 //! through the single-job path, which decides it exactly as a lone request would.
 
 use super::lease::result_needs_own_row;
+use super::record::AckOutcome;
 use super::sql::RowExt;
 use super::transition::{Target, Transition, LIVE_LEASE};
 use super::Queue;
@@ -10,7 +11,6 @@ use crate::model::lease::Fence;
 use crate::model::{ApiError, Entropy, EpochMs, ErrorKind, JobStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
@@ -35,6 +35,7 @@ pub struct FailItem {
     /// Why the attempt failed.
     pub error: String,
     /// Explicit retry delay instead of the backoff curve.
+    #[serde(default, deserialize_with = "crate::model::wire::whole")]
     pub retry_after_secs: Option<u32>,
 }
 
@@ -60,14 +61,14 @@ static COMPLETE_LIVE_BATCH: LazyLock<String> = LazyLock::new(|| {
 
 impl Queue<'_> {
     /// Completes and fails many leased jobs in one go; each item succeeds or fails on its
-    /// own, and the reply lists every outcome in request order (acks first, then fails).
+    /// own, and the outcomes come in request order (acks first, then fails).
     pub fn ack_batch(
         &self,
         acks: &[AckItem],
         fails: &[FailItem],
         now: EpochMs,
         entropy: &mut dyn Entropy,
-    ) -> Result<String, ApiError> {
+    ) -> Result<Vec<AckOutcome>, ApiError> {
         let fence = |lease_id: &str| Fence { lease_id: Some(lease_id.to_owned()), worker_id: None };
         let completed = self.complete_live(acks, now)?;
         let mut results = Vec::with_capacity(acks.len() + fails.len());
@@ -83,10 +84,7 @@ impl Queue<'_> {
             let outcome = self.fail(&item.id, &fence(&item.lease_id), &item.error, item.retry_after_secs, now, entropy);
             results.push(item_outcome(&item.id, outcome.map(|o| o.status))?);
         }
-        let succeeded = results.iter().filter(|r| r["success"] == true).count();
-        super::render::to_json(
-            &json!({ "results": results, "succeeded": succeeded, "failed": results.len() - succeeded }),
-        )
+        Ok(results)
     }
 
     /// Completes the acks whose leases are live in one statement; returns their job ids. A
@@ -100,7 +98,7 @@ impl Queue<'_> {
         if batched.is_empty() || !distinct {
             return Ok(HashSet::new());
         }
-        let batch = super::render::to_json(&batched)?;
+        let batch = crate::model::wire::to_json(&batched)?;
         self.sql
             .query(&COMPLETE_LIVE_BATCH, &[batch.into(), now.into()])?
             .iter()
@@ -110,10 +108,9 @@ impl Queue<'_> {
 }
 
 /// One item's outcome; client errors become part of the reply, storage errors abort the batch.
-fn item_outcome(id: &str, outcome: Result<JobStatus, ApiError>) -> Result<Value, ApiError> {
+fn item_outcome(id: &str, outcome: Result<JobStatus, ApiError>) -> Result<AckOutcome, ApiError> {
     match outcome {
-        Ok(status) => Ok(json!({ "id": id, "success": true, "status": status.as_str() })),
         Err(e) if e.kind == ErrorKind::InternalError => Err(e),
-        Err(e) => Ok(json!({ "id": id, "success": false, "code": e.kind, "message": e.message })),
+        result => Ok(AckOutcome { id: id.to_owned(), result }),
     }
 }

@@ -1,13 +1,12 @@
 //! A queue's settings: defaults that enqueue and claim apply, the backoff curve, retention,
 //! and whether claims are paused. Stored as one JSON row in the queue's own database.
 
-use super::render::{timestamp, to_json};
 use super::sql::RowExt;
 use super::{Queue, Sql};
 use crate::model::retry::RetryPolicy;
 use crate::model::spec::{DEFAULT_LEASE_SECS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SECS};
 use crate::model::time::SECOND_MS;
-use crate::model::{ApiError, EpochMs};
+use crate::model::{wire::to_json, ApiError, EpochMs};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -153,47 +152,40 @@ pub fn load(sql: &dyn Sql) -> Result<QueueSettings, ApiError> {
 }
 
 impl Queue<'_> {
-    /// Applies `changes` and returns the queue's config view.
-    pub fn configure(&self, changes: &ConfigChanges, now: EpochMs) -> Result<String, ApiError> {
-        let saved = self.save(self.settings.merged(changes, now)?, now)?;
-        self.config_view(&saved)
+    /// Applies `changes` and returns the settings now in force.
+    pub fn configure(&self, changes: &ConfigChanges, now: EpochMs) -> Result<QueueSettings, ApiError> {
+        self.save(self.settings.merged(changes, now)?, now)
     }
 
-    /// Pauses claims (enqueue keeps working); returns Spooled's pause reply.
-    pub fn pause(&self, reason: Option<String>, now: EpochMs) -> Result<String, ApiError> {
+    /// Pauses claims (enqueue keeps working); returns the settings, now paused.
+    pub fn pause(&self, reason: Option<String>, now: EpochMs) -> Result<QueueSettings, ApiError> {
         let mut s = self.settings.clone();
         set_paused(&mut s, true, reason, now);
-        let saved = self.save(s, now)?;
-        to_json(&json!({
-            "queue_name": self.name,
-            "paused": true,
-            "paused_at": saved.paused_at.map(timestamp),
-            "reason": saved.paused_reason,
-        }))
+        self.save(s, now)
     }
 
-    /// Resumes claims; returns how long the queue was paused. 404 for a queue never used.
-    pub fn resume(&self, now: EpochMs) -> Result<String, ApiError> {
+    /// Resumes claims; returns how long the queue was paused, in seconds. 404 for a queue
+    /// never used.
+    pub fn resume(&self, now: EpochMs) -> Result<i64, ApiError> {
         self.require_existing()?;
         let paused_for = self.settings.paused_at.map_or(0, |at| (now - at).max(0) / SECOND_MS);
         let mut s = self.settings.clone();
         set_paused(&mut s, false, None, now);
         self.save(s, now)?;
-        to_json(&json!({ "queue_name": self.name, "resumed": true, "paused_duration_secs": paused_for }))
+        Ok(paused_for)
     }
 
-    /// The queue's settings as Spooled's `QueueConfig` (plus edgespool's own fields); 404 for
-    /// a queue that has neither settings nor jobs. A queue known only through its jobs was
-    /// never configured: it reports its oldest stored job's time as both `created_at` and
-    /// `updated_at` (the defaults have not changed since), so every queue that answers has
-    /// real timestamps without enqueue writing anything for them.
-    pub fn get_config(&self) -> Result<String, ApiError> {
+    /// The queue's settings; 404 for a queue that has neither settings nor jobs. A queue known
+    /// only through its jobs was never configured: it reports its oldest stored job's time as
+    /// both `created_at` and `updated_at` (the defaults have not changed since), so every queue
+    /// that answers has real timestamps without enqueue writing anything for them.
+    pub fn get_config(&self) -> Result<QueueSettings, ApiError> {
         let created_at = self.require_existing()?;
         if self.settings.created_at.is_some() {
-            return self.config_view(self.settings);
+            return Ok(self.settings.clone());
         }
         let since = Some(created_at);
-        self.config_view(&QueueSettings { created_at: since, updated_at: since, ..self.settings.clone() })
+        Ok(QueueSettings { created_at: since, updated_at: since, ..self.settings.clone() })
     }
 
     /// When the queue first appeared; 404 for a queue that has neither settings nor jobs: it
@@ -223,30 +215,6 @@ impl Queue<'_> {
             &[to_json(&s)?.into()],
         )?;
         Ok(s)
-    }
-
-    fn config_view(&self, s: &QueueSettings) -> Result<String, ApiError> {
-        let now_or = |t: Option<EpochMs>| t.map(timestamp);
-        to_json(&json!({
-            "id": self.name,
-            "organization_id": self.tenant,
-            "queue_name": self.name,
-            "max_retries": s.default_max_retries,
-            "default_timeout": s.default_timeout_secs,
-            "rate_limit": s.rate_limit,
-            "enabled": s.enabled,
-            "settings": s.settings,
-            "lease_duration_secs": s.default_lease_secs,
-            "backoff_base_secs": s.retry.base_ms as f64 / SECOND_MS as f64,
-            "backoff_cap_secs": s.retry.cap_ms as f64 / SECOND_MS as f64,
-            "retention_secs": s.retention_ms / SECOND_MS,
-            "max_jobs": s.max_jobs,
-            "require_lease_id": s.require_lease_id,
-            "paused_at": now_or(s.paused_at),
-            "paused_reason": s.paused_reason,
-            "created_at": now_or(s.created_at),
-            "updated_at": now_or(s.updated_at),
-        }))
     }
 }
 

@@ -5,17 +5,19 @@ use super::insert::{insert_batch, NewRow};
 use super::sql::RowExt;
 use super::transition::Transition;
 use super::Queue;
+use crate::model::wire::wire_record;
 use crate::model::{ApiError, Entropy, EpochMs, JobId, JobSpec};
-use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
-/// The outcome for one enqueued job.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Enqueued {
-    /// The new job's id, or the existing job's id for a duplicate idempotency key.
-    pub id: String,
-    /// False when an existing job with the same idempotency key was found instead.
-    pub created: bool,
+wire_record! {
+    /// The outcome for one enqueued job.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Enqueued {
+        /// The new job's id, or the existing job's id for a duplicate idempotency key.
+        pub id: String,
+        /// False when an existing job with the same idempotency key was found instead.
+        pub created: bool,
+    }
 }
 
 /// Finds the jobs that hold any of the bound idempotency keys.
@@ -101,7 +103,7 @@ impl Queue<'_> {
 
     fn ids_by_key(&self, specs: &[JobSpec]) -> Result<HashMap<String, String>, ApiError> {
         let keys: Vec<&str> = specs.iter().filter_map(|s| s.idempotency_key.as_deref()).collect();
-        let keys = super::render::to_json(&keys)?;
+        let keys = crate::model::wire::to_json(&keys)?;
         self.sql
             .query(FIND_BY_KEYS, &[keys.into()])?
             .iter()

@@ -1,7 +1,7 @@
 //! The worker loop: claim jobs under a lease, then complete, fail or heartbeat them. Every
 //! operation after claim is fenced by the lease (see [`Fence::check`]).
 
-use super::render::{ClaimedView, CLAIMED_COLUMNS};
+use super::record::{ClaimedJob, CLAIMED_COLUMNS};
 use super::sql::{Row, RowExt};
 use super::transition::{Target, Transition, LIVE_LEASE};
 use super::Queue;
@@ -9,6 +9,7 @@ use crate::model::json_text::{minified, sha256_hex};
 use crate::model::lease::{after_failure, AfterFailure, Fence, FenceCheck, LeaseState};
 use crate::model::spec::{clip_error, MAX_INLINE_RESULT_BYTES};
 use crate::model::time::SECOND_MS;
+use crate::model::wire::wire_record;
 use crate::model::{ApiError, Entropy, EpochMs, ErrorKind, JobStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -34,15 +35,17 @@ pub struct ClaimRequest {
     pub max_priority: i64,
 }
 
-/// What a failed attempt led to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FailOutcome {
-    /// `pending` (will retry) or `deadletter`.
-    pub status: JobStatus,
-    /// Failed attempts counted so far.
-    pub retry_count: u32,
-    /// When the retry may run, for a retried job.
-    pub retry_at: Option<EpochMs>,
+wire_record! {
+    /// What a failed attempt led to.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct FailOutcome {
+        /// `pending` (will retry) or `deadletter`.
+        pub status: JobStatus,
+        /// Failed attempts counted so far.
+        pub retry_count: u32,
+        /// When the retry may run, for a retried job.
+        pub retry_at: Option<EpochMs>,
+    }
 }
 
 /// The `seq` of up to `limit` (?7) ready jobs in claim order: pending, priority in ?5..=?6,
@@ -114,18 +117,6 @@ static HEARTBEAT: LazyLock<String> = LazyLock::new(|| {
     })
 });
 
-/// The reply of a claim that found nothing.
-pub const NO_JOBS: &str = r#"{"jobs":[]}"#;
-
-/// How many jobs a claim reply carries.
-pub fn claimed_count(reply: &str) -> usize {
-    #[derive(Deserialize)]
-    struct Claimed {
-        jobs: Vec<serde::de::IgnoredAny>,
-    }
-    serde_json::from_str::<Claimed>(reply).map_or(0, |c| c.jobs.len())
-}
-
 const LEASE_STATE: &str = "SELECT status, lease_id, worker_id, lease_expires_at, retry_count, \
     max_retries, lease_secs FROM jobs WHERE id = ?1";
 
@@ -138,10 +129,10 @@ struct Leased {
 }
 
 impl Queue<'_> {
-    /// Claims jobs for a worker; returns the rendered `{"jobs": [...]}` reply.
-    pub fn claim(&self, request: &ClaimRequest, now: EpochMs) -> Result<String, ApiError> {
+    /// Claims jobs for a worker; returns them in claim order (none when nothing is claimable).
+    pub fn claim(&self, request: &ClaimRequest, now: EpochMs) -> Result<Vec<ClaimedJob>, ApiError> {
         if !self.settings.enabled {
-            return Ok(NO_JOBS.to_owned());
+            return Ok(Vec::new());
         }
         // Scheduled jobs that came due are claimable now, even if the alarm is running late.
         self.promote_due(now)?;
@@ -158,14 +149,9 @@ impl Queue<'_> {
                 request.limit.into(),
             ],
         )?;
-        let jobs = rows.iter().map(|r| ClaimedView::read(r, self.name)).collect::<Result<Vec<_>, _>>()?;
+        let jobs = rows.into_iter().map(ClaimedJob::read).collect::<Result<Vec<_>, _>>()?;
         // Workers expect the claim order.
-        let jobs = super::ordered_by(jobs, ClaimedView::claim_order);
-        #[derive(Serialize)]
-        struct Reply<'a> {
-            jobs: Vec<ClaimedView<'a>>,
-        }
-        super::render::to_json(&Reply { jobs })
+        Ok(super::ordered_by(jobs, ClaimedJob::claim_order))
     }
 
     /// How long a claim's leases last, in seconds.

@@ -1,35 +1,36 @@
 //! Reading many jobs at once: filtered lists (newest first), batch status lookups and the
 //! counts behind the stats endpoints.
 
-use super::render::{timestamp, to_json, SummaryView, SUMMARY_COLUMNS};
-use super::sql::RowExt;
+use super::record::{JobSummary, QueueStats, StatusCounts, SUMMARY_COLUMNS};
+use super::sql::{Columns, RowExt};
 use super::Queue;
 use crate::model::time::SECOND_MS;
-use crate::model::{ApiError, EpochMs, JobStatus};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use crate::model::wire::wire_record;
+use crate::model::{wire::to_json, ApiError, EpochMs, JobStatus};
 use std::sync::LazyLock;
 
-/// Which jobs a list returns; every filter set must match.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListFilter {
-    /// Only jobs in one of these statuses (empty: any).
-    pub statuses: Vec<JobStatus>,
-    /// Only jobs carrying this tag (an element of a tags array, or a key of a tags object).
-    pub tag: Option<String>,
-    /// Only jobs whose `payload.job_type` is exactly this.
-    pub job_type: Option<String>,
-    /// Search text, case-insensitive: the id starts with it, or the queue name or
-    /// `payload.job_type` contains it.
-    pub search: Option<String>,
-    /// Only jobs created at or after this time.
-    pub created_after: Option<EpochMs>,
-    /// Only jobs created before this time.
-    pub created_before: Option<EpochMs>,
-    /// How many at most.
-    pub limit: u32,
-    /// How many of the newest matches to skip.
-    pub offset: u32,
+wire_record! {
+    /// Which jobs a list returns; every filter set must match.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct ListFilter {
+        /// Only jobs in one of these statuses (empty: any).
+        pub statuses: Vec<JobStatus>,
+        /// Only jobs carrying this tag (an element of a tags array, or a key of a tags object).
+        pub tag: Option<String>,
+        /// Only jobs whose `payload.job_type` is exactly this.
+        pub job_type: Option<String>,
+        /// Search text, case-insensitive: the id starts with it, or the queue name or
+        /// `payload.job_type` contains it.
+        pub search: Option<String>,
+        /// Only jobs created at or after this time.
+        pub created_after: Option<EpochMs>,
+        /// Only jobs created before this time.
+        pub created_before: Option<EpochMs>,
+        /// How many at most.
+        pub limit: u32,
+        /// How many of the newest matches to skip.
+        pub offset: u32,
+    }
 }
 
 /// Every filter but the statuses, newest first. `?3` is the search text in lower case (matched
@@ -51,12 +52,17 @@ static LIST_BY_STATUS: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {SUMMARY_COLUMNS} FROM jobs WHERE status IN (SELECT value FROM json_each(?1)) AND {FILTERS}")
 });
 
+/// The jobs whose ids are in the JSON array `?1`, in enqueue order.
+static JOB_STATUSES: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {SUMMARY_COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY seq")
+});
+
 /// Window for the "last 24 hours" figures of queue stats.
 const DAY_MS: EpochMs = 24 * 3600 * SECOND_MS;
 
 impl Queue<'_> {
-    /// Job summaries matching `filter`, newest first, as a JSON array.
-    pub fn list_jobs(&self, filter: &ListFilter) -> Result<String, ApiError> {
+    /// Job summaries matching `filter`, newest first.
+    pub fn list_jobs(&self, filter: &ListFilter) -> Result<Vec<JobSummary>, ApiError> {
         let (statement, statuses) = match filter.statuses.as_slice() {
             [] => (&*LIST_ANY, None),
             some => (&*LIST_BY_STATUS, Some(to_json(&some)?)),
@@ -77,45 +83,26 @@ impl Queue<'_> {
                 filter.offset.into(),
             ],
         )?;
-        let views = rows.iter().map(|r| SummaryView::read(r, self.name)).collect::<Result<Vec<_>, _>>()?;
-        to_json(&views)
+        rows.into_iter().map(JobSummary::read).collect()
     }
 
-    /// `{id, status, queue_name, retry_count, created_at, completed_at}` for each id found.
-    pub fn job_statuses(&self, ids: &[String]) -> Result<String, ApiError> {
-        let rows = self.sql.query(
-            "SELECT id, status, retry_count, created_at, completed_at FROM jobs \
-             WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY seq",
-            &[to_json(&ids)?.into()],
-        )?;
-        let found = rows
-            .iter()
-            .map(|r| {
-                Ok(json!({
-                    "id": r.text(0)?,
-                    "status": r.text(1)?,
-                    "queue_name": self.name,
-                    "retry_count": r.int(2)?,
-                    "created_at": timestamp(r.int(3)?),
-                    "completed_at": r.opt_int(4)?.map(timestamp),
-                }))
-            })
-            .collect::<Result<Vec<_>, ApiError>>()?;
-        to_json(&found)
+    /// The summary (status, attempts, times) of each of `ids` that exists, in enqueue order.
+    pub fn job_statuses(&self, ids: &[String]) -> Result<Vec<JobSummary>, ApiError> {
+        let rows = self.sql.query(&JOB_STATUSES, &[to_json(&ids)?.into()])?;
+        rows.into_iter().map(JobSummary::read).collect()
     }
 
     /// Every figure the stats endpoints need: a count per status (and `total`), plus the
     /// last day's completions, dead letters and average processing time, the age of the oldest
     /// waiting job, how many workers hold leases, and the database's size.
-    pub fn stats(&self, now: EpochMs) -> Result<String, ApiError> {
-        let mut counts: Map<String, Value> = JobStatus::ALL.iter().map(|s| (s.as_str().to_owned(), json!(0))).collect();
-        let mut total = 0;
+    pub fn stats(&self, now: EpochMs) -> Result<QueueStats, ApiError> {
+        let mut counts = StatusCounts::default();
         for row in self.sql.query("SELECT status, count(*) FROM jobs GROUP BY status", &[])? {
-            let n = row.int(1)?;
-            total += n;
-            counts.insert(row.text(0)?.to_owned(), json!(n));
+            let mut c = Columns::new(row);
+            let (status, n) = (c.status(), c.int());
+            c.finish()?;
+            counts.add(status, n);
         }
-        counts.insert("total".into(), json!(total));
         let day = self.sql.query_one(
             "SELECT \
                (SELECT count(*) FROM jobs WHERE status = 'completed' AND completed_at > ?1), \
@@ -131,15 +118,14 @@ impl Queue<'_> {
             Some(super::SqlValue::Integer(v)) => Some(*v as f64),
             _ => None,
         };
-        to_json(&json!({
-            "queue_name": self.name,
-            "counts": counts,
-            "completed_24h": day.int(0)?,
-            "deadletter_24h": day.int(1)?,
-            "avg_processing_time_ms": avg_ms,
-            "max_job_age_seconds": day.opt_int(3)?.map(|oldest| (now - oldest).max(0) / SECOND_MS),
-            "active_workers": day.int(4)?,
-            "database_bytes": self.sql.database_bytes()?,
-        }))
+        Ok(QueueStats {
+            counts,
+            completed_24h: day.int(0)?,
+            deadletter_24h: day.int(1)?,
+            avg_processing_time_ms: avg_ms,
+            max_job_age_seconds: day.opt_int(3)?.map(|oldest| (now - oldest).max(0) / SECOND_MS),
+            active_workers: day.int(4)?,
+            database_bytes: self.sql.database_bytes()?,
+        })
     }
 }

@@ -1,10 +1,10 @@
 //! Reading jobs, cancelling them, replaying dead letters and purging the dead-letter queue.
 
-use super::render::{to_json, JobView, JOB_COLUMNS};
+use super::record::{JobRecord, JOB_COLUMNS};
 use super::sql::{RowExt, SqlValue};
 use super::transition::{Target, Transition};
 use super::Queue;
-use crate::model::{ApiError, EpochMs, JobStatus};
+use crate::model::{wire::to_json, ApiError, EpochMs, JobStatus};
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
@@ -73,10 +73,10 @@ static RELEASE: LazyLock<String> = LazyLock::new(|| {
 });
 
 impl Queue<'_> {
-    /// The full job as JSON, or 404.
-    pub fn get_job(&self, id: &str) -> Result<String, ApiError> {
+    /// The full job, or 404.
+    pub fn get_job(&self, id: &str) -> Result<JobRecord, ApiError> {
         let row = self.sql.query_one(&GET_JOB, &[id.into()])?.ok_or_else(|| ApiError::not_found("job"))?;
-        to_json(&JobView::read(&row, self.tenant, self.name)?)
+        JobRecord::read(row)
     }
 
     /// Cancels a job that has not started (pending or scheduled); anything else is a conflict.
@@ -88,8 +88,8 @@ impl Queue<'_> {
         Ok(())
     }
 
-    /// Replays one dead-lettered (or failed) job and returns it as JSON.
-    pub fn replay(&self, id: &str, now: EpochMs) -> Result<String, ApiError> {
+    /// Replays one dead-lettered (or failed) job and returns it.
+    pub fn replay(&self, id: &str, now: EpochMs) -> Result<JobRecord, ApiError> {
         if self.sql.query(&REPLAY_ONE, &[now.into(), id.into()])?.is_empty() {
             let status = self.status_of(id)?;
             return Err(ApiError::conflict(format!("only dead-lettered jobs can be retried; this one is {status}")));
@@ -97,16 +97,15 @@ impl Queue<'_> {
         self.get_job(id)
     }
 
-    /// Changes the priority of a job that has not started; replies
-    /// `{job_id, old_priority, new_priority}`.
-    pub fn set_priority(&self, id: &str, priority: i64, now: EpochMs) -> Result<String, ApiError> {
+    /// Changes the priority of a job that has not started; returns the priority it had.
+    pub fn set_priority(&self, id: &str, priority: i64, now: EpochMs) -> Result<i64, ApiError> {
         let old = self.sql.query_one("SELECT priority FROM jobs WHERE id = ?1", &[id.into()])?;
         let old = old.ok_or_else(|| ApiError::not_found("job"))?.int(0)?;
         if self.sql.query(&REPRIORITIZE, &[id.into(), priority.into(), now.into()])?.is_empty() {
             let status = self.status_of(id)?;
             return Err(ApiError::conflict(format!("the priority of a {status} job cannot change")));
         }
-        to_json(&serde_json::json!({ "job_id": id, "old_priority": old, "new_priority": priority }))
+        Ok(old)
     }
 
     /// Deletes every job and the settings of a queue. A queue with live jobs (pending,

@@ -17,7 +17,7 @@
 //! - [`listing`]: job lists, batch status and statistics.
 //! - [`maintenance`]: what the alarm does, and when it must next run.
 //! - [`protocol`]: the commands the Worker sends to a queue actor, and their replies.
-//! - [`render`]: stored rows as Spooled's JSON shapes.
+//! - [`record`]: what a queue answers, as owned records read from stored rows.
 //! - [`sql`]: the storage interface.
 //! - [`throttle`]: the per-queue claim rate limit.
 
@@ -31,7 +31,7 @@ pub mod listing;
 pub mod maintenance;
 pub mod manage;
 pub mod protocol;
-pub mod render;
+pub mod record;
 pub mod schema;
 pub mod sql;
 pub mod throttle;

@@ -1,31 +1,31 @@
 //! The commands the Worker sends to a queue actor, and what the actor answers.
 //!
 //! The Worker validates every request before it builds a command, so a command is always
-//! well-formed; the actor only decides what the queue's state allows. Commands travel as
-//! JSON (externally tagged, so raw payloads pass through untouched).
+//! well-formed; the actor only decides what the queue's state allows. Commands and replies
+//! travel as JSON (externally tagged, so raw payloads and results pass through untouched; see
+//! `actors::client`).
 
 use super::ack::{AckItem, FailItem};
 use super::config::ConfigChanges;
 use super::enqueue::Enqueued;
-use super::lease::ClaimRequest;
-use super::lease::{result_needs_own_row, NO_JOBS};
+use super::lease::{result_needs_own_row, ClaimRequest, FailOutcome};
 use super::listing::ListFilter;
 use super::maintenance::DueTimes;
 use super::manage::DeadLetterSelection;
-use super::render::{timestamp, to_json};
-use super::Queue;
+use super::record::{AckOutcome, ClaimedJob, JobRecord, JobSummary, PriorityChange, QueueStats};
+use super::{Queue, QueueSettings};
+use crate::model::wire::wire_record;
 use crate::model::{lease::Fence, ApiError, Entropy, EpochMs, JobSpec};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use serde_json::value::RawValue;
 
 /// One operation on one queue.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QueueCommand {
-    /// Enqueue one job; replies `{id, created}`.
+    /// Enqueue one job.
     Enqueue { job: JobSpec },
-    /// Enqueue a batch atomically; replies with Spooled's bulk shape.
+    /// Enqueue a batch atomically.
     EnqueueBulk { jobs: Vec<JobSpec> },
     /// Read one job.
     Get { id: String },
@@ -70,108 +70,142 @@ pub enum QueueCommand {
     ReleaseWorker { worker_id: String },
 }
 
-/// What travels from the Worker to a queue actor: the command and the queue it is for.
+wire_record! {
+    /// What travels from the Worker to a queue actor: the command and the queue it is for.
+    #[derive(Clone, Debug)]
+    pub struct QueueEnvelope {
+        /// The tenant that owns the queue.
+        pub tenant: String,
+        /// The queue name.
+        pub queue: String,
+        /// What to do.
+        pub command: QueueCommand,
+    }
+}
+
+/// What a queue actor answers when a command succeeds, one variant per kind of result; a
+/// failed command answers an [`ApiError`] instead. Replies carry domain records (payloads and
+/// results as raw JSON text), never Spooled's wire shapes: `api::views` renders those, once,
+/// at the HTTP edge, knowing the queue and tenant a reply is about.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct QueueEnvelope {
-    /// The tenant that owns the queue.
-    pub tenant: String,
-    /// The queue name.
-    pub queue: String,
-    /// What to do.
-    pub command: QueueCommand,
+#[serde(rename_all = "snake_case")]
+pub enum QueueReply {
+    /// `Enqueue`: the job's id, and whether it is new or was found by its idempotency key.
+    Enqueued(Enqueued),
+    /// `EnqueueBulk`: one outcome per job, in request order.
+    EnqueuedBatch(Vec<Enqueued>),
+    /// `Get` and `Replay`: the whole job.
+    Job(JobRecord),
+    /// `Claim`: the leased jobs in claim order; none when nothing was claimable.
+    Claimed(Vec<ClaimedJob>),
+    /// `Complete`: the job is completed (or already was, under the same lease).
+    Completed,
+    /// `Fail`: where the failed attempt left the job.
+    Failed(FailOutcome),
+    /// `Heartbeat`: when the extended lease ends.
+    LeaseExtended(EpochMs),
+    /// `ReplayDeadLetters`: the replayed job ids, in queue order.
+    Replayed(Vec<String>),
+    /// `PurgeDeadLetters`: how many dead letters were deleted.
+    Purged(usize),
+    /// `ListJobs`: job summaries, newest first.
+    Jobs(Vec<JobSummary>),
+    /// `JobStatuses`: each requested job that exists.
+    Statuses(Vec<JobSummary>),
+    /// `Stats`: counts and the last day's figures.
+    Stats(QueueStats),
+    /// `SetPriority`: the job's priority before and after.
+    PriorityChanged(PriorityChange),
+    /// `GetConfig` and `Configure`: the settings in force.
+    Config(QueueSettings),
+    /// `Pause`: the settings, now paused (since when, and why).
+    Paused(QueueSettings),
+    /// `Resume`: how long claims were paused, in seconds.
+    Resumed(i64),
+    /// `Ack`: each item's outcome, acks first, then fails.
+    Acked(Vec<AckOutcome>),
+    /// `ReleaseWorker`: how many leases went back to pending.
+    Released(usize),
+    /// `Cancel` and `DeleteQueue`: done, with nothing to say.
+    Done,
 }
 
-/// A successful answer; `api::error` picks its HTTP status.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Reply {
-    /// 200 with a JSON body.
-    Ok(String),
-    /// 201 with a JSON body.
-    Created(String),
-    /// 204 with no body.
-    NoContent,
-}
-
-impl QueueCommand {
-    /// Whether the command gives the queue jobs or settings, so it must be in its tenant's
+/// What running a command involves for the actor, beyond the command itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Traits {
+    /// The command gives the queue jobs or settings, so the queue must be in its tenant's
     /// catalog first.
-    pub fn creates_queue(&self) -> bool {
-        matches!(
-            self,
-            QueueCommand::Enqueue { .. }
-                | QueueCommand::EnqueueBulk { .. }
-                | QueueCommand::Configure { .. }
-                | QueueCommand::Pause { .. }
-        )
-    }
-
-    /// Whether the command may change the queue (and so the alarm's due time, and what a
-    /// waiting claim could find).
-    pub fn writes(&self) -> bool {
-        !matches!(
-            self,
-            QueueCommand::Get { .. }
-                | QueueCommand::ListJobs { .. }
-                | QueueCommand::JobStatuses { .. }
-                | QueueCommand::Stats
-                | QueueCommand::GetConfig
-        )
-    }
-
-    /// Whether the command must run in a transaction that an error rolls back: it may fail
-    /// after a write that must not stand alone. Reads write nothing; enqueue, claim, complete
-    /// and heartbeat make at most one write that changes a job (claim's promotion of due
+    pub creates_queue: bool,
+    /// The command may change the queue (and so the alarm's due time, and what a waiting
+    /// claim could find).
+    pub writes: bool,
+    /// The command must run in a transaction that an error rolls back: it may fail after a
+    /// write that must not stand alone. Reads write nothing; enqueue, claim, complete (unless
+    /// its result needs a row of its own) and heartbeat make at most one write that changes a job (claim's promotion of due
     /// scheduled jobs first is what the alarm does anyway), so SQLite's statement atomicity
     /// is enough and they skip the transaction's savepoint — about 40 µs, as much as all the
     /// rest of a small command's glue.
-    pub fn needs_rollback(&self) -> bool {
+    pub needs_rollback: bool,
+    /// The command may make a job claimable, so waiting claims should try again.
+    pub may_free_jobs: bool,
+    /// The command changes the queue's settings, which the actor then reloads.
+    pub changes_settings: bool,
+    /// The command deletes the queue, which then leaves its tenant's catalog.
+    pub deletes_queue: bool,
+}
+
+/// A command that only reads.
+const READS: Traits = Traits {
+    creates_queue: false,
+    writes: false,
+    needs_rollback: false,
+    may_free_jobs: false,
+    changes_settings: false,
+    deletes_queue: false,
+};
+/// A command that writes, inside a transaction; the default for writes.
+const WRITES: Traits = Traits { writes: true, needs_rollback: true, ..READS };
+/// A write whose one statement is atomic on its own (see [`Traits::needs_rollback`]).
+const ATOMIC_WRITE: Traits = Traits { needs_rollback: false, ..WRITES };
+
+impl QueueCommand {
+    /// What running this command involves. One exhaustive match: a new command must say.
+    pub fn traits(&self) -> Traits {
         match self {
+            QueueCommand::Enqueue { .. } | QueueCommand::EnqueueBulk { .. } => {
+                Traits { creates_queue: true, may_free_jobs: true, ..ATOMIC_WRITE }
+            }
+            QueueCommand::Claim(_) | QueueCommand::Heartbeat { .. } => ATOMIC_WRITE,
             // A result in a row of its own is a second write.
-            QueueCommand::Complete { result, .. } => result.as_deref().is_some_and(result_needs_own_row),
-            QueueCommand::Enqueue { .. }
-            | QueueCommand::EnqueueBulk { .. }
-            | QueueCommand::Claim(_)
-            | QueueCommand::Heartbeat { .. } => false,
-            _ => self.writes(),
+            QueueCommand::Complete { result, .. } if result.as_deref().is_some_and(result_needs_own_row) => WRITES,
+            QueueCommand::Complete { .. } => ATOMIC_WRITE,
+            QueueCommand::Get { .. }
+            | QueueCommand::ListJobs { .. }
+            | QueueCommand::JobStatuses { .. }
+            | QueueCommand::Stats
+            | QueueCommand::GetConfig => READS,
+            QueueCommand::Cancel { .. } | QueueCommand::PurgeDeadLetters { .. } => WRITES,
+            QueueCommand::Replay { .. }
+            | QueueCommand::ReplayDeadLetters { .. }
+            | QueueCommand::Fail { .. }
+            | QueueCommand::Ack { .. }
+            | QueueCommand::SetPriority { .. }
+            | QueueCommand::ReleaseWorker { .. } => Traits { may_free_jobs: true, ..WRITES },
+            QueueCommand::Configure { .. } => {
+                Traits { creates_queue: true, may_free_jobs: true, changes_settings: true, ..WRITES }
+            }
+            QueueCommand::Pause { .. } => Traits { creates_queue: true, changes_settings: true, ..WRITES },
+            QueueCommand::Resume => Traits { may_free_jobs: true, changes_settings: true, ..WRITES },
+            QueueCommand::DeleteQueue { .. } => Traits { changes_settings: true, deletes_queue: true, ..WRITES },
         }
-    }
-
-    /// Whether the command may make a job claimable (so waiting claims should try again).
-    pub fn may_free_jobs(&self) -> bool {
-        matches!(
-            self,
-            QueueCommand::Enqueue { .. }
-                | QueueCommand::EnqueueBulk { .. }
-                | QueueCommand::Replay { .. }
-                | QueueCommand::ReplayDeadLetters { .. }
-                | QueueCommand::Fail { .. }
-                | QueueCommand::Ack { .. }
-                | QueueCommand::SetPriority { .. }
-                | QueueCommand::Configure { .. }
-                | QueueCommand::Resume
-                | QueueCommand::ReleaseWorker { .. }
-        )
-    }
-
-    /// Whether the command changes the queue's settings, which the actor then reloads.
-    pub fn changes_settings(&self) -> bool {
-        matches!(
-            self,
-            QueueCommand::Configure { .. }
-                | QueueCommand::Pause { .. }
-                | QueueCommand::Resume
-                | QueueCommand::DeleteQueue { .. }
-        )
     }
 }
 
-const SUCCESS: &str = r#"{"success":true}"#;
-
 /// What a command answered, and what it did to the alarm's due times.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Executed {
     /// The answer.
-    pub reply: Reply,
+    pub reply: QueueReply,
     /// How the times the alarm must keep changed.
     pub due: DueTimes,
 }
@@ -189,97 +223,66 @@ pub fn execute(
         QueueCommand::Enqueue { job } => {
             let due = DueTimes::of_new_jobs(std::slice::from_ref(&job), now);
             let outcome = queue.enqueue(std::slice::from_ref(&job), now, entropy)?.remove(0);
-            let body = to_json(&outcome)?;
-            done(if outcome.created { Reply::Created(body) } else { Reply::Ok(body) }, due)
+            done(QueueReply::Enqueued(outcome), due)
         }
         QueueCommand::EnqueueBulk { jobs } => {
-            done(Reply::Ok(bulk_reply(&queue.enqueue(&jobs, now, entropy)?)?), DueTimes::of_new_jobs(&jobs, now))
+            done(QueueReply::EnqueuedBatch(queue.enqueue(&jobs, now, entropy)?), DueTimes::of_new_jobs(&jobs, now))
         }
-        QueueCommand::Get { id } => unknown(Reply::Ok(queue.get_job(&id)?)),
+        QueueCommand::Get { id } => unknown(QueueReply::Job(queue.get_job(&id)?)),
         QueueCommand::Cancel { id } => {
             queue.cancel(&id, now)?;
-            done(Reply::NoContent, queue.finished_due(now))
+            done(QueueReply::Done, queue.finished_due(now))
         }
-        QueueCommand::Replay { id } => unknown(Reply::Ok(queue.replay(&id, now)?)),
+        QueueCommand::Replay { id } => unknown(QueueReply::Job(queue.replay(&id, now)?)),
         QueueCommand::Claim(request) => {
-            let body = queue.claim(&request, now)?;
-            let due = if body == NO_JOBS {
+            let jobs = queue.claim(&request, now)?;
+            let due = if jobs.is_empty() {
                 DueTimes::Unchanged
             } else {
                 DueTimes::Added(queue.lease_deadline(&request, now))
             };
-            done(Reply::Ok(body), due)
+            done(QueueReply::Claimed(jobs), due)
         }
         QueueCommand::Complete { id, fence, result } => {
             queue.complete(&id, &fence, result.as_deref(), now)?;
-            done(Reply::Ok(SUCCESS.to_owned()), queue.finished_due(now))
+            done(QueueReply::Completed, queue.finished_due(now))
         }
         QueueCommand::Fail { id, fence, error, retry_after_secs } => {
             let outcome = queue.fail(&id, &fence, &error, retry_after_secs, now, entropy)?;
-            let reply = Reply::Ok(to_json(&json!({
-                "success": true,
-                "status": outcome.status.as_str(),
-                "retry_count": outcome.retry_count,
-                "retry_at": outcome.retry_at.map(timestamp),
-            }))?);
             // A retried job is due when its delay ends, and again by its `expires_at`.
-            unknown(reply)
+            unknown(QueueReply::Failed(outcome))
         }
         QueueCommand::Heartbeat { id, fence, lease_secs } => {
             let until = queue.heartbeat(&id, &fence, lease_secs, now)?;
-            let reply = Reply::Ok(to_json(&json!({ "success": true, "lease_expires_at": timestamp(until) }))?);
-            done(reply, DueTimes::Added(until))
+            done(QueueReply::LeaseExtended(until), DueTimes::Added(until))
         }
         QueueCommand::ReplayDeadLetters { selection } => {
-            let ids = queue.replay_dead_letters(&selection, now)?;
-            unknown(Reply::Ok(to_json(&json!({ "retried_count": ids.len(), "retried_jobs": ids }))?))
+            unknown(QueueReply::Replayed(queue.replay_dead_letters(&selection, now)?))
         }
         QueueCommand::PurgeDeadLetters { selection, older_than } => {
-            let purged = queue.purge_dead_letters(&selection, older_than)?;
-            unknown(Reply::Ok(to_json(&json!({ "purged_count": purged }))?))
+            unknown(QueueReply::Purged(queue.purge_dead_letters(&selection, older_than)?))
         }
-        QueueCommand::ListJobs { filter } => unknown(Reply::Ok(queue.list_jobs(&filter)?)),
-        QueueCommand::JobStatuses { ids } => unknown(Reply::Ok(queue.job_statuses(&ids)?)),
-        QueueCommand::Stats => unknown(Reply::Ok(queue.stats(now)?)),
-        QueueCommand::SetPriority { id, priority } => unknown(Reply::Ok(queue.set_priority(&id, priority, now)?)),
-        QueueCommand::GetConfig => unknown(Reply::Ok(queue.get_config()?)),
-        QueueCommand::Configure { changes } => unknown(Reply::Ok(queue.configure(&changes, now)?)),
-        QueueCommand::Pause { reason } => unknown(Reply::Ok(queue.pause(reason, now)?)),
-        QueueCommand::Resume => unknown(Reply::Ok(queue.resume(now)?)),
+        QueueCommand::ListJobs { filter } => unknown(QueueReply::Jobs(queue.list_jobs(&filter)?)),
+        QueueCommand::JobStatuses { ids } => unknown(QueueReply::Statuses(queue.job_statuses(&ids)?)),
+        QueueCommand::Stats => unknown(QueueReply::Stats(queue.stats(now)?)),
+        QueueCommand::SetPriority { id, priority } => {
+            let old = queue.set_priority(&id, priority, now)?;
+            unknown(QueueReply::PriorityChanged(PriorityChange { id, old, new: priority }))
+        }
+        QueueCommand::GetConfig => unknown(QueueReply::Config(queue.get_config()?)),
+        QueueCommand::Configure { changes } => unknown(QueueReply::Config(queue.configure(&changes, now)?)),
+        QueueCommand::Pause { reason } => unknown(QueueReply::Paused(queue.pause(reason, now)?)),
+        QueueCommand::Resume => unknown(QueueReply::Resumed(queue.resume(now)?)),
         QueueCommand::DeleteQueue { delete_jobs } => {
             queue.delete_queue(delete_jobs)?;
-            unknown(Reply::NoContent)
+            unknown(QueueReply::Done)
         }
         QueueCommand::Ack { acks, fails } => {
-            let reply = Reply::Ok(queue.ack_batch(&acks, &fails, now, entropy)?);
+            let reply = QueueReply::Acked(queue.ack_batch(&acks, &fails, now, entropy)?);
             done(reply, if fails.is_empty() { queue.finished_due(now) } else { DueTimes::Unknown })
         }
         QueueCommand::ReleaseWorker { worker_id } => {
-            let released = queue.release_worker(&worker_id, now)?;
-            unknown(Reply::Ok(to_json(&json!({ "released": released }))?))
+            unknown(QueueReply::Released(queue.release_worker(&worker_id, now)?))
         }
     }
-}
-
-fn bulk_reply(outcomes: &[Enqueued]) -> Result<String, ApiError> {
-    /// One entry of `succeeded`.
-    #[derive(Serialize)]
-    struct Succeeded<'a> {
-        index: usize,
-        job_id: &'a str,
-        created: bool,
-    }
-    /// Spooled's bulk enqueue reply (a batch is atomic, so `failed` is always empty).
-    #[derive(Serialize)]
-    struct BulkReply<'a> {
-        succeeded: Vec<Succeeded<'a>>,
-        failed: [(); 0],
-        total: usize,
-        success_count: usize,
-        failure_count: usize,
-    }
-    let succeeded =
-        outcomes.iter().enumerate().map(|(index, o)| Succeeded { index, job_id: &o.id, created: o.created }).collect();
-    let total = outcomes.len();
-    to_json(&BulkReply { succeeded, failed: [], total, success_count: total, failure_count: 0 })
 }

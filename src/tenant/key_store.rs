@@ -4,33 +4,32 @@
 use super::scope::{Grantor, KeyScope};
 use super::store::Tenant;
 use super::Principal;
+use crate::model::wire::{from_json, to_json, wire_record};
 use crate::model::{ApiError, EpochMs, ErrorKind};
-use crate::queue::render::{timestamp, to_json};
+use crate::queue::sql::Columns;
 use crate::queue::{Row, RowExt};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
-/// A new API key's stored parts (never the raw key) and its limits.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewKey {
-    /// Key id.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// SHA-256 of the raw key.
-    pub hash: String,
-    /// First characters of the raw key.
-    pub prefix: String,
-    /// Queues the key may use; `["*"]` means all (so does an empty list, in keys stored
-    /// before a scope had to be named).
-    #[serde(default)]
-    pub queues: Vec<String>,
-    /// Requests per minute allowed for this key.
-    #[serde(default)]
-    pub rate_limit: Option<u32>,
-    /// When the key stops working.
-    #[serde(default)]
-    pub expires_at: Option<EpochMs>,
+wire_record! {
+    /// A new API key's stored parts (never the raw key) and its limits.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct NewKey {
+        /// Key id.
+        pub id: String,
+        /// Display name.
+        pub name: String,
+        /// SHA-256 of the raw key.
+        pub hash: String,
+        /// First characters of the raw key.
+        pub prefix: String,
+        /// Queues the key may use; `["*"]` means all (so does an empty list, in keys stored
+        /// before a scope had to be named).
+        pub queues: Vec<String>,
+        /// Requests per minute allowed for this key.
+        pub rate_limit: Option<u32>,
+        /// When the key stops working.
+        pub expires_at: Option<EpochMs>,
+    }
 }
 
 /// Changes to a key; absent fields stay as they are.
@@ -47,26 +46,49 @@ pub struct KeyChanges {
     pub is_active: Option<bool>,
 }
 
+wire_record! {
+    /// A stored key, without its secret (only its first characters, for display).
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct KeyRecord {
+        /// Key id.
+        pub id: String,
+        /// Display name.
+        pub name: String,
+        /// First characters of the raw key.
+        pub key_prefix: String,
+        /// Queues the key may use; empty or `"*"` means all.
+        pub queues: Vec<String>,
+        /// Requests per minute allowed for this key.
+        pub rate_limit: Option<i64>,
+        /// Whether the key works (false once deactivated).
+        pub is_active: bool,
+        /// When it was created.
+        pub created_at: EpochMs,
+        /// When it last authenticated a request.
+        pub last_used: Option<EpochMs>,
+        /// When it stops working.
+        pub expires_at: Option<EpochMs>,
+    }
+}
+
 const KEY_COLUMNS: &str = "id, name, key_prefix, queues, rate_limit, is_active, created_at, last_used, expires_at";
 
-fn key_json(row: &Row) -> Result<Value, ApiError> {
-    let mut queues = stored_queues(row.text(3)?)?;
-    if queues.is_empty() {
-        // Keys made before every key named its queues reach every queue: say so as `["*"]`,
-        // since an empty list is refused on the way in.
-        queues.push("*".into());
+impl KeyRecord {
+    /// Reads a row selected with `KEY_COLUMNS`.
+    fn read(row: Row) -> Result<Self, ApiError> {
+        let mut c = Columns::new(row);
+        let (id, name, key_prefix, queues) = (c.text(), c.text(), c.text(), c.text());
+        let (rate_limit, is_active, created_at) = (c.opt_int(), c.int() != 0, c.int());
+        let (last_used, expires_at) = (c.opt_int(), c.opt_int());
+        c.finish()?;
+        let mut queues: Vec<String> = from_json(&queues, "stored key scope")?;
+        if queues.is_empty() {
+            // Keys made before every key named its queues reach every queue: say so as `["*"]`,
+            // since an empty list is refused on the way in.
+            queues.push("*".into());
+        }
+        Ok(KeyRecord { id, name, key_prefix, queues, rate_limit, is_active, created_at, last_used, expires_at })
     }
-    Ok(json!({
-        "id": row.text(0)?,
-        "name": row.text(1)?,
-        "key_prefix": row.text(2)?,
-        "queues": queues,
-        "rate_limit": row.opt_int(4)?,
-        "is_active": row.int(5)? != 0,
-        "created_at": timestamp(row.int(6)?),
-        "last_used": row.opt_int(7)?.map(timestamp),
-        "expires_at": row.opt_int(8)?.map(timestamp),
-    }))
 }
 
 fn key_not_found() -> ApiError {
@@ -84,10 +106,6 @@ impl StoredScope {
     fn scope(&self, grantor: &Grantor) -> KeyScope {
         KeyScope::of(&self.queues, self.rate_limit, self.expires_at, grantor)
     }
-}
-
-fn stored_queues(text: &str) -> Result<Vec<String>, ApiError> {
-    serde_json::from_str(text).map_err(|_| ApiError::internal("stored key scope is corrupt"))
 }
 
 impl Tenant<'_> {
@@ -110,10 +128,10 @@ impl Tenant<'_> {
         Ok(())
     }
 
-    /// Creates a key for an existing organization; returns its public fields. The key stays
-    /// within its grantor's scope: a rate limit or expiry the request leaves open is the
-    /// grantor's own when the default would reach further, and a wider scope is 403.
-    pub fn create_key(&self, key: &NewKey, grantor: Grantor, now: EpochMs) -> Result<Value, ApiError> {
+    /// Creates a key for an existing organization; returns it. The key stays within its
+    /// grantor's scope: a rate limit or expiry the request leaves open is the grantor's own
+    /// when the default would reach further, and a wider scope is 403.
+    pub fn create_key(&self, key: &NewKey, grantor: Grantor, now: EpochMs) -> Result<KeyRecord, ApiError> {
         let mine = self.grantor_scope(grantor)?;
         let mut key = key.clone();
         let default_is_wider = |own: u32| grantor.default_rate_limit.is_none_or(|default| default > own);
@@ -132,7 +150,7 @@ impl Tenant<'_> {
             self.sql.query_one("SELECT queues, rate_limit, expires_at FROM api_keys WHERE id = ?1", &[id.into()])?;
         row.map(|row| {
             Ok(StoredScope {
-                queues: stored_queues(row.text(0)?)?,
+                queues: from_json(row.text(0)?, "stored key scope")?,
                 rate_limit: row.opt_int(1)?.and_then(|v| u32::try_from(v).ok()),
                 expires_at: row.opt_int(2)?,
             })
@@ -147,21 +165,21 @@ impl Tenant<'_> {
         Ok(stored.ok_or_else(|| ApiError::new(ErrorKind::Unauthorized, "Invalid API key"))?.scope(&grantor))
     }
 
-    /// Every key, oldest first, without secrets.
-    pub fn list_keys(&self) -> Result<Value, ApiError> {
+    /// Every key, oldest first.
+    pub fn list_keys(&self) -> Result<Vec<KeyRecord>, ApiError> {
         let rows = self.sql.query(&format!("SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"), &[])?;
-        Ok(Value::Array(rows.iter().map(key_json).collect::<Result<_, _>>()?))
+        rows.into_iter().map(KeyRecord::read).collect()
     }
 
-    /// One key without its secret, or 404.
-    pub fn get_key(&self, id: &str) -> Result<Value, ApiError> {
+    /// One key, or 404.
+    pub fn get_key(&self, id: &str) -> Result<KeyRecord, ApiError> {
         let row = self.sql.query_one(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?1"), &[id.into()])?;
-        key_json(&row.ok_or_else(key_not_found)?)
+        KeyRecord::read(row.ok_or_else(key_not_found)?)
     }
 
     /// Applies `changes` to a key; returns it. The key as changed must stay within the
     /// grantor's scope (403 otherwise, nothing changed).
-    pub fn update_key(&self, id: &str, changes: &KeyChanges, grantor: Grantor) -> Result<Value, ApiError> {
+    pub fn update_key(&self, id: &str, changes: &KeyChanges, grantor: Grantor) -> Result<KeyRecord, ApiError> {
         let mine = self.grantor_scope(grantor)?;
         let target = self.stored_scope(id)?.ok_or_else(key_not_found)?;
         let queues = changes.queues.as_ref().unwrap_or(&target.queues);
@@ -208,7 +226,7 @@ impl Tenant<'_> {
                 &[hash.into(), now.into()],
             )?
             .ok_or_else(|| ApiError::new(ErrorKind::Unauthorized, "Invalid API key"))?;
-        let queues = stored_queues(row.text(1)?)?;
+        let queues: Vec<String> = from_json(row.text(1)?, "stored key scope")?;
         Ok(Principal {
             tenant_id: tenant_id.to_owned(),
             key_id: row.text(0)?.to_owned(),

@@ -18,8 +18,8 @@ pub mod store;
 pub mod workers;
 
 use crate::model::ids::validate_queue_name;
+use crate::model::wire::wire_record;
 use crate::model::{ApiError, ErrorKind};
-use serde::{Deserialize, Serialize};
 
 /// What the deployment's variables set for every tenant; the tenant actor reads them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,17 +31,19 @@ pub struct TenantLimits {
     pub worker_limit: u32,
 }
 
-/// Who is calling: the tenant and key behind a verified credential.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Principal {
-    /// The tenant (organization) id; every actor the request reaches belongs to it.
-    pub tenant_id: String,
-    /// The API key's id.
-    pub key_id: String,
-    /// Queues the key may use; empty or containing `"*"` means all.
-    pub queues: Vec<String>,
-    /// Requests per minute allowed for this key, when limited.
-    pub rate_limit: Option<u32>,
+wire_record! {
+    /// Who is calling: the tenant and key behind a verified credential.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Principal {
+        /// The tenant (organization) id; every actor the request reaches belongs to it.
+        pub tenant_id: String,
+        /// The API key's id.
+        pub key_id: String,
+        /// Queues the key may use; empty or containing `"*"` means all.
+        pub queues: Vec<String>,
+        /// Requests per minute allowed for this key, when limited.
+        pub rate_limit: Option<u32>,
+    }
 }
 
 impl Principal {

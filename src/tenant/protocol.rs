@@ -1,22 +1,50 @@
-//! The commands the Worker (or a queue actor) sends to a tenant actor.
+//! The commands the Worker (or a queue actor) sends to a tenant actor, and what it answers.
 
-use super::key_store::{KeyChanges, NewKey};
+use super::key_store::{KeyChanges, KeyRecord, NewKey};
 use super::scope::Grantor;
-use super::store::{NewOrganization, Tenant};
-use super::workers::{NewWorker, WorkerBeat, WorkerPage};
-use super::TenantLimits;
+use super::store::{CreatedOrganization, NewOrganization, Tenant};
+use super::workers::{NewWorker, WorkerBeat, WorkerPage, WorkerRecord};
+use super::{Principal, TenantLimits};
+use crate::model::wire::wire_record;
 use crate::model::{ApiError, EpochMs};
-use crate::queue::protocol::Reply;
-use crate::queue::render::to_json;
 use serde::{Deserialize, Serialize};
 
-/// What travels to a tenant actor.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct TenantEnvelope {
-    /// The tenant id (the actor's name).
-    pub tenant: String,
-    /// What to do.
-    pub command: TenantCommand,
+/// What a tenant actor answers when a command succeeds; a failed command answers an
+/// [`ApiError`] instead. Like queue replies, these are records, which `api::views` renders.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantReply {
+    /// `CreateOrganization`: the organization and its first key.
+    Organization(CreatedOrganization),
+    /// `VerifyKey`: who the key speaks for.
+    Principal(Principal),
+    /// `CreateKey`, `GetKey` and `UpdateKey`: the key, without its secret.
+    Key(KeyRecord),
+    /// `ListKeys`: every key, oldest first.
+    Keys(Vec<KeyRecord>),
+    /// `ListQueues`: the catalog's queue names.
+    Queues(Vec<String>),
+    /// `RegisterWorker` and `GetWorker`: the worker.
+    Worker(WorkerRecord),
+    /// `ListWorkers`: one page of workers, without their metadata, and whether more follow.
+    Workers(Vec<WorkerRecord>, bool),
+    /// `WorkerHeartbeat`: recorded.
+    HeartbeatRecorded,
+    /// `DeregisterWorker`: the queue the worker worked on, whose leases it still holds.
+    Deregistered(String),
+    /// `RevokeKey`, `RegisterQueue` and `UnregisterQueue`: done, with nothing to say.
+    Done,
+}
+
+wire_record! {
+    /// What travels to a tenant actor.
+    #[derive(Debug)]
+    pub struct TenantEnvelope {
+        /// The tenant id (the actor's name).
+        pub tenant: String,
+        /// What to do.
+        pub command: TenantCommand,
+    }
 }
 
 /// One operation on one tenant.
@@ -47,34 +75,45 @@ pub enum TenantCommand {
     RegisterWorker { worker: NewWorker },
     /// Record a worker's heartbeat.
     WorkerHeartbeat { id: String, beat: WorkerBeat },
-    /// Remove a worker; replies `{queue_name}` so its leases can be released.
+    /// Remove a worker; replies with its queue, so its leases can be released.
     DeregisterWorker { id: String },
     /// Read one worker.
     GetWorker { id: String },
     /// List a page of workers in id order, as (queues, limit, offset): only those of the
-    /// queues (`None`: every queue); replies `{workers, has_more}`.
+    /// queues (`None`: every queue).
     ListWorkers(Option<Vec<String>>, u32, u32),
 }
 
-impl TenantCommand {
-    /// The worker a command acts on, if it acts on one that already exists.
-    pub fn worker_id(&self) -> Option<&str> {
-        match self {
-            TenantCommand::WorkerHeartbeat { id, .. }
-            | TenantCommand::DeregisterWorker { id }
-            | TenantCommand::GetWorker { id } => Some(id),
-            _ => None,
-        }
-    }
+/// What running a tenant command involves, beyond the command itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TenantTraits<'a> {
+    /// The command may change when the tenant's alarm must run (the next worker to fall
+    /// silent).
+    pub moves_alarm: bool,
+    /// The registered worker the command acts on (whose queue a scoped key must reach).
+    pub worker: Option<&'a str>,
+}
 
-    /// Whether the command may change when the tenant's alarm must run.
-    pub fn moves_alarm(&self) -> bool {
-        matches!(
-            self,
-            TenantCommand::RegisterWorker { .. }
-                | TenantCommand::WorkerHeartbeat { .. }
-                | TenantCommand::DeregisterWorker { .. }
-        )
+impl TenantCommand {
+    /// What running this command involves. One exhaustive match: a new command must say.
+    pub fn traits(&self) -> TenantTraits<'_> {
+        let (moves_alarm, worker) = match self {
+            TenantCommand::RegisterWorker { .. } => (true, None),
+            TenantCommand::WorkerHeartbeat { id, .. } | TenantCommand::DeregisterWorker { id } => (true, Some(id)),
+            TenantCommand::GetWorker { id } => (false, Some(id)),
+            TenantCommand::CreateOrganization { .. }
+            | TenantCommand::VerifyKey { .. }
+            | TenantCommand::CreateKey { .. }
+            | TenantCommand::ListKeys
+            | TenantCommand::GetKey { .. }
+            | TenantCommand::UpdateKey { .. }
+            | TenantCommand::RevokeKey { .. }
+            | TenantCommand::RegisterQueue { .. }
+            | TenantCommand::UnregisterQueue { .. }
+            | TenantCommand::ListQueues
+            | TenantCommand::ListWorkers(..) => (false, None),
+        };
+        TenantTraits { moves_alarm, worker: worker.map(String::as_str) }
     }
 }
 
@@ -85,44 +124,44 @@ pub fn execute(
     command: TenantCommand,
     now: EpochMs,
     limits: &TenantLimits,
-) -> Result<Reply, ApiError> {
+) -> Result<TenantReply, ApiError> {
     let grantor = |key_id| Grantor { key_id, default_rate_limit: limits.default_rate_limit };
     Ok(match command {
         TenantCommand::CreateOrganization { organization, key } => {
-            Reply::Created(to_json(&tenant.create_organization(&organization, &key, now)?)?)
+            TenantReply::Organization(tenant.create_organization(&organization, &key, now)?)
         }
-        TenantCommand::VerifyKey { hash } => Reply::Ok(to_json(&tenant.verify_key(tenant_id, &hash, now)?)?),
-        TenantCommand::CreateKey { key, by } => {
-            Reply::Created(to_json(&tenant.create_key(&key, grantor(&by), now)?)?)
-        }
-        TenantCommand::ListKeys => Reply::Ok(to_json(&tenant.list_keys()?)?),
-        TenantCommand::GetKey { id } => Reply::Ok(to_json(&tenant.get_key(&id)?)?),
+        TenantCommand::VerifyKey { hash } => TenantReply::Principal(tenant.verify_key(tenant_id, &hash, now)?),
+        TenantCommand::CreateKey { key, by } => TenantReply::Key(tenant.create_key(&key, grantor(&by), now)?),
+        TenantCommand::ListKeys => TenantReply::Keys(tenant.list_keys()?),
+        TenantCommand::GetKey { id } => TenantReply::Key(tenant.get_key(&id)?),
         TenantCommand::UpdateKey { id, changes, by } => {
-            Reply::Ok(to_json(&tenant.update_key(&id, &changes, grantor(&by))?)?)
+            TenantReply::Key(tenant.update_key(&id, &changes, grantor(&by))?)
         }
         TenantCommand::RevokeKey { id, by } => {
             tenant.revoke_key(&id, grantor(&by))?;
-            Reply::NoContent
+            TenantReply::Done
         }
         TenantCommand::RegisterQueue { queue } => {
             tenant.register_queue(&queue, now)?;
-            Reply::NoContent
+            TenantReply::Done
         }
         TenantCommand::UnregisterQueue { queue } => {
             tenant.unregister_queue(&queue)?;
-            Reply::NoContent
+            TenantReply::Done
         }
-        TenantCommand::ListQueues => Reply::Ok(to_json(&tenant.queue_names()?)?),
+        TenantCommand::ListQueues => TenantReply::Queues(tenant.queue_names()?),
         TenantCommand::RegisterWorker { worker } => {
-            Reply::Created(tenant.register_worker(&worker, limits.worker_limit, now)?)
+            TenantReply::Worker(tenant.register_worker(&worker, limits.worker_limit, now)?)
         }
-        TenantCommand::WorkerHeartbeat { id, beat } => Reply::Ok(to_json(&tenant.worker_heartbeat(&id, &beat, now)?)?),
-        TenantCommand::DeregisterWorker { id } => {
-            Reply::Ok(to_json(&serde_json::json!({ "queue_name": tenant.deregister_worker(&id)? }))?)
+        TenantCommand::WorkerHeartbeat { id, beat } => {
+            tenant.worker_heartbeat(&id, &beat, now)?;
+            TenantReply::HeartbeatRecorded
         }
-        TenantCommand::GetWorker { id } => Reply::Ok(tenant.get_worker(&id)?),
+        TenantCommand::DeregisterWorker { id } => TenantReply::Deregistered(tenant.deregister_worker(&id)?),
+        TenantCommand::GetWorker { id } => TenantReply::Worker(tenant.get_worker(&id)?),
         TenantCommand::ListWorkers(queues, limit, offset) => {
-            Reply::Ok(tenant.list_workers(&WorkerPage { queues, limit, offset })?)
+            let (workers, has_more) = tenant.list_workers(&WorkerPage { queues, limit, offset })?;
+            TenantReply::Workers(workers, has_more)
         }
     })
 }

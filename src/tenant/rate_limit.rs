@@ -6,6 +6,9 @@ use std::collections::HashMap;
 
 /// Length of a counting window.
 pub const WINDOW_MS: EpochMs = 60_000;
+/// Requests per minute for keys without a `rate_limit` of their own, unless the
+/// `DEFAULT_RATE_LIMIT` variable says otherwise (0 turns the default off).
+pub const DEFAULT_RATE_LIMIT: u32 = 600_000;
 /// Windows kept at most; older ones are dropped first (they would restart at zero anyway).
 const MAX_TRACKED: usize = 50_000;
 

@@ -2,11 +2,9 @@
 //! in [`key_store`](super::key_store).
 
 use super::key_store::NewKey;
+use crate::model::wire::wire_record;
 use crate::model::{ApiError, EpochMs};
-use crate::queue::render::timestamp;
 use crate::queue::{RowExt, Sql};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS organization (
@@ -32,15 +30,33 @@ const SCHEMA: &[&str] = &[
 /// Plan tier recorded for every organization (edgespool has no billing tiers).
 pub const PLAN_TIER: &str = "enterprise";
 
-/// A new organization, as the Worker minted it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewOrganization {
-    /// Tenant id.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// URL-friendly name.
-    pub slug: String,
+wire_record! {
+    /// A new organization, as the Worker minted it.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct NewOrganization {
+        /// Tenant id.
+        pub id: String,
+        /// Display name.
+        pub name: String,
+        /// URL-friendly name.
+        pub slug: String,
+    }
+}
+
+wire_record! {
+    /// A newly created organization and its first key (never the raw key, which the Worker
+    /// alone has seen).
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct CreatedOrganization {
+        /// The organization as stored.
+        pub organization: NewOrganization,
+        /// The first key's id.
+        pub key_id: String,
+        /// The first key's name.
+        pub key_name: String,
+        /// When both were created.
+        pub created_at: EpochMs,
+    }
 }
 
 /// One tenant's storage.
@@ -55,14 +71,14 @@ impl Tenant<'_> {
         SCHEMA.iter().try_for_each(|s| self.sql.query(s, &[]).map(drop))
     }
 
-    /// Records the organization and its first key; returns `{organization, api_key}` without
-    /// the raw key (the Worker adds it). Creating the same organization twice is a conflict.
+    /// Records the organization and its first key. Creating the same organization twice is a
+    /// conflict.
     pub fn create_organization(
         &self,
         org: &NewOrganization,
         key: &NewKey,
         now: EpochMs,
-    ) -> Result<serde_json::Value, ApiError> {
+    ) -> Result<CreatedOrganization, ApiError> {
         if self.sql.query_one("SELECT id FROM organization", &[])?.is_some() {
             return Err(ApiError::conflict("organization already exists"));
         }
@@ -71,14 +87,12 @@ impl Tenant<'_> {
             &[org.id.as_str().into(), org.name.as_str().into(), org.slug.as_str().into(), PLAN_TIER.into(), now.into()],
         )?;
         self.insert_key(key, now)?;
-        let created = timestamp(now);
-        Ok(json!({
-            "organization": {
-                "id": org.id, "name": org.name, "slug": org.slug, "plan_tier": PLAN_TIER,
-                "created_at": created, "updated_at": created,
-            },
-            "api_key": { "id": key.id, "name": key.name, "created_at": created },
-        }))
+        Ok(CreatedOrganization {
+            organization: org.clone(),
+            key_id: key.id.clone(),
+            key_name: key.name.clone(),
+            created_at: now,
+        })
     }
 
     /// Records `queue` in the catalog (once; later calls change nothing).

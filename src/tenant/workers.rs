@@ -3,13 +3,13 @@
 //! workers offline. A tenant has at most a set number of workers.
 
 use super::store::Tenant;
-use crate::model::time::{format_rfc3339, SECOND_MS};
+use crate::model::time::SECOND_MS;
+use crate::model::wire::{to_json, wire_record};
 use crate::model::{ApiError, EpochMs, ErrorKind};
-use crate::queue::render::to_json;
+use crate::queue::sql::Columns;
 use crate::queue::{Row, RowExt};
-use serde::{Deserialize, Serialize};
+use serde_json::json;
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
 
 /// A worker silent this long is marked `offline`.
 pub const OFFLINE_AFTER_MS: EpochMs = 120 * SECOND_MS;
@@ -32,84 +32,97 @@ pub struct WorkerPage {
     pub offset: u32,
 }
 
-/// A worker registration, validated by the Worker.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewWorker {
-    /// Client-chosen or minted id.
-    pub id: String,
-    /// The queue it works on.
-    pub queue_name: String,
-    /// Where it runs.
-    pub hostname: String,
-    /// Free-form kind (`python`, `nodejs` …).
-    pub worker_type: Option<String>,
-    /// Jobs it runs at once.
-    pub max_concurrency: u32,
-    /// Free-form JSON object, as text.
-    pub metadata: Option<String>,
-    /// Its software version.
-    pub version: Option<String>,
+wire_record! {
+    /// A worker registration, validated by the Worker.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct NewWorker {
+        /// Client-chosen or minted id.
+        pub id: String,
+        /// The queue it works on.
+        pub queue_name: String,
+        /// Where it runs.
+        pub hostname: String,
+        /// Free-form kind (`python`, `nodejs` …).
+        pub worker_type: Option<String>,
+        /// Jobs it runs at once.
+        pub max_concurrency: u32,
+        /// Free-form JSON object, as text.
+        pub metadata: Option<String>,
+        /// Its software version.
+        pub version: Option<String>,
+    }
 }
 
-/// A heartbeat's contents.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WorkerBeat {
-    /// Jobs it is running now.
-    pub current_jobs: u32,
-    /// `healthy`, `degraded`, `draining` or `offline`.
-    pub status: String,
-    /// New metadata, as text.
-    pub metadata: Option<String>,
+wire_record! {
+    /// A heartbeat's contents.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct WorkerBeat {
+        /// Jobs it is running now.
+        pub current_jobs: u32,
+        /// `healthy`, `degraded`, `draining` or `offline`.
+        pub status: String,
+        /// New metadata, as text.
+        pub metadata: Option<String>,
+    }
 }
 
 const COLUMNS: &str = "id, queue_name, hostname, status, current_jobs, max_concurrency, last_heartbeat, \
     worker_type, metadata, version, registered_at, updated_at";
+/// [`COLUMNS`] without the metadata (up to 16 KiB a worker), which the list leaves out.
+const LISTED_COLUMNS: &str = "id, queue_name, hostname, status, current_jobs, max_concurrency, last_heartbeat, \
+    worker_type, NULL, version, registered_at, updated_at";
 
-/// A worker as the API shows it; the list leaves `metadata` out (up to 16 KiB per worker).
-#[derive(Serialize)]
-struct WorkerView<'r> {
-    id: &'r str,
-    queue_name: &'r str,
-    queue_names: [&'r str; 1],
-    hostname: &'r str,
-    status: &'r str,
-    current_jobs: i64,
-    max_concurrency: i64,
-    last_heartbeat: String,
-    worker_type: Option<&'r str>,
-    version: Option<&'r str>,
-    registered_at: String,
-    updated_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    metadata: Option<&'r RawValue>,
+wire_record! {
+    /// A registered worker.
+    #[derive(Clone, Debug)]
+    pub struct WorkerRecord {
+        /// Worker id.
+        pub id: String,
+        /// The queue it works on.
+        pub queue_name: String,
+        /// Where it runs.
+        pub hostname: String,
+        /// `healthy`, `degraded`, `draining` or `offline`.
+        pub status: String,
+        /// Jobs it reported running.
+        pub current_jobs: i64,
+        /// Jobs it runs at once.
+        pub max_concurrency: i64,
+        /// When it last sent a heartbeat.
+        pub last_heartbeat: EpochMs,
+        /// Free-form kind.
+        pub worker_type: Option<String>,
+        /// Its free-form JSON object, raw (`None` when it has none).
+        pub metadata: Option<Box<RawValue>>,
+        /// Its software version.
+        pub version: Option<String>,
+        /// When it first registered.
+        pub registered_at: EpochMs,
+        /// When it last changed.
+        pub updated_at: EpochMs,
+    }
 }
 
-impl<'r> WorkerView<'r> {
-    /// Reads a row selected with [`COLUMNS`]; `with_metadata` for the view of one worker.
-    fn read(row: &'r Row, with_metadata: bool) -> Result<Self, ApiError> {
-        // Stored metadata was checked to be a JSON object when it was written.
-        let metadata = match with_metadata {
-            true => Some(
-                serde_json::from_str(row.opt_text(8)?.unwrap_or("{}"))
-                    .map_err(|_| ApiError::internal("stored metadata is corrupt"))?,
-            ),
-            false => None,
+impl WorkerRecord {
+    /// Reads a row selected with `COLUMNS`. Metadata that does not parse counts as none.
+    fn read(row: Row) -> Result<Self, ApiError> {
+        let mut c = Columns::new(row);
+        let record = WorkerRecord {
+            id: c.text(),
+            queue_name: c.text(),
+            hostname: c.text(),
+            status: c.text(),
+            current_jobs: c.int(),
+            max_concurrency: c.int(),
+            last_heartbeat: c.int(),
+            worker_type: c.opt_text(),
+            metadata: c.opt_text().and_then(|m| RawValue::from_string(m).ok()),
+            version: c.opt_text(),
+            registered_at: c.int(),
+            updated_at: c.int(),
         };
-        Ok(WorkerView {
-            id: row.text(0)?,
-            queue_name: row.text(1)?,
-            queue_names: [row.text(1)?],
-            hostname: row.text(2)?,
-            status: row.text(3)?,
-            current_jobs: row.int(4)?,
-            max_concurrency: row.int(5)?,
-            last_heartbeat: format_rfc3339(row.int(6)?),
-            worker_type: row.opt_text(7)?,
-            version: row.opt_text(9)?,
-            registered_at: format_rfc3339(row.int(10)?),
-            updated_at: format_rfc3339(row.int(11)?),
-            metadata,
-        })
+        c.finish()?;
+        Ok(record)
     }
 }
 
@@ -123,7 +136,7 @@ impl Tenant<'_> {
     /// never moves, so its owner's deregistration still releases its leases. A new worker
     /// past `limit` takes the place of the longest-silent offline one, or is refused with 429
     /// `WORKER_LIMIT` when every registered worker is live.
-    pub fn register_worker(&self, w: &NewWorker, limit: u32, now: EpochMs) -> Result<String, ApiError> {
+    pub fn register_worker(&self, w: &NewWorker, limit: u32, now: EpochMs) -> Result<WorkerRecord, ApiError> {
         match self.sql.query_one("SELECT queue_name FROM workers WHERE id = ?1", &[w.id.as_str().into()])? {
             Some(row) if row.text(0)? != w.queue_name => return Err(ApiError::conflict(
                 "worker_id is already registered on another queue; deregister that worker first or choose another id",
@@ -176,7 +189,7 @@ impl Tenant<'_> {
     }
 
     /// Records a heartbeat; 404 for an unknown (or forgotten) worker.
-    pub fn worker_heartbeat(&self, id: &str, beat: &WorkerBeat, now: EpochMs) -> Result<Value, ApiError> {
+    pub fn worker_heartbeat(&self, id: &str, beat: &WorkerBeat, now: EpochMs) -> Result<(), ApiError> {
         let rows = self.sql.query(
             "UPDATE workers SET current_jobs = ?2, status = ?3, metadata = coalesce(?4, metadata), \
              last_heartbeat = ?5, updated_at = ?5 WHERE id = ?1 RETURNING id",
@@ -191,7 +204,7 @@ impl Tenant<'_> {
         if rows.is_empty() {
             return Err(worker_not_found());
         }
-        Ok(json!({ "acknowledged": true, "next_heartbeat_seconds": HEARTBEAT_INTERVAL_SECS }))
+        Ok(())
     }
 
     /// Removes a worker; returns the queue it worked on, so its leases can be released.
@@ -200,32 +213,26 @@ impl Tenant<'_> {
         Ok(row.ok_or_else(worker_not_found)?.text(0)?.to_owned())
     }
 
-    /// One worker as JSON, or 404.
-    pub fn get_worker(&self, id: &str) -> Result<String, ApiError> {
+    /// One worker, or 404.
+    pub fn get_worker(&self, id: &str) -> Result<WorkerRecord, ApiError> {
         let row = self.sql.query_one(&format!("SELECT {COLUMNS} FROM workers WHERE id = ?1"), &[id.into()])?;
-        to_json(&WorkerView::read(&row.ok_or_else(worker_not_found)?, true)?)
+        WorkerRecord::read(row.ok_or_else(worker_not_found)?)
     }
 
     /// One page of workers in id order (stable while heartbeats come in), without their
-    /// metadata: `{"workers": […], "has_more": bool}`.
-    pub fn list_workers(&self, page: &WorkerPage) -> Result<String, ApiError> {
+    /// metadata, and whether more follow.
+    pub fn list_workers(&self, page: &WorkerPage) -> Result<(Vec<WorkerRecord>, bool), ApiError> {
         let scope = page.queues.as_ref().map(to_json).transpose()?;
         let rows = self.sql.query(
             &format!(
-                "SELECT {COLUMNS} FROM workers WHERE ?1 IS NULL OR queue_name IN (SELECT value FROM json_each(?1)) \
-                 ORDER BY id LIMIT ?2 OFFSET ?3"
+                "SELECT {LISTED_COLUMNS} FROM workers \
+                 WHERE ?1 IS NULL OR queue_name IN (SELECT value FROM json_each(?1)) ORDER BY id LIMIT ?2 OFFSET ?3"
             ),
             &[scope.into(), (page.limit + 1).into(), page.offset.into()],
         )?;
-        #[derive(Serialize)]
-        struct Page<'r> {
-            workers: Vec<WorkerView<'r>>,
-            has_more: bool,
-        }
         let has_more = rows.len() > page.limit as usize;
-        let workers =
-            rows.iter().take(page.limit as usize).map(|r| WorkerView::read(r, false)).collect::<Result<_, _>>()?;
-        to_json(&Page { workers, has_more })
+        let workers = rows.into_iter().take(page.limit as usize).map(WorkerRecord::read).collect::<Result<_, _>>()?;
+        Ok((workers, has_more))
     }
 
     /// Marks workers silent for [`OFFLINE_AFTER_MS`] offline and forgets long-offline ones;

@@ -156,4 +156,17 @@ describe("alarm-driven transitions", { concurrency: true }, () => {
     }
     assert.equal((await client.job(leased)).retry_count, 1);
   });
+
+  test("times at the epoch itself are due at once and do not stop the queue's alarm", async () => {
+    const q = queueName();
+    const epoch = "1970-01-01T00:00:00Z";
+    const expired = await client.post("/api/v1/jobs", { queue_name: q, payload: {}, expires_at: epoch });
+    assert.equal(expired.status, 201, expired.text);
+    const due = await client.post("/api/v1/jobs", { queue_name: q, payload: { due: true }, scheduled_at: epoch });
+    assert.equal(due.status, 201, due.text);
+    await pollUntilStatus(expired.json.id, "cancelled");
+    assert.equal((await claimOne(client, q, due.json.id)).id, due.json.id);
+    const later = await client.post("/api/v1/jobs", { queue_name: q, payload: {} });
+    assert.equal(later.status, 201, later.text);
+  });
 });

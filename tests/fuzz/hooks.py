@@ -1,26 +1,83 @@
 """Schemathesis hooks for tests/fuzz/run.sh (loaded through SCHEMATHESIS_HOOKS).
 
-The fuzzer authenticates with one API key (FUZZ_KEY_ID). `DELETE /api/v1/api-keys/{id}` cannot
-revoke the key making the request, but `PUT /api/v1/api-keys/{id}` may change it: `is_active:
-false`, a `queues` scope or `rate_limit: 1` on its own id would lock the rest of the run out
-(401/403/429 on every later request). Schemathesis learns that id from `GET /api/v1/api-keys`, so
-such a PUT is sent to a spare key of the same tenant instead (FUZZ_SPARE_KEY_ID): the generated
-body still reaches the server, only the target changes.
+Each hook brings a generated request in line with a documented rule that JSON Schema cannot
+express, so that the positive-data-acceptance check judges what the schema can: the server
+still receives the generated body, only the part the rule concerns changes.
+
+- The fuzzer authenticates with one API key (FUZZ_KEY_ID). `DELETE /api/v1/api-keys/{id}`
+  cannot revoke the key making the request, but `PUT /api/v1/api-keys/{id}` may change it:
+  `is_active: false`, a `queues` scope or `rate_limit: 1` on its own id would lock the rest of
+  the run out (401/403/429 on every later request). Schemathesis learns that id from
+  `GET /api/v1/api-keys`, so such a PUT is sent to a spare key of the same tenant instead
+  (FUZZ_SPARE_KEY_ID).
+- `POST /api/v1/api-keys`: `expires_at` must be in the future (a past one is a 400). In a
+  request generated as valid, a time that is not well in the future moves to 2099.
+- `PUT /api/v1/queues/{name}/config`: a `queue_name` in the body must equal the queue in the
+  path, and `backoff_base_secs` must not exceed `backoff_cap_secs` (else 400). In a request
+  generated as valid, `queue_name` is replaced by the path's name and the two backoffs are
+  swapped when the base is the larger.
+
+Requests generated as invalid are left alone: they must be refused either way.
+
+One hook only saves time: a claim's `wait_secs` within 2–20 becomes 1 in every request (it stays
+valid, and an invalid one stays invalid). A long poll on an empty queue answers the same after
+one second as after twenty, and twenty-second waits would hold a worker for much of the run.
 """
 
+import ast
 import os
+import re
+import threading
+from datetime import datetime, timedelta, timezone
 
 import schemathesis
 
+# Schemathesis runs its workers as threads, and Hypothesis parses source code (`ast.parse`) to
+# describe the lambdas in a strategy. CPython 3.11 counts the parser's recursion depth per
+# interpreter, not per thread, so two parses at once can fail with "SystemError: AST constructor
+# recursion depth mismatch" (a flaky Runtime Error of the run): one lock serialises them.
+_parse, _parse_lock = ast.parse, threading.Lock()
+
+
+def _parse_alone(*args, **kwargs):
+    with _parse_lock:
+        return _parse(*args, **kwargs)
+
+
+ast.parse = _parse_alone
+
 OWN_KEY_ID = os.environ["FUZZ_KEY_ID"]
 SPARE_KEY_ID = os.environ["FUZZ_SPARE_KEY_ID"]
+FUTURE = "2099-01-01T00:00:00Z"
+
+
+def in_the_future(text):
+    """Whether `text` is a time more than an hour ahead (so still ahead when the server reads it)."""
+    try:
+        # fromisoformat takes at most 6 fractional digits, and an upper-case T and Z.
+        text = re.sub(r"(\.\d{6})\d+", r"\1", text.upper().replace("Z", "+00:00"))
+        return datetime.fromisoformat(text) > datetime.now(timezone.utc) + timedelta(hours=1)
+    except (AttributeError, ValueError):
+        return False
 
 
 @schemathesis.hook
 def before_call(context, case, **kwargs):
-    if (
-        case.method.upper() == "PUT"
-        and case.operation.path == "/api/v1/api-keys/{id}"
-        and (case.path_parameters or {}).get("id") == OWN_KEY_ID
-    ):
+    method, path = case.method.upper(), case.operation.path
+    valid = case.meta is not None and case.meta.generation.mode.is_positive
+    body = case.body if valid and isinstance(case.body, dict) else {}
+    if method == "PUT" and path == "/api/v1/api-keys/{id}" and (case.path_parameters or {}).get("id") == OWN_KEY_ID:
         case.path_parameters = {**case.path_parameters, "id": SPARE_KEY_ID}
+    elif method == "POST" and path == "/api/v1/jobs/claim" and isinstance(case.body, dict):
+        wait = case.body.get("wait_secs")
+        if isinstance(wait, (int, float)) and not isinstance(wait, bool) and wait in range(2, 21):
+            case.body["wait_secs"] = 1
+    elif method == "POST" and path == "/api/v1/api-keys" and "expires_at" in body:
+        if body["expires_at"] is not None and not in_the_future(body["expires_at"]):
+            body["expires_at"] = FUTURE
+    elif method == "PUT" and path == "/api/v1/queues/{name}/config":
+        if body.get("queue_name") is not None:
+            body["queue_name"] = (case.path_parameters or {}).get("name")
+        base, cap = body.get("backoff_base_secs"), body.get("backoff_cap_secs")
+        if isinstance(base, (int, float)) and isinstance(cap, (int, float)) and base > cap:
+            body["backoff_base_secs"], body["backoff_cap_secs"] = cap, base

@@ -2,7 +2,8 @@
 # API fuzzing: schemathesis (pinned, in its own virtualenv) generates requests from the served
 # OpenAPI document (GET /api/v1/openapi.json) and sends them, authenticated, to the built Worker
 # on Miniflare (tests/compat/serve.mjs). Every response must be a non-5xx that the document
-# describes: status code, content type, headers and body schema.
+# describes (status code, content type, headers and body schema), a request the document calls
+# valid must be accepted, and one it calls invalid must be refused.
 # Needs build/index.js (scripts/build.sh) and the npm packages (scripts/setup.sh).
 # Environment: FUZZ_MAX_EXAMPLES (default 50 per operation and phase), FUZZ_SEED (default
 # 20260701), FUZZ_REPORT_DIR (keep schemathesis' event log, events.ndjson, in this directory).
@@ -52,7 +53,10 @@ export FUZZ_SPARE_KEY_ID="$(sed -n 's/^FUZZ_SPARE_KEY_ID=//p' "$WORK/credentials
 export SCHEMATHESIS_HOOKS="$ROOT/tests/fuzz/hooks.py"
 export PYTHONDONTWRITEBYTECODE=1
 
-# Checks: no 5xx, and every response (status, content type, headers, body) as documented.
+# Checks: no 5xx; every response (status, content type, headers, body) as documented; valid
+# requests accepted (2xx/3xx, or a state-dependent 401/403/404/409/429) and invalid ones refused
+# (400/401/403/404/405/406/409/415/422/428/429): schemathesis' default lists, see
+# docs/DECISIONS.md. tests/fuzz/hooks.py applies the rules JSON Schema cannot state.
 # Phases: the document's examples, boundary/negative coverage, random fuzzing, and stateful
 # sequences along the links schemathesis infers (ids from responses feed later requests).
 # POST /api/v1/organizations is fuzzed too, with the admin key. $WORK/schemathesis.toml (written
@@ -63,7 +67,7 @@ set +e
 (cd "$WORK" && "$VENV/bin/schemathesis" --config-file "$WORK/schemathesis.toml" run "$BASE_URL/api/v1/openapi.json" \
   -H "Authorization: Bearer $KEY" \
   -H "X-Admin-Key: test-admin-key" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,positive_data_acceptance,negative_data_rejection \
   --phases examples,coverage,fuzzing,stateful \
   --max-examples "$MAX_EXAMPLES" \
   --seed "$SEED" \

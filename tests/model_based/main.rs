@@ -40,6 +40,7 @@ use ops::*;
 use runner::*;
 
 use common::*;
+use edgespool::api::views::JobStatsView;
 use edgespool::model::{ApiError, EpochMs, ErrorKind, JobSpec, JobStatus, RetryPolicy};
 use edgespool::queue::lease::{ClaimRequest, CLAIMABLE_SEQS};
 use edgespool::queue::maintenance::SweepReport;
@@ -48,7 +49,6 @@ use edgespool::queue::transition::Transition;
 use edgespool::queue::{QueueSettings, Row, RowExt, Sql, SqlValue};
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
-use serde::Deserialize;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Debug;

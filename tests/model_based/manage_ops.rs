@@ -48,11 +48,10 @@ impl Run {
         match self.m.jobs[j].status {
             St::Deleted => self.rejected(&what, result, ErrorKind::NotFound, &before),
             status if status.allows(Transition::Replay) => {
-                let body = db(&what, result)?;
-                let view: serde_json::Value = serde_json::from_str(&body).map_err(|e| format!("{what}: {e}"))?;
+                let view = job_json(&db(&what, result)?);
                 ensure!(
                     view["status"] == "pending" && view["retry_count"] == 0,
-                    "{what}: replied {body}, expected a pending job with retry_count 0"
+                    "{what}: replied {view}, expected a pending job with retry_count 0"
                 );
                 self.replayed(j);
                 self.hit("replay: dead letter back to pending");

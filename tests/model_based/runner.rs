@@ -5,12 +5,6 @@ use super::*;
 
 pub(crate) type Check = Result<(), String>;
 
-/// A claim reply.
-#[derive(Deserialize)]
-pub(crate) struct ClaimReply {
-    pub(crate) jobs: Vec<Claimed>,
-}
-
 /// One stored job, as the invariant check reads it.
 #[derive(Debug)]
 pub(crate) struct DbJob {

@@ -91,8 +91,7 @@ impl Run {
         }
         self.hit(if expected.is_empty() { "claim: nothing claimable" } else { "claim: leased jobs" });
         let request = ClaimRequest { lease_secs: Some(lease_secs), ..claim_request(limit) };
-        let body = db("claim", self.fx.q().claim(&request, now))?;
-        let got = serde_json::from_str::<ClaimReply>(&body).map_err(|e| format!("claim reply {body}: {e}"))?.jobs;
+        let got = claimed(&db("claim", self.fx.q().claim(&request, now))?);
         let names: Vec<String> = expected.iter().map(|&j| self.name(j)).collect();
         self.note(format!("claim limit={limit} lease={lease_secs}s -> {names:?}"));
         let got_ids: Vec<&str> = got.iter().map(|c| c.id.as_str()).collect();

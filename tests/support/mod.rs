@@ -1,13 +1,17 @@
 //! Helpers shared by the queue behaviour tests (on top of `common`): a fixture that owns one
-//! queue, builders for job specs, fences and claims, and readers for the JSON the queue renders.
+//! queue, builders for job specs, fences and claims, and the queue's records rendered as the
+//! JSON the API sends (through `api::views`, the renderer the Worker uses).
 
 #![allow(dead_code)] // each test file uses a different subset
 
 use crate::common::*;
+use edgespool::api::views::{queue_reply, ClaimedView, JobView, Scope, SummaryView};
 use edgespool::model::{lease::Fence, time::parse_rfc3339, ApiError, EpochMs, ErrorKind, JobSpec, JobStatus};
 use edgespool::queue::enqueue::Enqueued;
 use edgespool::queue::lease::{ClaimRequest, FailOutcome};
 use edgespool::queue::listing::ListFilter;
+use edgespool::queue::protocol::QueueReply;
+use edgespool::queue::record::{ClaimedJob, JobRecord, JobSummary};
 use edgespool::queue::{Queue, QueueSettings, Row, Sql};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -35,10 +39,8 @@ pub struct Claimed {
     pub priority: i64,
 }
 
-#[derive(Deserialize)]
-struct ClaimReply {
-    jobs: Vec<Claimed>,
-}
+/// The fixture's queue ("q" of tenant "t"), as the API renders its replies.
+pub const SCOPE: Scope<'static> = Scope { tenant: "t", queue: "q" };
 
 /// One queue over a fresh in-memory database, with its settings and a seeded entropy source
 /// whose jitter is 0 (so backoff delays are exact).
@@ -69,8 +71,8 @@ impl Fixture {
         queue(&self.sql, &self.settings).enqueue(specs, now, &mut self.entropy)
     }
 
-    /// Dead letters, newest first, as the JSON list the API returns.
-    pub fn dead_letters(&self, limit: u32, offset: u32) -> String {
+    /// Dead letters, newest first.
+    pub fn dead_letters(&self, limit: u32, offset: u32) -> Vec<JobSummary> {
         let filter = ListFilter { statuses: vec![JobStatus::Deadletter], limit, offset, ..ListFilter::default() };
         self.q().list_jobs(&filter).expect("list dead letters")
     }
@@ -87,10 +89,10 @@ impl Fixture {
         out.id
     }
 
-    /// Claims with `request` at `now` and returns the jobs in claim order.
+    /// Claims with `request` at `now` and returns the jobs in claim order, as a worker
+    /// receives them.
     pub fn claim_with(&self, request: &ClaimRequest, now: EpochMs) -> Vec<Claimed> {
-        let body = self.q().claim(request, now).expect("claim");
-        serde_json::from_str::<ClaimReply>(&body).expect("claim reply").jobs
+        claimed(&self.q().claim(request, now).expect("claim"))
     }
 
     /// Claims up to `limit` jobs as worker `w1` with the default lease.
@@ -133,9 +135,9 @@ impl Fixture {
         q.fail(id, fence, error, retry_after_secs, now, &mut self.entropy)
     }
 
-    /// The job as `get_job` renders it, parsed.
+    /// The job as `GET /jobs/{id}` renders it, parsed.
     pub fn job(&self, id: &str) -> Value {
-        serde_json::from_str(&self.q().get_job(id).expect("get_job")).expect("job json")
+        job_json(&self.q().get_job(id).expect("get_job"))
     }
 
     /// The job's status.
@@ -270,10 +272,37 @@ impl SpecExt for JobSpec {
     }
 }
 
-/// The ids of a JSON array of job summaries, in order.
-pub fn ids_of(list: &str) -> Vec<String> {
-    let list: Vec<Value> = serde_json::from_str(list).expect("a JSON array");
-    list.iter().map(|job| job["id"].as_str().expect("id").to_owned()).collect()
+/// The ids of a list of job summaries, in order.
+pub fn ids_of(list: &[JobSummary]) -> Vec<String> {
+    list.iter().map(|job| job.id.clone()).collect()
+}
+
+/// A wire view rendered as JSON text, as the API sends it, and read back as `T` (through the
+/// text, so raw payloads keep every character).
+pub fn wire<T: serde::de::DeserializeOwned>(view: &impl serde::Serialize) -> T {
+    serde_json::from_str(&serde_json::to_string(view).expect("render")).expect("wire shape")
+}
+
+/// Claimed jobs as `POST /jobs/claim` hands them to a worker.
+pub fn claimed(jobs: &[ClaimedJob]) -> Vec<Claimed> {
+    jobs.iter().map(|job| wire(&ClaimedView::new(job, "q"))).collect()
+}
+
+/// A job as `GET /jobs/{id}` renders it.
+pub fn job_json(job: &JobRecord) -> Value {
+    wire(&JobView::new(job, SCOPE))
+}
+
+/// Job summaries as `GET /jobs` renders them.
+pub fn summaries_json(list: &[JobSummary]) -> Vec<Value> {
+    list.iter().map(|job| wire(&SummaryView::new(job, "q"))).collect()
+}
+
+/// A reply of the fixture's queue as the API answers it: status and parsed body (`Null` for
+/// an empty one).
+pub fn reply_json(reply: &QueueReply) -> (u16, Value) {
+    let (status, body) = queue_reply(reply, SCOPE).expect("render");
+    (status, if body.is_empty() { Value::Null } else { serde_json::from_str(&body).expect("reply json") })
 }
 
 /// Clones of `ids[i]` for each index, in the order given.
