@@ -4,6 +4,7 @@
 use super::views::{JobStatsView, JobStatusView, QueueSummaryView, ReplayedView, SummaryView};
 use crate::model::wire::to_json;
 use crate::model::{ApiError, ErrorKind};
+use crate::queue::ordered_by;
 use crate::queue::protocol::{QueueCommand, QueueReply};
 use crate::queue::record::{JobSummary, StatusCounts};
 use serde::Serialize;
@@ -62,18 +63,23 @@ pub fn merge(merge: &Merge, replies: Vec<(String, Result<QueueReply, ApiError>)>
             // Each queue lists newest first in its own enqueue order. Merging by creation time
             // and then by (queue, position in that queue's list) keeps every queue's order, so
             // the pages of one total order are cut from each queue's first rows: no job repeats
-            // or goes missing across pages, even among jobs created in the same millisecond.
-            let mut jobs: Vec<(&str, usize, &JobSummary)> = lists
+            // or goes missing across pages, even among jobs created in the same millisecond. The
+            // lists arrive by queue name (one queue, or the catalog's `ORDER BY name`), so a
+            // list's index stands for its queue's name in the key.
+            let jobs: Vec<(usize, usize, &str, &JobSummary)> = lists
                 .iter()
-                .flat_map(|(queue, list)| list.iter().enumerate().map(move |(at, job)| (queue.as_str(), at, job)))
+                .enumerate()
+                .flat_map(|(rank, (queue, list))| {
+                    list.iter().enumerate().map(move |(at, job)| (rank, at, queue.as_str(), job))
+                })
                 .collect();
-            jobs.sort_by(|a, b| b.2.created_at.cmp(&a.2.created_at).then_with(|| (a.0, a.1).cmp(&(b.0, b.1))));
+            let jobs = ordered_by(jobs, |&(rank, at, _, job)| (-job.created_at, ((rank as i64) << 32) | at as i64));
             let has_more = jobs.len() > offset + limit;
             let page: Vec<SummaryView> = jobs
                 .into_iter()
                 .skip(*offset)
                 .take(*limit)
-                .map(|(queue, _, job)| SummaryView::new(job, queue))
+                .map(|(_, _, queue, job)| SummaryView::new(job, queue))
                 .collect();
             body(&page, Some(has_more))
         }
@@ -93,8 +99,9 @@ pub fn merge(merge: &Merge, replies: Vec<(String, Result<QueueReply, ApiError>)>
             body(&JobStatsView::new(&totals), None)
         }
         Merge::QueueList => {
-            let mut configs = all(ok, "queue config", |r| if let QueueReply::Config(c) = r { Some(c) } else { None })?;
-            configs.sort_by(|a, b| a.0.cmp(&b.0));
+            // Already by name: the calls follow the catalog's `ORDER BY name`, and replies keep
+            // the calls' order.
+            let configs = all(ok, "queue config", |r| if let QueueReply::Config(c) = r { Some(c) } else { None })?;
             let queues: Vec<QueueSummaryView> =
                 configs.iter().map(|(queue, settings)| QueueSummaryView::new(settings, queue)).collect();
             body(&queues, None)
