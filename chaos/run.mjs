@@ -128,7 +128,8 @@ async function main() {
   let stuck = settled.stuck;
   for (const c of due.leases) {
     const job = (await http.get(`/api/v1/jobs/${c.id}`)).json;
-    if (job?.status === "processing" && job.lease_id === c.lease) stuck += 1;
+    // Still under that very lease (reads show its deadline, never its id).
+    if (job?.status === "processing" && Date.parse(job.lease_expires_at) === c.expires) stuck += 1;
   }
   for (const e of due.schedules) {
     const job = (await http.get(`/api/v1/jobs/${e.id}`)).json;

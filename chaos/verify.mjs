@@ -64,6 +64,9 @@ async function mapLimit(items, width, fn) {
   return out;
 }
 
+/** The lease whose completion a completed job's result was stored by (the workload's results name it). */
+const landedUnder = (job) => job.result?.lease ?? null;
+
 /**
  * Leases and schedules that came due while the runtime was down, from the record: leases we
  * hold knowledge of that ended in (killedAt, restartedAt] without an acknowledged completion,
@@ -232,16 +235,16 @@ export async function check(http, record, state) {
     if (!job || job.status !== "completed") {
       lost += 1;
       note("lost", `completion of ${id} acknowledged, now ${job ? job.status : "missing"}`);
-    } else if (!leases.has(job.lease_id)) {
+    } else if (!leases.has(landedUnder(job))) {
       duplicated += 1;
-      note("duplicated", `job ${id} completed under lease ${job.lease_id}, not the acknowledged one`);
+      note("duplicated", `job ${id} completed under lease ${landedUnder(job)}, not the acknowledged one`);
     }
   }
 
   // A completion refused (409) after an attempt whose answer was lost must not have landed.
   for (const { id, lease } of record.refusedAfterRetry) {
     const job = jobs.get(id);
-    if (job?.status === "completed" && job.lease_id === lease) {
+    if (job?.status === "completed" && landedUnder(job) === lease) {
       ackRefused += 1;
       note("ack_refused", `job ${id} completed under lease ${lease}, yet the retried completion got 409`);
     }

@@ -314,7 +314,9 @@ export async function consumer(index, { http, record, random, running }) {
       if (slow) record.counts.slow += 1;
       const work = slow ? Date.parse(job.lease_expires_at) - Date.now() + random.between(100, 1_500) : random.between(0, 15);
       await sleep(Math.max(0, work));
-      const body = { lease_id: job.lease_id, result: { by: worker } };
+      // The result names the lease, so the checks can tell which completion landed (a job's
+      // reads never show its lease id).
+      const body = { lease_id: job.lease_id, result: { by: worker, lease: job.lease_id } };
       let failedBefore = false;
       const completeSent = Date.now();
       const { res: done } = await untilAnswered(() => http.post(`/api/v1/jobs/${job.id}/complete`, body), {
