@@ -18,7 +18,13 @@ pub const MAX_STATUS_IDS: usize = 100;
 
 /// Builds the call for a read route.
 pub fn build(route: ReadRoute, query: &Query, principal: &Principal) -> Result<Call, ApiError> {
-    let queue = || query.get(&["queue_name", "queue"]).map(|q| principal.readable_queue(q)).transpose();
+    // `queue_name` wins over its alias `queue` when both are sent, but a malformed one of
+    // either is refused, never silently ignored.
+    if let Some(alias) = query.get(&["queue"]).filter(|_| query.get(&["queue_name"]).is_some()) {
+        crate::model::ids::validate_queue_name(alias)?;
+    }
+    let named = query.get(&["queue_name"]).or_else(|| query.get(&["queue"]));
+    let queue = || named.map(|q| principal.readable_queue(q)).transpose();
     match route {
         ReadRoute::ListJobs => list(queue()?, status_filter(query.get(&["status"]).unwrap_or_default()), query),
         ReadRoute::ListDeadLetters => list(queue()?, vec![JobStatus::Deadletter], query),
@@ -150,5 +156,14 @@ mod tests {
     fn out_of_scope_queues_are_not_found() {
         let err = build(ReadRoute::JobStats, &query(&[("queue_name", "b")]), &scoped(&["a"])).unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn queue_name_wins_over_its_alias_and_neither_may_be_malformed() {
+        for both in [[("queue", "a"), ("queue_name", "bad name")], [("queue", ""), ("queue_name", "a")]] {
+            let err = build(ReadRoute::JobStats, &query(&both), &scoped(&[])).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::ValidationError);
+        }
+        assert!(build(ReadRoute::JobStats, &query(&[("queue", "a"), ("queue_name", "b")]), &scoped(&["b"])).is_ok());
     }
 }

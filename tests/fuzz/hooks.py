@@ -13,9 +13,11 @@ still receives the generated body, only the part the rule concerns changes.
 - `POST /api/v1/api-keys`: `expires_at` must be in the future (a past one is a 400). In a
   request generated as valid, a time that is not well in the future moves to 2099.
 - `PUT /api/v1/queues/{name}/config`: a `queue_name` in the body must equal the queue in the
-  path, and `backoff_base_secs` must not exceed `backoff_cap_secs` (else 400). In a request
-  generated as valid, `queue_name` is replaced by the path's name and the two backoffs are
-  swapped when the base is the larger.
+  path, and `backoff_base_secs` must not exceed `backoff_cap_secs` — the one sent, or else the
+  queue's stored one (else 400). In a request generated as valid, `queue_name` is replaced by
+  the path's name, the two backoffs are swapped when the base is the larger, and a backoff sent
+  alone gets its counterpart at the far end of the range (cap 86400 s, base 0.01 s), so no
+  stored value can conflict with it.
 
 Requests generated as invalid are left alone: they must be refused either way.
 
@@ -79,5 +81,10 @@ def before_call(context, case, **kwargs):
         if body.get("queue_name") is not None:
             body["queue_name"] = (case.path_parameters or {}).get("name")
         base, cap = body.get("backoff_base_secs"), body.get("backoff_cap_secs")
-        if isinstance(base, (int, float)) and isinstance(cap, (int, float)) and base > cap:
+        number = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+        if number(base) and number(cap) and base > cap:
             body["backoff_base_secs"], body["backoff_cap_secs"] = cap, base
+        elif number(base) and cap is None:
+            body["backoff_cap_secs"] = 86400
+        elif number(cap) and base is None:
+            body["backoff_base_secs"] = 0.01
