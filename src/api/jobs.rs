@@ -346,6 +346,8 @@ struct ReplayBody {
 fn replay_dead_letters(b: ReplayBody, principal: &Principal) -> Result<Call, ApiError> {
     let limit = check_range("limit", b.limit.unwrap_or(100), &spec::LIST_LIMIT)?;
     let command = |selection| QueueCommand::ReplayDeadLetters { selection };
+    // A named queue must be a queue name even when no id could match it.
+    b.queue_name.as_deref().map(validate_queue_name).transpose()?;
     match (b.job_ids, b.queue_name) {
         (Some(ids), queue) => {
             // A named queue is checked even when no id is in it (an empty list included).
@@ -530,6 +532,14 @@ mod tests {
             build_ok(JobRoute::Fail(id.into()), r#"{"lease_id":"x","reason":"boom"}"#),
             Call::Queue { .. }
         ));
+    }
+
+    /// A replay that names a queue checks the name, even when no id could match.
+    #[test]
+    fn a_dead_letter_replay_names_a_valid_queue_even_with_no_ids() {
+        let body = r#"{"job_ids":[],"queue_name":"\u00d7"}"#;
+        let err = build(JobRoute::ReplayDeadLetters, body.as_bytes(), &admin()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ValidationError);
     }
 
     /// Bodies that carry none of the fields their route needs are refused, naming them; an
