@@ -19,9 +19,6 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 
-/// Most items (acks plus fails) in one batch ack.
-pub const MAX_ACK_ITEMS: usize = 200;
-
 /// Builds the call for a route that acts on jobs of one queue.
 pub fn build(route: JobRoute, body: &[u8], principal: &Principal) -> Result<Call, ApiError> {
     let one = |queue: String, command| Call::Queue { queue, command };
@@ -81,8 +78,11 @@ pub fn build(route: JobRoute, body: &[u8], principal: &Principal) -> Result<Call
                 return Err(ApiError::validation("acks", "acks or fails is required"));
             }
             let (acks, fails) = (b.acks.unwrap_or_default(), b.fails.unwrap_or_default());
-            if acks.len() + fails.len() > MAX_ACK_ITEMS {
-                return Err(ApiError::validation("acks", &format!("at most {MAX_ACK_ITEMS} acks and fails together")));
+            if acks.len() + fails.len() > spec::MAX_ACK_ITEMS {
+                return Err(ApiError::validation(
+                    "acks",
+                    &format!("at most {} acks and fails together", spec::MAX_ACK_ITEMS),
+                ));
             }
             for item in &acks {
                 if let Some(result) = &item.result {
@@ -198,7 +198,8 @@ impl BulkBody {
         let queue = required_queue(self.queue_name)?;
         let items = self.jobs.ok_or_else(|| ApiError::validation("jobs", "is required"))?;
         if !spec::BULK_JOBS.contains(&items.len()) {
-            return Err(ApiError::validation("jobs", "must hold 1 to 100 jobs"));
+            let (min, max) = (spec::BULK_JOBS.start(), spec::BULK_JOBS.end());
+            return Err(ApiError::validation("jobs", &format!("must hold {min} to {max} jobs")));
         }
         if let Some(key) = &self.idempotency_key {
             spec::check_idempotency_key(key, spec::MAX_BATCH_IDEMPOTENCY_KEY_LEN)?;
@@ -277,8 +278,9 @@ impl ClaimBody {
     fn validate(self) -> Result<(String, ClaimRequest), ApiError> {
         let queue = required_queue(self.queue_name)?;
         if let Some(worker) = &self.worker_id {
-            if worker.is_empty() || worker.len() > 255 {
-                return Err(ApiError::validation("worker_id", "must be 1-255 characters"));
+            if worker.is_empty() || worker.len() > spec::MAX_WORKER_ID_LEN {
+                let max = spec::MAX_WORKER_ID_LEN;
+                return Err(ApiError::validation("worker_id", &format!("must be 1-{max} characters")));
             }
         }
         let (min_priority, max_priority) = self
@@ -410,7 +412,7 @@ impl PurgeBody {
             return Err(ApiError::new(ErrorKind::BadRequest, "purging dead letters needs \"confirm\": true"));
         }
         let queue = required_queue(self.queue_name)?;
-        let limit = check_range("limit", self.limit.unwrap_or(10_000), &(1..=10_000))? as u32;
+        let limit = check_range("limit", self.limit.unwrap_or(*spec::PURGE_LIMIT.end()), &spec::PURGE_LIMIT)? as u32;
         Ok((queue, DeadLetterSelection::Oldest(limit), optional_time("older_than", self.older_than)?))
     }
 }
