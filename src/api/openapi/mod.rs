@@ -1,49 +1,48 @@
 //! The OpenAPI 3.1 description of every route, served at `GET /api/v1/openapi.json`.
+//!
+//! `src/api/openapi.json` is generated from the Rust types and the route table by the native
+//! code below (cargo feature `openapi`, never in the Worker): `UPDATE_OPENAPI=1 cargo test
+//! --features openapi --lib api::openapi` writes it, and the same test without the variable
+//! fails while the checked-in copy differs from what the code generates.
 
-/// The document, kept true by the end-to-end tests that check every served route and status
-/// against it.
+/// The document, embedded minified by `build.rs`.
 pub const DOCUMENT: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.min.json"));
 
-/// A spike for generating the document from the wire types (docs/DECISIONS.md, "The OpenAPI
-/// document will be generated from the Rust types with schemars 1.x"): one request and one
-/// response type derive their schemas under the `openapi` feature. Run it with
-/// `cargo test --features openapi --lib api::openapi -- --nocapture`.
-#[cfg(all(test, feature = "openapi"))]
-mod tests {
-    use crate::api::jobs::JobFields;
-    use crate::api::views::EnqueuedView;
-    use schemars::generate::SchemaSettings;
-    use serde_json::{json, Value};
+#[cfg(feature = "openapi")]
+mod document;
+#[cfg(feature = "openapi")]
+mod operation;
+#[cfg(feature = "openapi")]
+mod param;
+#[cfg(feature = "openapi")]
+mod paths;
+#[cfg(feature = "openapi")]
+mod schemas;
 
-    #[test]
-    fn wire_types_derive_their_component_schemas() {
-        // OpenAPI 3.1 is JSON Schema 2020-12: `Option<T>` becomes `"type": [T, "null"]`.
-        let mut generator = SchemaSettings::draft2020_12()
-            .with(|s| s.definitions_path = "/components/schemas/".into())
-            .into_generator();
-        assert_eq!(generator.subschema_for::<JobFields>(), json!({"$ref": "#/components/schemas/JobFields"}));
-        assert_eq!(
-            generator.subschema_for::<EnqueuedView<'static>>(),
-            json!({"$ref": "#/components/schemas/EnqueuedView"})
-        );
-        let components = Value::Object(generator.take_definitions(true));
-        println!("{}", serde_json::to_string_pretty(&components).unwrap());
-
-        let job = &components["JobFields"];
-        // The limit comes from model::spec, and a raw JSON payload is any value (`true`).
-        assert_eq!(job["properties"]["priority"]["minimum"], json!(-100));
-        assert_eq!(job["properties"]["priority"]["maximum"], json!(100));
-        assert_eq!(job["properties"]["priority"]["type"], json!(["integer", "null"]));
-        assert_eq!(job["properties"]["payload"], json!(true));
-        // What a generator must add by hand: serde aliases are not described, and Rust
-        // integer widths appear as `format`.
-        assert!(job["properties"].get("queue").is_none());
-        assert_eq!(job["properties"]["priority"]["format"], json!("int64"));
-
-        // Doc comments become descriptions: on wire types they are written for API users.
-        let enqueued = &components["EnqueuedView"];
-        assert_eq!(enqueued["required"], json!(["id", "created"]));
-        assert_eq!(enqueued["properties"]["created"]["type"], json!("boolean"));
-        assert!(enqueued["properties"]["created"]["description"].as_str().unwrap().starts_with("False when"));
+/// The whole document, rendered from the route table and the wire types.
+#[cfg(feature = "openapi")]
+pub fn generate() -> serde_json::Value {
+    use serde_json::{json, Map, Value};
+    let mut paths: Map<String, Value> = Map::new();
+    for op in paths::routes().iter().flat_map(paths::operations) {
+        let (path, method) = (op.path, op.method);
+        paths.entry(path).or_insert_with(|| json!({}))[method] = op.into_value();
     }
+    json!({
+        "openapi": "3.1.0",
+        "info": document::info(),
+        "servers": document::servers(),
+        "security": [{"bearerAuth": []}],
+        "tags": document::tags(),
+        "paths": paths,
+        "components": {
+            "securitySchemes": document::security_schemes(),
+            "schemas": schemas::schemas(),
+            "responses": document::responses(),
+            "headers": document::headers()
+        }
+    })
 }
+
+#[cfg(all(test, feature = "openapi"))]
+mod tests;
