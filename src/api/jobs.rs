@@ -178,7 +178,8 @@ impl JobFields {
 
 /// `POST /jobs/bulk`.
 #[derive(Deserialize)]
-struct BulkBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct BulkBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     #[serde(default, deserialize_with = "crate::model::wire::objects")]
@@ -225,7 +226,8 @@ impl BulkBody {
 
 /// `POST /jobs/claim`.
 #[derive(Deserialize)]
-struct ClaimBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct ClaimBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     worker_id: Option<String>,
@@ -242,15 +244,17 @@ struct ClaimBody {
 }
 
 #[derive(Deserialize)]
-struct ClaimFilter {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct ClaimFilter {
     #[serde(default, deserialize_with = "crate::model::wire::object")]
     priority: Option<PriorityFilter>,
 }
 
 /// Bounds on the priorities a claim takes; several bounds combine.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
-struct PriorityFilter {
+pub(crate) struct PriorityFilter {
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
     gte: Option<i64>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
@@ -307,7 +311,8 @@ impl ClaimBody {
 
 /// `POST /jobs/{id}/complete`.
 #[derive(Deserialize)]
-struct CompleteBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct CompleteBody {
     lease_id: Option<String>,
     worker_id: Option<String>,
     result: Option<Box<RawValue>>,
@@ -315,7 +320,8 @@ struct CompleteBody {
 
 /// `POST /jobs/{id}/fail` (`reason` is accepted for `error`).
 #[derive(Deserialize)]
-struct FailBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct FailBody {
     lease_id: Option<String>,
     worker_id: Option<String>,
     error: Option<String>,
@@ -326,7 +332,8 @@ struct FailBody {
 
 /// `POST /jobs/{id}/heartbeat`.
 #[derive(Deserialize)]
-struct HeartbeatBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct HeartbeatBody {
     lease_id: Option<String>,
     worker_id: Option<String>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
@@ -337,7 +344,8 @@ struct HeartbeatBody {
 
 /// `POST /jobs/dlq/retry`.
 #[derive(Deserialize)]
-struct ReplayBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct ReplayBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     job_ids: Option<Vec<String>>,
@@ -379,14 +387,16 @@ fn replay_dead_letters(b: ReplayBody, principal: &Principal) -> Result<Call, Api
 
 /// `PUT /jobs/{id}/priority`.
 #[derive(Deserialize)]
-struct PriorityBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct PriorityBody {
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
     priority: Option<i64>,
 }
 
 /// `POST /jobs/ack`.
 #[derive(Deserialize)]
-struct AckBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct AckBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     #[serde(default, deserialize_with = "crate::model::wire::objects")]
@@ -397,7 +407,8 @@ struct AckBody {
 
 /// `POST /jobs/dlq/purge`.
 #[derive(Deserialize)]
-struct PurgeBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct PurgeBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     older_than: Option<String>,

@@ -80,7 +80,8 @@ pub fn build(
 }
 
 #[derive(Deserialize)]
-struct CreateKeyBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct CreateKeyBody {
     name: Option<String>,
     queues: Option<Vec<String>>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
@@ -89,7 +90,8 @@ struct CreateKeyBody {
 }
 
 #[derive(Deserialize)]
-struct UpdateKeyBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct UpdateKeyBody {
     name: Option<String>,
     queues: Option<Vec<String>>,
     /// Absent: unchanged; `null`: no limit; a number: the new limit.

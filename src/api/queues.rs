@@ -45,7 +45,8 @@ pub fn build(route: QueueRoute, body: &[u8], query: &Query, principal: &Principa
 
 /// `PUT /queues/{name}/config`; absent fields keep their current value.
 #[derive(Deserialize)]
-struct ConfigBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct ConfigBody {
     queue_name: Option<String>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
     max_retries: Option<i64>,
@@ -110,7 +111,8 @@ fn backoff_ms(field: &str, secs: f64) -> Result<EpochMs, ApiError> {
 
 /// `POST /queues/{name}/pause` (the body is optional).
 #[derive(Deserialize)]
-struct PauseBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct PauseBody {
     reason: Option<String>,
 }
 

@@ -12,7 +12,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 #[derive(Deserialize)]
-struct RegisterBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct RegisterBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     hostname: Option<String>,
@@ -25,7 +26,8 @@ struct RegisterBody {
 }
 
 #[derive(Deserialize)]
-struct HeartbeatBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct HeartbeatBody {
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
     current_jobs: Option<i64>,
     status: Option<String>,

@@ -8,6 +8,7 @@ mod tenancy;
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::{Map, Value};
+use std::collections::BTreeSet;
 
 /// Every component schema, in the document's order.
 pub fn schemas() -> Value {
@@ -35,6 +36,27 @@ fn view<T: JsonSchema>(documented: Value) -> Value {
         );
         assert!(required.iter().all(|field| properties.contains(field)), "{name}: a required field is not a property");
     }
+    documented
+}
+
+/// The documented schema of a request body, checked against the struct `T` it is read into:
+/// every field documented (in any order), and nothing else but serde aliases, which schemars does
+/// not see and which the document describes as "Alias of `field`…".
+/// (Which fields are required is validation, not the struct's, so it is not compared.)
+fn request<T: JsonSchema>(documented: Value) -> Value {
+    let derived = SchemaSettings::draft2020_12().for_deserialize().into_generator().into_root_schema_for::<T>();
+    let fields: BTreeSet<String> = names(derived.as_value(), "properties").into_iter().collect();
+    let unaliased: BTreeSet<String> = documented["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(name, schema)| {
+            fields.contains(*name)
+                || !schema["description"].as_str().is_some_and(|about| about.starts_with("Alias of `"))
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    assert_eq!(unaliased, fields, "{}: the documented properties are not its fields", T::schema_name());
     documented
 }
 

@@ -1,6 +1,8 @@
 //! Component schemas.
 
 use super::super::operation::number;
+use super::request;
+use crate::api::{jobs, keys, organizations, queues, workers};
 use crate::model::spec;
 use serde_json::json;
 use serde_json::Value;
@@ -10,7 +12,7 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
     vec![
         (
             "EnqueueRequest",
-            json!({
+            request::<jobs::JobFields>(json!({
                 "type": "object",
                 "required": ["payload"],
                 "properties": {
@@ -60,11 +62,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                 "not": {
                     "anyOf": [{"required": ["queue_name", "queue"]}, {"required": ["scheduled_at", "scheduled_for"]}]
                 }
-            }),
+            })),
         ),
         (
             "BulkEnqueueRequest",
-            json!({
+            request::<jobs::BulkBody>(json!({
                 "type": "object",
                 "required": ["jobs"],
                 "properties": {
@@ -147,11 +149,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                 },
                 "anyOf": [{"required": ["queue_name"]}, {"required": ["queue"]}],
                 "not": {"required": ["queue_name", "queue"]}
-            }),
+            })),
         ),
         (
             "ClaimRequest",
-            json!({
+            request::<jobs::ClaimBody>(json!({
                 "type": "object",
                 "properties": {
                     "queue_name": {"$ref": "#/components/schemas/QueueName"},
@@ -210,11 +212,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                 },
                 "anyOf": [{"required": ["queue_name"]}, {"required": ["queue"]}],
                 "not": {"required": ["queue_name", "queue"]}
-            }),
+            })),
         ),
         (
             "CompleteRequest",
-            json!({
+            request::<jobs::CompleteBody>(json!({
                 "type": "object",
                 "anyOf": [{"required": ["lease_id"]}, {"required": ["worker_id"]}],
                 "properties": {
@@ -226,11 +228,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                     "result": {"description": "Stored as the job's `result`; at most 1 MiB serialized (413)."}
                 },
                 "description": "`lease_id` (or, for legacy clients, `worker_id`) fences the job."
-            }),
+            })),
         ),
         (
             "FailRequest",
-            json!({
+            request::<jobs::FailBody>(json!({
                 "type": "object",
                 "allOf": [
                     {"anyOf": [{"required": ["error"]}, {"required": ["reason"]}]},
@@ -252,11 +254,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                     }
                 },
                 "description": "`lease_id` (or `worker_id`) fences the job."
-            }),
+            })),
         ),
         (
             "JobHeartbeatRequest",
-            json!({
+            request::<jobs::HeartbeatBody>(json!({
                 "type": "object",
                 "anyOf": [{"required": ["lease_id"]}, {"required": ["worker_id"]}],
                 "properties": {
@@ -275,19 +277,19 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                         "description": "Alias of `lease_duration_secs`."
                     }
                 }
-            }),
+            })),
         ),
         (
             "PriorityRequest",
-            json!({
+            request::<jobs::PriorityBody>(json!({
                 "type": "object",
                 "required": ["priority"],
                 "properties": {"priority": {"$ref": "#/components/schemas/Priority"}}
-            }),
+            })),
         ),
         (
             "AckRequest",
-            json!({
+            request::<jobs::AckBody>(json!({
                 "type": "object",
                 "allOf": [
                     {
@@ -343,11 +345,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                 "anyOf": [{"required": ["queue_name"]}, {"required": ["queue"]}],
                 "description": "At most 200 items (acks plus fails), all of one queue, each fenced by its `lease_id`.",
                 "not": {"required": ["queue_name", "queue"]}
-            }),
+            })),
         ),
         (
             "DeadLetterRetryRequest",
-            json!({
+            request::<jobs::ReplayBody>(json!({
                 "type": "object",
                 "anyOf": [
                     {"maxProperties": 0},
@@ -376,11 +378,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                     }
                 },
                 "not": {"required": ["queue_name", "queue"]}
-            }),
+            })),
         ),
         (
             "PurgeRequest",
-            json!({
+            request::<jobs::PurgeBody>(json!({
                 "type": "object",
                 "required": ["confirm"],
                 "properties": {
@@ -404,11 +406,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                 },
                 "anyOf": [{"required": ["queue_name"]}, {"required": ["queue"]}],
                 "not": {"required": ["queue_name", "queue"]}
-            }),
+            })),
         ),
         (
             "QueueConfigRequest",
-            json!({
+            request::<queues::ConfigBody>(json!({
                 "type": "object",
                 "anyOf": [
                     {"maxProperties": 0},
@@ -483,18 +485,18 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                     }
                 },
                 "description": "Fields not sent keep their current value."
-            }),
+            })),
         ),
         (
             "PauseRequest",
-            json!({
+            request::<queues::PauseBody>(json!({
                 "type": "object",
                 "properties": {"reason": {"type": ["string", "null"], "maxLength": spec::MAX_PAUSE_REASON_LEN}}
-            }),
+            })),
         ),
         (
             "RegisterWorkerRequest",
-            json!({
+            request::<workers::RegisterBody>(json!({
                 "type": "object",
                 "required": ["hostname"],
                 "properties": {
@@ -520,11 +522,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                 },
                 "anyOf": [{"required": ["queue_name"]}, {"required": ["queue"]}],
                 "not": {"required": ["queue_name", "queue"]}
-            }),
+            })),
         ),
         (
             "WorkerHeartbeatRequest",
-            json!({
+            request::<workers::HeartbeatBody>(json!({
                 "type": "object",
                 "properties": {
                     "current_jobs": {
@@ -543,11 +545,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                         "description": "Replaces the stored metadata when given (≤ 16 KiB)."
                     }
                 }
-            }),
+            })),
         ),
         (
             "CreateApiKeyRequest",
-            json!({
+            request::<keys::CreateKeyBody>(json!({
                 "type": "object",
                 "required": ["name"],
                 "properties": {
@@ -570,11 +572,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                         "description": "Ahead, at most 2100-01-01T00:00:00Z and the creator's expiry (inherited when absent)."
                     }
                 }
-            }),
+            })),
         ),
         (
             "UpdateApiKeyRequest",
-            json!({
+            request::<keys::UpdateKeyBody>(json!({
                 "type": "object",
                 "anyOf": [
                     {"maxProperties": 0},
@@ -603,11 +605,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                         "description": "`false` deactivates the key (401 from then on); `true` reactivates it."
                     }
                 }
-            }),
+            })),
         ),
         (
             "CreateOrganizationRequest",
-            json!({
+            request::<organizations::OrganizationBody>(json!({
                 "type": "object",
                 "required": ["name"],
                 "properties": {
@@ -618,7 +620,7 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                         "description": "Default: derived from `name`."
                     }
                 }
-            }),
+            })),
         ),
     ]
 }
