@@ -231,7 +231,17 @@ pub struct Op {
     pub path: &'static str,
     fields: Map<String, Value>,
     responses: Map<String, Value>,
+    /// Whether the responses every API-key operation has are added where it names none.
+    authenticated: bool,
 }
+
+/// What every operation behind an API key may answer, unless it says more.
+const AUTHENTICATED: [(u16, Shared); 4] = [
+    (401, Shared::Unauthorized),
+    (413, Shared::PayloadTooLarge),
+    (429, Shared::TooManyRequests),
+    (500, Shared::InternalError),
+];
 
 impl Op {
     /// `method path` with its id, tag and summary; the rest is added by the methods below.
@@ -240,7 +250,7 @@ impl Op {
         fields.insert("operationId".into(), json!(id));
         fields.insert("tags".into(), json!([tag.describe().0]));
         fields.insert("summary".into(), json!(summary));
-        Op { method, path, fields, responses: Map::new() }
+        Op { method, path, fields, responses: Map::new(), authenticated: true }
     }
 
     /// What the operation does, beyond its summary.
@@ -249,8 +259,9 @@ impl Op {
         self
     }
 
-    /// Another credential than the API key.
+    /// Another credential than the API key (and none of its responses).
     pub fn security(mut self, security: Security) -> Op {
+        self.authenticated = false;
         let requirement = match security {
             Security::Open => json!([]),
             Security::Admin => json!([{"adminKey": []}]),
@@ -287,10 +298,17 @@ impl Op {
         self
     }
 
-    /// The Operation Object.
+    /// The Operation Object, its responses in the order of their statuses.
     pub fn into_value(self) -> Value {
+        let mut responses = self.responses;
+        if self.authenticated {
+            for (status, shared) in AUTHENTICATED {
+                responses.entry(status.to_string()).or_insert_with(|| refer(shared));
+            }
+        }
+        responses.sort_keys();
         let mut fields = self.fields;
-        fields.insert("responses".into(), Value::Object(self.responses));
+        fields.insert("responses".into(), Value::Object(responses));
         Value::Object(fields)
     }
 }

@@ -138,3 +138,19 @@ pub fn key_path() -> Value {
         "schema": {"type": "string"}
     })
 }
+
+/// The parameters of a job list: the queue, then `status` where the list takes one, then the
+/// filters and the page.
+pub fn job_list(status: Option<Value>) -> Vec<Value> {
+    let queue = [queue_filter(), queue_filter_alias()];
+    let rest = [
+        tag_filter(),
+        job_type_filter(),
+        search(),
+        created_after(),
+        created_before(),
+        job_page_limit(),
+        job_page_offset(),
+    ];
+    queue.into_iter().chain(status).chain(rest).collect()
+}

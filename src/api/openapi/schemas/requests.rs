@@ -15,49 +15,7 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
             request::<jobs::JobFields>(json!({
                 "type": "object",
                 "required": ["payload"],
-                "properties": {
-                    "queue_name": {"$ref": "#/components/schemas/QueueName"},
-                    "queue": {
-                        "$ref": "#/components/schemas/QueueName",
-                        "description": "Alias of `queue_name`; send one of the two (both is 400)."
-                    },
-                    "payload": {
-                        "description": "Any JSON value but `null`, at most 1 MiB serialized (413 beyond).",
-                        "not": {"type": "null"}
-                    },
-                    "priority": {"anyOf": [{"$ref": "#/components/schemas/Priority"}, {"type": "null"}]},
-                    "max_retries": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::MAX_RETRIES.start(),
-                        "maximum": *spec::MAX_RETRIES.end(),
-                        "description": "Default: the queue's `max_retries` (3)."
-                    },
-                    "timeout_seconds": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::TIMEOUT_SECS.start(),
-                        "maximum": *spec::TIMEOUT_SECS.end(),
-                        "description": "Default: the queue's `default_timeout` (300)."
-                    },
-                    "scheduled_at": {
-                        "anyOf": [{"$ref": "#/components/schemas/RequestTime"}, {"type": "null"}],
-                        "description": "RFC 3339 with any offset. In the future, the job starts `scheduled`."
-                    },
-                    "scheduled_for": {
-                        "anyOf": [{"$ref": "#/components/schemas/RequestTime"}, {"type": "null"}],
-                        "description": "Alias of `scheduled_at`; send one of the two (both is 400)."
-                    },
-                    "expires_at": {
-                        "anyOf": [{"$ref": "#/components/schemas/RequestTime"}, {"type": "null"}],
-                        "description": "An unclaimed job is cancelled at this time."
-                    },
-                    "idempotency_key": {
-                        "type": ["string", "null"],
-                        "minLength": 1,
-                        "maxLength": spec::MAX_IDEMPOTENCY_KEY_LEN,
-                        "description": "Unique within the queue while the job is kept: a repeat returns the existing job's id with `created: false`."
-                    },
-                    "tags": {"$ref": "#/components/schemas/Tags"}
-                },
+                "properties": queue_first(job_fields()),
                 "anyOf": [{"required": ["queue_name"]}, {"required": ["queue"]}],
                 "not": {
                     "anyOf": [{"required": ["queue_name", "queue"]}, {"required": ["scheduled_at", "scheduled_for"]}]
@@ -82,44 +40,7 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                         "items": {
                             "type": "object",
                             "required": ["payload"],
-                            "properties": {
-                                "payload": {
-                                    "description": "Any JSON value but `null`, at most 1 MiB serialized (413 beyond).",
-                                    "not": {"type": "null"}
-                                },
-                                "priority": {"anyOf": [{"$ref": "#/components/schemas/Priority"}, {"type": "null"}]},
-                                "max_retries": {
-                                    "type": ["integer", "null"],
-                                    "minimum": *spec::MAX_RETRIES.start(),
-                                    "maximum": *spec::MAX_RETRIES.end(),
-                                    "description": "Default: the queue's `max_retries` (3)."
-                                },
-                                "timeout_seconds": {
-                                    "type": ["integer", "null"],
-                                    "minimum": *spec::TIMEOUT_SECS.start(),
-                                    "maximum": *spec::TIMEOUT_SECS.end(),
-                                    "description": "Default: the queue's `default_timeout` (300)."
-                                },
-                                "scheduled_at": {
-                                    "anyOf": [{"$ref": "#/components/schemas/RequestTime"}, {"type": "null"}],
-                                    "description": "RFC 3339 with any offset. In the future, the job starts `scheduled`."
-                                },
-                                "scheduled_for": {
-                                    "anyOf": [{"$ref": "#/components/schemas/RequestTime"}, {"type": "null"}],
-                                    "description": "Alias of `scheduled_at`; send one of the two (both is 400)."
-                                },
-                                "expires_at": {
-                                    "anyOf": [{"$ref": "#/components/schemas/RequestTime"}, {"type": "null"}],
-                                    "description": "An unclaimed job is cancelled at this time."
-                                },
-                                "idempotency_key": {
-                                    "type": ["string", "null"],
-                                    "minLength": 1,
-                                    "maxLength": spec::MAX_IDEMPOTENCY_KEY_LEN,
-                                    "description": "Unique within the queue while the job is kept: a repeat returns the existing job's id with `created: false`."
-                                },
-                                "tags": {"$ref": "#/components/schemas/Tags"}
-                            },
+                            "properties": job_fields(),
                             "description": "A job; its own `queue_name` is ignored (the batch names the queue).",
                             "not": {"required": ["scheduled_at", "scheduled_for"]}
                         }
@@ -623,4 +544,61 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
             })),
         ),
     ]
+}
+
+/// The fields of one job, as an enqueue and each item of a bulk enqueue take them.
+fn job_fields() -> Value {
+    json!({
+        "payload": {
+            "description": "Any JSON value but `null`, at most 1 MiB serialized (413 beyond).",
+            "not": {"type": "null"}
+        },
+        "priority": {"anyOf": [{"$ref": "#/components/schemas/Priority"}, {"type": "null"}]},
+        "max_retries": {
+            "type": ["integer", "null"],
+            "minimum": *spec::MAX_RETRIES.start(),
+            "maximum": *spec::MAX_RETRIES.end(),
+            "description": "Default: the queue's `max_retries` (3)."
+        },
+        "timeout_seconds": {
+            "type": ["integer", "null"],
+            "minimum": *spec::TIMEOUT_SECS.start(),
+            "maximum": *spec::TIMEOUT_SECS.end(),
+            "description": "Default: the queue's `default_timeout` (300)."
+        },
+        "scheduled_at": {
+            "anyOf": [{"$ref": "#/components/schemas/RequestTime"}, {"type": "null"}],
+            "description": "RFC 3339 with any offset. In the future, the job starts `scheduled`."
+        },
+        "scheduled_for": {
+            "anyOf": [{"$ref": "#/components/schemas/RequestTime"}, {"type": "null"}],
+            "description": "Alias of `scheduled_at`; send one of the two (both is 400)."
+        },
+        "expires_at": {
+            "anyOf": [{"$ref": "#/components/schemas/RequestTime"}, {"type": "null"}],
+            "description": "An unclaimed job is cancelled at this time."
+        },
+        "idempotency_key": {
+            "type": ["string", "null"],
+            "minLength": 1,
+            "maxLength": spec::MAX_IDEMPOTENCY_KEY_LEN,
+            "description": "Unique within the queue while the job is kept: a repeat returns the existing job's id with `created: false`."
+        },
+        "tags": {"$ref": "#/components/schemas/Tags"}
+    })
+}
+
+/// `queue_name` and its alias `queue`, then the properties of `rest`.
+fn queue_first(rest: Value) -> Value {
+    let mut properties = json!({
+        "queue_name": {"$ref": "#/components/schemas/QueueName"},
+        "queue": {
+            "$ref": "#/components/schemas/QueueName",
+            "description": "Alias of `queue_name`; send one of the two (both is 400)."
+        }
+    });
+    if let (Some(first), Value::Object(rest)) = (properties.as_object_mut(), rest) {
+        first.extend(rest);
+    }
+    properties
 }

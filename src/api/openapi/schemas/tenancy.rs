@@ -328,96 +328,8 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
             "ApiKeyId",
             json!({"type": "string", "pattern": "^key_[0-9a-z]{20}$", "examples": ["key_0123456789abcdefghij"]}),
         ),
-        (
-            "ApiKey",
-            view::<KeyView>(json!({
-                "type": "object",
-                "required": [
-                    "id",
-                    "name",
-                    "key_prefix",
-                    "queues",
-                    "rate_limit",
-                    "is_active",
-                    "created_at",
-                    "last_used",
-                    "expires_at"
-                ],
-                "properties": {
-                    "id": {"$ref": "#/components/schemas/ApiKeyId"},
-                    "name": {"type": "string", "minLength": 1, "maxLength": spec::MAX_NAME_LEN},
-                    "key_prefix": {
-                        "type": "string",
-                        "minLength": DISPLAY_PREFIX_LEN,
-                        "maxLength": DISPLAY_PREFIX_LEN,
-                        "description": "The key's first 16 characters, for recognising it."
-                    },
-                    "queues": {
-                        "type": "array",
-                        "maxItems": spec::MAX_KEY_QUEUES,
-                        "items": {"type": "string"},
-                        "description": "Queue names, or `[\"*\"]` for every queue."
-                    },
-                    "rate_limit": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::KEY_RATE_LIMIT.start(),
-                        "maximum": *spec::KEY_RATE_LIMIT.end(),
-                        "description": "Requests per minute for this key; `null`: the server default."
-                    },
-                    "is_active": {"type": "boolean"},
-                    "created_at": {"$ref": "#/components/schemas/Timestamp"},
-                    "last_used": {"$ref": "#/components/schemas/NullableTimestamp"},
-                    "expires_at": {"$ref": "#/components/schemas/NullableTimestamp"}
-                },
-                "description": "An API key without its secret."
-            })),
-        ),
-        (
-            "CreatedApiKey",
-            view::<KeyView>(json!({
-                "type": "object",
-                "required": [
-                    "id",
-                    "name",
-                    "key_prefix",
-                    "queues",
-                    "rate_limit",
-                    "is_active",
-                    "created_at",
-                    "last_used",
-                    "expires_at",
-                    "key"
-                ],
-                "properties": {
-                    "id": {"$ref": "#/components/schemas/ApiKeyId"},
-                    "name": {"type": "string", "minLength": 1, "maxLength": spec::MAX_NAME_LEN},
-                    "key_prefix": {
-                        "type": "string",
-                        "minLength": DISPLAY_PREFIX_LEN,
-                        "maxLength": DISPLAY_PREFIX_LEN,
-                        "description": "The key's first 16 characters, for recognising it."
-                    },
-                    "queues": {
-                        "type": "array",
-                        "maxItems": spec::MAX_KEY_QUEUES,
-                        "items": {"type": "string"},
-                        "description": "Queues the key may use (queue names or `*`); empty or containing `*` means every queue."
-                    },
-                    "rate_limit": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::KEY_RATE_LIMIT.start(),
-                        "maximum": *spec::KEY_RATE_LIMIT.end(),
-                        "description": "Requests per minute for this key; `null`: the server default."
-                    },
-                    "is_active": {"type": "boolean"},
-                    "created_at": {"$ref": "#/components/schemas/Timestamp"},
-                    "last_used": {"$ref": "#/components/schemas/NullableTimestamp"},
-                    "expires_at": {"$ref": "#/components/schemas/NullableTimestamp"},
-                    "key": {"$ref": "#/components/schemas/RawApiKey"}
-                },
-                "description": "A new API key; `key` is shown only in this response (only its SHA-256 hash is stored)."
-            })),
-        ),
+        ("ApiKey", view::<KeyView>(api_key(false))),
+        ("CreatedApiKey", view::<KeyView>(api_key(true))),
         (
             "RawApiKey",
             json!({
@@ -492,4 +404,59 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
             }),
         ),
     ]
+}
+
+/// An API key as every read shows it; `with_secret` adds the raw key, which only the response
+/// that created it shows.
+fn api_key(with_secret: bool) -> Value {
+    let mut key = json!({
+        "type": "object",
+        "required": [
+            "id",
+            "name",
+            "key_prefix",
+            "queues",
+            "rate_limit",
+            "is_active",
+            "created_at",
+            "last_used",
+            "expires_at"
+        ],
+        "properties": {
+            "id": {"$ref": "#/components/schemas/ApiKeyId"},
+            "name": {"type": "string", "minLength": 1, "maxLength": spec::MAX_NAME_LEN},
+            "key_prefix": {
+                "type": "string",
+                "minLength": DISPLAY_PREFIX_LEN,
+                "maxLength": DISPLAY_PREFIX_LEN,
+                "description": "The key's first 16 characters, for recognising it."
+            },
+            "queues": {
+                "type": "array",
+                "maxItems": spec::MAX_KEY_QUEUES,
+                "items": {"type": "string"},
+                "description": "Queue names, or `[\"*\"]` for every queue."
+            },
+            "rate_limit": {
+                "type": ["integer", "null"],
+                "minimum": *spec::KEY_RATE_LIMIT.start(),
+                "maximum": *spec::KEY_RATE_LIMIT.end(),
+                "description": "Requests per minute for this key; `null`: the server default."
+            },
+            "is_active": {"type": "boolean"},
+            "created_at": {"$ref": "#/components/schemas/Timestamp"},
+            "last_used": {"$ref": "#/components/schemas/NullableTimestamp"},
+            "expires_at": {"$ref": "#/components/schemas/NullableTimestamp"}
+        },
+        "description": "An API key without its secret."
+    });
+    if with_secret {
+        if let Some(required) = key["required"].as_array_mut() {
+            required.push(json!("key"));
+        }
+        key["properties"]["key"] = json!({"$ref": "#/components/schemas/RawApiKey"});
+        key["description"] =
+            json!("A new API key; `key` is shown only in this response (only its SHA-256 hash is stored).");
+    }
+    key
 }
