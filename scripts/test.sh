@@ -8,12 +8,14 @@ source "$(dirname "$0")/env.sh"
 
 echo "== formatting and lints (cargo fmt, cargo clippy)"
 cargo fmt --check
-# Natively with every target (tests included), and the Worker library for wasm with the bench
-# code compiled in: between them every line is linted.
-cargo clippy --quiet --all-targets -- -D warnings
+# Natively with every target (tests included) and the OpenAPI generator, and the Worker library
+# for wasm with the bench code compiled in: between them every line is linted.
+cargo clippy --quiet --all-targets --features openapi -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --lib --features bench -- -D warnings
 echo "== native tests (cargo test)"
 cargo test --quiet
+echo "== the OpenAPI document is the generated one (UPDATE_OPENAPI=1 rewrites it)"
+cargo test --quiet --features openapi --lib api::openapi
 echo "== wasm builds: production (build/) and bench (build-bench/); no bench code in production"
 node --version
 node scripts/check-bundle.mjs

@@ -1,7 +1,7 @@
 //! Reading request bodies and query strings into typed values, with the JSON errors a
 //! client can act on.
 
-use crate::model::spec::check_range;
+use crate::model::spec::{check_range, MAX_NAME_LEN};
 use crate::model::time::{parse_rfc3339, ACCEPTED_TIMES};
 use crate::model::wire::field_names;
 use crate::model::{ApiError, EpochMs, ErrorKind};
@@ -122,8 +122,8 @@ pub fn required_queue(queue_name: Option<String>) -> Result<String, ApiError> {
 /// The `name` of an organization or API key: required, 1–100 characters, not blank.
 pub fn required_name(name: Option<String>) -> Result<String, ApiError> {
     let name = name.ok_or_else(|| ApiError::validation("name", "is required"))?;
-    if name.trim().is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::validation("name", "must be 1-100 characters"));
+    if name.trim().is_empty() || name.chars().count() > MAX_NAME_LEN {
+        return Err(ApiError::validation("name", &format!("must be 1-{MAX_NAME_LEN} characters")));
     }
     Ok(name)
 }

@@ -19,9 +19,6 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 
-/// Most items (acks plus fails) in one batch ack.
-pub const MAX_ACK_ITEMS: usize = 200;
-
 /// Builds the call for a route that acts on jobs of one queue.
 pub fn build(route: JobRoute, body: &[u8], principal: &Principal) -> Result<Call, ApiError> {
     let one = |queue: String, command| Call::Queue { queue, command };
@@ -81,8 +78,11 @@ pub fn build(route: JobRoute, body: &[u8], principal: &Principal) -> Result<Call
                 return Err(ApiError::validation("acks", "acks or fails is required"));
             }
             let (acks, fails) = (b.acks.unwrap_or_default(), b.fails.unwrap_or_default());
-            if acks.len() + fails.len() > MAX_ACK_ITEMS {
-                return Err(ApiError::validation("acks", &format!("at most {MAX_ACK_ITEMS} acks and fails together")));
+            if acks.len() + fails.len() > spec::MAX_ACK_ITEMS {
+                return Err(ApiError::validation(
+                    "acks",
+                    &format!("at most {} acks and fails together", spec::MAX_ACK_ITEMS),
+                ));
             }
             for item in &acks {
                 if let Some(result) = &item.result {
@@ -178,7 +178,8 @@ impl JobFields {
 
 /// `POST /jobs/bulk`.
 #[derive(Deserialize)]
-struct BulkBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct BulkBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     #[serde(default, deserialize_with = "crate::model::wire::objects")]
@@ -198,7 +199,8 @@ impl BulkBody {
         let queue = required_queue(self.queue_name)?;
         let items = self.jobs.ok_or_else(|| ApiError::validation("jobs", "is required"))?;
         if !spec::BULK_JOBS.contains(&items.len()) {
-            return Err(ApiError::validation("jobs", "must hold 1 to 100 jobs"));
+            let (min, max) = (spec::BULK_JOBS.start(), spec::BULK_JOBS.end());
+            return Err(ApiError::validation("jobs", &format!("must hold {min} to {max} jobs")));
         }
         if let Some(key) = &self.idempotency_key {
             spec::check_idempotency_key(key, spec::MAX_BATCH_IDEMPOTENCY_KEY_LEN)?;
@@ -224,7 +226,8 @@ impl BulkBody {
 
 /// `POST /jobs/claim`.
 #[derive(Deserialize)]
-struct ClaimBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct ClaimBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     worker_id: Option<String>,
@@ -241,15 +244,17 @@ struct ClaimBody {
 }
 
 #[derive(Deserialize)]
-struct ClaimFilter {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct ClaimFilter {
     #[serde(default, deserialize_with = "crate::model::wire::object")]
     priority: Option<PriorityFilter>,
 }
 
 /// Bounds on the priorities a claim takes; several bounds combine.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
-struct PriorityFilter {
+pub(crate) struct PriorityFilter {
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
     gte: Option<i64>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
@@ -277,8 +282,9 @@ impl ClaimBody {
     fn validate(self) -> Result<(String, ClaimRequest), ApiError> {
         let queue = required_queue(self.queue_name)?;
         if let Some(worker) = &self.worker_id {
-            if worker.is_empty() || worker.len() > 255 {
-                return Err(ApiError::validation("worker_id", "must be 1-255 characters"));
+            if worker.is_empty() || worker.len() > spec::MAX_WORKER_ID_LEN {
+                let max = spec::MAX_WORKER_ID_LEN;
+                return Err(ApiError::validation("worker_id", &format!("must be 1-{max} characters")));
             }
         }
         let (min_priority, max_priority) = self
@@ -305,7 +311,8 @@ impl ClaimBody {
 
 /// `POST /jobs/{id}/complete`.
 #[derive(Deserialize)]
-struct CompleteBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct CompleteBody {
     lease_id: Option<String>,
     worker_id: Option<String>,
     result: Option<Box<RawValue>>,
@@ -313,7 +320,8 @@ struct CompleteBody {
 
 /// `POST /jobs/{id}/fail` (`reason` is accepted for `error`).
 #[derive(Deserialize)]
-struct FailBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct FailBody {
     lease_id: Option<String>,
     worker_id: Option<String>,
     error: Option<String>,
@@ -324,7 +332,8 @@ struct FailBody {
 
 /// `POST /jobs/{id}/heartbeat`.
 #[derive(Deserialize)]
-struct HeartbeatBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct HeartbeatBody {
     lease_id: Option<String>,
     worker_id: Option<String>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
@@ -335,7 +344,8 @@ struct HeartbeatBody {
 
 /// `POST /jobs/dlq/retry`.
 #[derive(Deserialize)]
-struct ReplayBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct ReplayBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     job_ids: Option<Vec<String>>,
@@ -377,14 +387,16 @@ fn replay_dead_letters(b: ReplayBody, principal: &Principal) -> Result<Call, Api
 
 /// `PUT /jobs/{id}/priority`.
 #[derive(Deserialize)]
-struct PriorityBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct PriorityBody {
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
     priority: Option<i64>,
 }
 
 /// `POST /jobs/ack`.
 #[derive(Deserialize)]
-struct AckBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct AckBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     #[serde(default, deserialize_with = "crate::model::wire::objects")]
@@ -395,7 +407,8 @@ struct AckBody {
 
 /// `POST /jobs/dlq/purge`.
 #[derive(Deserialize)]
-struct PurgeBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct PurgeBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     older_than: Option<String>,
@@ -410,7 +423,7 @@ impl PurgeBody {
             return Err(ApiError::new(ErrorKind::BadRequest, "purging dead letters needs \"confirm\": true"));
         }
         let queue = required_queue(self.queue_name)?;
-        let limit = check_range("limit", self.limit.unwrap_or(10_000), &(1..=10_000))? as u32;
+        let limit = check_range("limit", self.limit.unwrap_or(*spec::PURGE_LIMIT.end()), &spec::PURGE_LIMIT)? as u32;
         Ok((queue, DeadLetterSelection::Oldest(limit), optional_time("older_than", self.older_than)?))
     }
 }

@@ -3,15 +3,12 @@
 use super::body::{optional_time, parse_json, parse_optional_fields, required_name};
 use super::routes::KeyRoute;
 use crate::model::ids::validate_queue_name;
-use crate::model::{ApiError, Entropy, EpochMs, ErrorKind};
+use crate::model::{spec, ApiError, Entropy, EpochMs, ErrorKind};
 use crate::tenant::key_store::{KeyChanges, NewKey};
 use crate::tenant::keys::{mint_key, new_key_id};
 use crate::tenant::protocol::TenantCommand;
 use crate::tenant::Principal;
 use serde::Deserialize;
-
-/// Highest per-key rate limit, in requests per minute.
-pub const MAX_RATE_LIMIT: i64 = 1_000_000;
 
 /// What the Worker must send, and what it must do around it.
 #[derive(Debug)]
@@ -83,7 +80,8 @@ pub fn build(
 }
 
 #[derive(Deserialize)]
-struct CreateKeyBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct CreateKeyBody {
     name: Option<String>,
     queues: Option<Vec<String>>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
@@ -92,7 +90,8 @@ struct CreateKeyBody {
 }
 
 #[derive(Deserialize)]
-struct UpdateKeyBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct UpdateKeyBody {
     name: Option<String>,
     queues: Option<Vec<String>>,
     /// Absent: unchanged; `null`: no limit; a number: the new limit.
@@ -107,8 +106,8 @@ fn check_queues(queues: Vec<String>) -> Result<Vec<String>, ApiError> {
     if queues.is_empty() {
         return Err(ApiError::validation("queues", "must name at least one queue, or [\"*\"] for every queue"));
     }
-    if queues.len() > 100 {
-        return Err(ApiError::validation("queues", "at most 100 queues"));
+    if queues.len() > spec::MAX_KEY_QUEUES {
+        return Err(ApiError::validation("queues", &format!("at most {} queues", spec::MAX_KEY_QUEUES)));
     }
     for queue in queues.iter().filter(|q| q.as_str() != "*") {
         validate_queue_name(queue)
@@ -118,7 +117,7 @@ fn check_queues(queues: Vec<String>) -> Result<Vec<String>, ApiError> {
 }
 
 fn check_rate_limit(limit: Option<i64>) -> Result<Option<u32>, ApiError> {
-    limit.map(|l| crate::model::spec::check_range("rate_limit", l, &(1..=MAX_RATE_LIMIT)).map(|l| l as u32)).transpose()
+    limit.map(|l| spec::check_range("rate_limit", l, &spec::KEY_RATE_LIMIT).map(|l| l as u32)).transpose()
 }
 
 /// An expiry must lie ahead (and, like every request time, at or before 2100).

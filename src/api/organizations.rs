@@ -14,7 +14,8 @@ use subtle::ConstantTimeEq;
 pub const FIRST_KEY_NAME: &str = "default";
 
 #[derive(Deserialize)]
-struct OrganizationBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct OrganizationBody {
     name: Option<String>,
     slug: Option<String>,
 }

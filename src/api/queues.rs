@@ -3,7 +3,9 @@
 use super::body::{optional_u32, parse_json_or_empty, parse_optional_fields, Query};
 use super::calls::{Call, Merge};
 use super::routes::QueueRoute;
-use crate::model::spec::{self, check_range};
+use crate::model::spec::{
+    self, check_range, BACKOFF_SECS, MAX_JOBS, MAX_PAUSE_REASON_LEN, QUEUE_RATE_LIMIT, RETENTION_SECS,
+};
 use crate::model::time::SECOND_MS;
 use crate::model::{ApiError, EpochMs};
 use crate::queue::config::ConfigChanges;
@@ -11,16 +13,6 @@ use crate::queue::protocol::QueueCommand;
 use crate::tenant::Principal;
 use serde::Deserialize;
 use serde_json::Value;
-use std::ops::RangeInclusive;
-
-/// Allowed retention of finished jobs: one second to 90 days.
-pub const RETENTION_SECS: RangeInclusive<i64> = 1..=90 * 24 * 3600;
-/// Allowed per-queue claim rate, in jobs per second.
-pub const QUEUE_RATE_LIMIT: RangeInclusive<i64> = 1..=100_000;
-/// Allowed `max_jobs`.
-pub const MAX_JOBS: RangeInclusive<i64> = 1..=10_000_000;
-/// Allowed backoff base and cap, in seconds (fractions allowed): 10 ms to one day.
-const BACKOFF_SECS: RangeInclusive<f64> = 0.01..=86_400.0;
 
 /// Builds the call for a queue route.
 pub fn build(route: QueueRoute, body: &[u8], query: &Query, principal: &Principal) -> Result<Call, ApiError> {
@@ -35,8 +27,11 @@ pub fn build(route: QueueRoute, body: &[u8], query: &Query, principal: &Principa
         }
         QueueRoute::Pause(name) => {
             let reason = parse_json_or_empty::<PauseBody>(body)?.reason;
-            if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-                return Err(ApiError::validation("reason", "must be at most 500 characters"));
+            if reason.as_ref().is_some_and(|r| r.chars().count() > MAX_PAUSE_REASON_LEN) {
+                return Err(ApiError::validation(
+                    "reason",
+                    &format!("must be at most {MAX_PAUSE_REASON_LEN} characters"),
+                ));
             }
             one(principal.writable_queue(name)?, QueueCommand::Pause { reason })
         }
@@ -50,7 +45,8 @@ pub fn build(route: QueueRoute, body: &[u8], query: &Query, principal: &Principa
 
 /// `PUT /queues/{name}/config`; absent fields keep their current value.
 #[derive(Deserialize)]
-struct ConfigBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct ConfigBody {
     queue_name: Option<String>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
     max_retries: Option<i64>,
@@ -115,7 +111,8 @@ fn backoff_ms(field: &str, secs: f64) -> Result<EpochMs, ApiError> {
 
 /// `POST /queues/{name}/pause` (the body is optional).
 #[derive(Deserialize)]
-struct PauseBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct PauseBody {
     reason: Option<String>,
 }
 

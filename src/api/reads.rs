@@ -11,11 +11,6 @@ use crate::queue::protocol::QueueCommand;
 use crate::tenant::Principal;
 use std::collections::BTreeMap;
 
-/// Deepest offset a list may page to (each queue returns `offset + limit + 1` rows).
-pub const MAX_LIST_OFFSET: i64 = 10_000;
-/// Most ids in one batch status request.
-pub const MAX_STATUS_IDS: usize = 100;
-
 /// Builds the call for a read route.
 pub fn build(route: ReadRoute, query: &Query, principal: &Principal) -> Result<Call, ApiError> {
     // `queue_name` wins over its alias `queue` when both are sent, but a malformed one of
@@ -71,7 +66,7 @@ fn on_queues(queue: Option<String>, command: QueueCommand, merge: Merge) -> Call
 
 fn paging(query: &Query) -> Result<(usize, usize), ApiError> {
     let limit = query.int("limit", 50, &spec::LIST_LIMIT)? as usize;
-    let offset = query.int("offset", 0, &(0..=MAX_LIST_OFFSET))? as usize;
+    let offset = query.int("offset", 0, &(0..=spec::MAX_LIST_OFFSET))? as usize;
     Ok((offset, limit))
 }
 
@@ -83,8 +78,8 @@ fn valid_tag(tag: &str) -> bool {
 /// `GET /jobs/status?ids=a,b,c`: ids grouped by the queue each names.
 fn job_statuses(query: &Query, principal: &Principal) -> Result<Call, ApiError> {
     let ids: Vec<&str> = query.get(&["ids"]).unwrap_or_default().split(',').filter(|s| !s.is_empty()).collect();
-    if ids.len() > MAX_STATUS_IDS {
-        return Err(ApiError::new(ErrorKind::BadRequest, format!("at most {MAX_STATUS_IDS} ids per request")));
+    if ids.len() > spec::MAX_STATUS_IDS {
+        return Err(ApiError::new(ErrorKind::BadRequest, format!("at most {} ids per request", spec::MAX_STATUS_IDS)));
     }
     let mut by_queue: BTreeMap<String, Vec<String>> = BTreeMap::new();
     // Ids that are not ours or out of the key's scope are simply not found.

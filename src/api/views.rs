@@ -94,6 +94,7 @@ pub fn queue_reply(reply: &QueueReply, scope: Scope) -> Result<Answer, ApiError>
 
 /// `GET /health`: the Worker is up, and its version.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HealthView {
     status: &'static str,
     version: &'static str,
@@ -123,6 +124,7 @@ impl<'a> EnqueuedView<'a> {
 
 /// One entry of a bulk enqueue's `succeeded`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BulkItemView<'a> {
     index: usize,
     job_id: &'a str,
@@ -131,6 +133,7 @@ pub struct BulkItemView<'a> {
 
 /// Spooled's bulk enqueue reply (a batch is atomic, so `failed` is always empty).
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BulkView<'a> {
     succeeded: Vec<BulkItemView<'a>>,
     failed: [(); 0],
@@ -153,6 +156,7 @@ impl<'a> BulkView<'a> {
 
 /// The full Spooled `Job` object (`GET /jobs/{id}`).
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct JobView<'a> {
     id: &'a str,
     organization_id: &'a str,
@@ -223,6 +227,7 @@ impl<'a> JobView<'a> {
 /// Spooled's `JobSummary` for lists; carries both `attempt` and `retry_count`, the payload's
 /// `job_type` (empty when it has none) and the last error.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SummaryView<'a> {
     id: &'a str,
     queue_name: &'a str,
@@ -262,12 +267,14 @@ impl<'a> SummaryView<'a> {
 
 /// `POST /jobs/claim`: the leased jobs.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ClaimView<'a> {
     jobs: Vec<ClaimedView<'a>>,
 }
 
 /// A job handed to a worker by claim, with the lease that fences it.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ClaimedView<'a> {
     id: &'a str,
     queue_name: &'a str,
@@ -299,12 +306,14 @@ impl<'a> ClaimedView<'a> {
 
 /// `POST /jobs/{id}/complete`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SuccessView {
     success: bool,
 }
 
 /// `POST /jobs/{id}/fail`: where the failed attempt left the job.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FailView {
     success: bool,
     status: JobStatus,
@@ -325,6 +334,7 @@ impl FailView {
 
 /// `POST /jobs/{id}/heartbeat`: the lease's new end.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HeartbeatView {
     success: bool,
     lease_expires_at: Time,
@@ -332,6 +342,7 @@ pub struct HeartbeatView {
 
 /// `POST /jobs/dlq/retry`: the replayed jobs (of every queue the request reached).
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ReplayedView<'a> {
     retried_count: usize,
     retried_jobs: Vec<&'a str>,
@@ -346,12 +357,14 @@ impl<'a> ReplayedView<'a> {
 
 /// `POST /jobs/dlq/purge`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PurgedView {
     purged_count: usize,
 }
 
 /// One entry of `GET /jobs/status`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct JobStatusView<'a> {
     id: &'a str,
     status: JobStatus,
@@ -377,6 +390,7 @@ impl<'a> JobStatusView<'a> {
 
 /// `GET /jobs/stats`: jobs per status, and in all, over the queues asked.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct JobStatsView {
     pending: i64,
     scheduled: i64,
@@ -398,6 +412,7 @@ impl JobStatsView {
 
 /// Spooled's `QueueStats` (`GET /queues/{name}/stats`).
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QueueStatsView<'a> {
     queue_name: &'a str,
     pending_jobs: i64,
@@ -431,6 +446,7 @@ impl<'a> QueueStatsView<'a> {
 
 /// `PUT /jobs/{id}/priority`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PriorityView<'a> {
     job_id: &'a str,
     old_priority: i64,
@@ -439,6 +455,7 @@ pub struct PriorityView<'a> {
 
 /// Spooled's `QueueConfig` (plus edgespool's own fields), from the queue's settings.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QueueConfigView<'a> {
     id: &'a str,
     organization_id: &'a str,
@@ -488,6 +505,7 @@ impl<'a> QueueConfigView<'a> {
 
 /// One queue of `GET /queues`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QueueSummaryView<'a> {
     queue_name: &'a str,
     max_retries: u32,
@@ -511,6 +529,7 @@ impl<'a> QueueSummaryView<'a> {
 
 /// `POST /queues/{name}/pause`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PausedView<'a> {
     queue_name: &'a str,
     paused: bool,
@@ -520,6 +539,7 @@ pub struct PausedView<'a> {
 
 /// `POST /queues/{name}/resume`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ResumedView<'a> {
     queue_name: &'a str,
     resumed: bool,
@@ -528,6 +548,7 @@ pub struct ResumedView<'a> {
 
 /// `POST /jobs/ack`: every item's outcome, and how many succeeded and failed.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AckView<'a> {
     results: Vec<AckItemView<'a>>,
     succeeded: usize,
@@ -536,6 +557,7 @@ pub struct AckView<'a> {
 
 /// One item of an ack: `{id, success: true, status}` or `{id, success: false, code, message}`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AckItemView<'a> {
     id: &'a str,
     success: bool,
@@ -593,6 +615,7 @@ pub fn tenant_reply(reply: &TenantReply) -> Result<Answer, ApiError> {
 
 /// An API key without its secret; `key` (the raw key) only in the response that created it.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct KeyView<'a> {
     id: &'a str,
     name: &'a str,
@@ -639,6 +662,7 @@ impl Serialize for Metadata<'_> {
 
 /// A registered worker.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct WorkerView<'a> {
     id: &'a str,
     queue_name: &'a str,
@@ -679,6 +703,7 @@ impl<'a> WorkerView<'a> {
 
 /// `POST /workers/register`: the worker's id and how it should lease and heartbeat.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RegisteredWorkerView<'a> {
     id: &'a str,
     queue_name: &'a str,
@@ -700,6 +725,7 @@ impl<'a> RegisteredWorkerView<'a> {
 
 /// `POST /workers/{id}/heartbeat`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HeartbeatAckView {
     acknowledged: bool,
     next_heartbeat_seconds: u32,
@@ -707,6 +733,7 @@ pub struct HeartbeatAckView {
 
 /// `POST /organizations`: the organization and its first key, raw key included (shown once).
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OrganizationView<'a> {
     organization: OrganizationFields<'a>,
     api_key: FirstKeyView<'a>,
@@ -714,6 +741,7 @@ pub struct OrganizationView<'a> {
 
 /// The organization part of [`OrganizationView`].
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OrganizationFields<'a> {
     id: &'a str,
     name: &'a str,
@@ -725,6 +753,7 @@ pub struct OrganizationFields<'a> {
 
 /// The key part of [`OrganizationView`].
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FirstKeyView<'a> {
     id: &'a str,
     name: &'a str,

@@ -3,6 +3,7 @@
 use super::body::{parse_json, parse_json_or_empty, required_queue, Query};
 use super::routes::WorkerRoute;
 use crate::model::ids::random_token;
+use crate::model::spec::{self, MAX_METADATA_BYTES, MAX_WORKER_OFFSET, WORKER_PAGE};
 use crate::model::{ApiError, Entropy};
 use crate::tenant::protocol::TenantCommand;
 use crate::tenant::workers::{NewWorker, WorkerBeat, WorkerRecord};
@@ -10,16 +11,9 @@ use crate::tenant::Principal;
 use serde::Deserialize;
 use serde_json::Value;
 
-/// Largest `metadata` object, serialized. Spooled allows 64 KiB; here every worker of a tenant
-/// lives in its one tenant actor, so 16 KiB keeps a full registry (1,000 workers) near 16 MiB.
-pub const MAX_METADATA_BYTES: usize = 16 * 1024;
-/// Workers per page of `GET /workers`: Spooled answers at most 100, so 100 is the default too.
-pub const WORKER_PAGE: std::ops::RangeInclusive<i64> = 1..=100;
-/// Deepest offset of the worker list.
-const MAX_WORKER_OFFSET: i64 = 100_000;
-
 #[derive(Deserialize)]
-struct RegisterBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct RegisterBody {
     #[serde(alias = "queue")]
     queue_name: Option<String>,
     hostname: Option<String>,
@@ -32,7 +26,8 @@ struct RegisterBody {
 }
 
 #[derive(Deserialize)]
-struct HeartbeatBody {
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct HeartbeatBody {
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
     current_jobs: Option<i64>,
     status: Option<String>,
@@ -57,16 +52,16 @@ pub fn build(
             let worker = NewWorker {
                 id,
                 queue_name: principal.writable_queue(required_queue(b.queue_name)?)?,
-                hostname: bounded_text("hostname", b.hostname, 255)?
+                hostname: bounded_text("hostname", b.hostname, spec::MAX_HOSTNAME_LEN)?
                     .ok_or_else(|| ApiError::validation("hostname", "is required"))?,
-                worker_type: bounded_text("worker_type", b.worker_type, 50)?,
-                max_concurrency: crate::model::spec::check_range(
+                worker_type: bounded_text("worker_type", b.worker_type, spec::MAX_WORKER_LABEL_LEN)?,
+                max_concurrency: spec::check_range(
                     "max_concurrency",
                     b.max_concurrency.unwrap_or(5),
-                    &(1..=100),
+                    &spec::MAX_CONCURRENCY,
                 )? as u32,
                 metadata: metadata(b.metadata)?,
-                version: bounded_text("version", b.version, 50)?,
+                version: bounded_text("version", b.version, spec::MAX_WORKER_LABEL_LEN)?,
             };
             TenantCommand::RegisterWorker { worker }
         }
@@ -77,7 +72,7 @@ pub fn build(
                 return Err(ApiError::validation("status", "must be healthy, degraded, draining or offline"));
             }
             let current_jobs =
-                crate::model::spec::check_range("current_jobs", b.current_jobs.unwrap_or(0), &(0..=1000))? as u32;
+                spec::check_range("current_jobs", b.current_jobs.unwrap_or(0), &spec::CURRENT_JOBS)? as u32;
             TenantCommand::WorkerHeartbeat {
                 id,
                 beat: WorkerBeat { current_jobs, status, metadata: metadata(b.metadata)? },

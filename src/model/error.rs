@@ -7,6 +7,7 @@ use std::fmt;
 
 /// What went wrong, as callers branch on it. The wire `code` is the UPPER_SNAKE name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorKind {
     /// A field is missing, malformed or out of range.

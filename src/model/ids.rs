@@ -6,7 +6,7 @@ use super::time::EpochMs;
 use ulid::Ulid;
 
 /// Longest queue name.
-pub const MAX_QUEUE_NAME_LEN: usize = 64;
+pub use super::spec::MAX_QUEUE_NAME_LEN;
 /// Length of a ULID in its text form.
 const ULID_LEN: usize = 26;
 /// Separates the queue name from the ULID in a job id. Queue names may contain it too, but a

@@ -53,6 +53,53 @@ pub const BULK_JOBS: RangeInclusive<usize> = 1..=100;
 pub const CLAIM_LIMIT: RangeInclusive<i64> = 1..=100;
 /// Page size of list endpoints.
 pub const LIST_LIMIT: RangeInclusive<i64> = 1..=100;
+/// Largest `offset` of the job lists (a merge across queues reads `offset + limit` per queue).
+pub const MAX_LIST_OFFSET: i64 = 10_000;
+/// Most ids one status read (`GET /jobs/status?ids=`) takes.
+pub const MAX_STATUS_IDS: usize = 100;
+/// Most items (acks plus fails) of one batch ack.
+pub const MAX_ACK_ITEMS: usize = 200;
+/// Dead letters one purge removes (also its default).
+pub const PURGE_LIMIT: RangeInclusive<i64> = 1..=10_000;
+/// Most times a job runs: its first attempt and `max_retries` retries. A dead letter's
+/// `retry_count` reaches it.
+pub const MAX_ATTEMPTS: i64 = *MAX_RETRIES.end() + 1;
+/// Longest queue name.
+pub const MAX_QUEUE_NAME_LEN: usize = 64;
+/// Allowed retention of finished jobs: one second to 90 days.
+pub const RETENTION_SECS: RangeInclusive<i64> = 1..=90 * 24 * 3600;
+/// Allowed per-queue claim rate, in jobs per second.
+pub const QUEUE_RATE_LIMIT: RangeInclusive<i64> = 1..=100_000;
+/// Allowed `max_jobs` of a queue.
+pub const MAX_JOBS: RangeInclusive<i64> = 1..=10_000_000;
+/// Allowed backoff base and cap, in seconds (fractions allowed): 10 ms to one day.
+pub const BACKOFF_SECS: RangeInclusive<f64> = 0.01..=86_400.0;
+/// Longest pause `reason`.
+pub const MAX_PAUSE_REASON_LEN: usize = 500;
+/// Allowed per-key rate limit, in requests per minute.
+pub const KEY_RATE_LIMIT: RangeInclusive<i64> = 1..=1_000_000;
+/// Most queues an API key may name.
+pub const MAX_KEY_QUEUES: usize = 100;
+/// Longest name of an organization or API key.
+pub const MAX_NAME_LEN: usize = 100;
+/// Longest `worker_id` a claim records.
+pub const MAX_WORKER_ID_LEN: usize = 255;
+/// Longest worker `hostname`.
+pub const MAX_HOSTNAME_LEN: usize = 255;
+/// Longest worker `worker_type` and `version`.
+pub const MAX_WORKER_LABEL_LEN: usize = 50;
+/// Allowed worker `max_concurrency`.
+pub const MAX_CONCURRENCY: RangeInclusive<i64> = 1..=100;
+/// Allowed worker `current_jobs` in a heartbeat.
+pub const CURRENT_JOBS: RangeInclusive<i64> = 0..=1000;
+/// Largest worker `metadata` object, serialized. Spooled allows 64 KiB; here every worker of a
+/// tenant lives in its one tenant actor, so 16 KiB keeps a full registry (1,000 workers) near
+/// 16 MiB.
+pub const MAX_METADATA_BYTES: usize = 16 * 1024;
+/// Page size of the worker list.
+pub const WORKER_PAGE: RangeInclusive<i64> = 1..=100;
+/// Largest `offset` of the worker list.
+pub const MAX_WORKER_OFFSET: i64 = 100_000;
 
 /// A validated job, ready to insert into its queue. Absent options are left out of its JSON
 /// (it travels to the queue actor in every enqueue).

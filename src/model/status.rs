@@ -14,6 +14,7 @@ use std::fmt;
 /// pending | scheduled ─(cancel)─► cancelled
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
     /// Ready to be claimed, or waiting out a retry delay. Entered by enqueue, by the alarm when

@@ -16,6 +16,7 @@ use std::sync::LazyLock;
 
 /// One acknowledgement in a batch ack.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AckItem {
     /// The job.
     pub id: String,
@@ -27,6 +28,7 @@ pub struct AckItem {
 
 /// One failure in a batch ack.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FailItem {
     /// The job.
     pub id: String,
