@@ -5,7 +5,7 @@ use common::MemorySql;
 use edgespool::model::ErrorKind;
 use edgespool::tenant::key_store::{KeyChanges, NewKey};
 use edgespool::tenant::scope::Grantor;
-use edgespool::tenant::store::Tenant;
+use edgespool::tenant::store::{QueuePage, Tenant};
 use edgespool::tenant::workers::{NewWorker, WorkerBeat, WorkerPage, WorkerRecord, FORGET_AFTER_MS, OFFLINE_AFTER_MS};
 
 const T0: i64 = 1_767_225_600_000;
@@ -104,17 +104,61 @@ fn keys_verify_only_while_active_and_unexpired() {
     assert_eq!(t.verify_key("t", "nope", T0).unwrap_err().kind, ErrorKind::Unauthorized);
 }
 
+/// Every catalogued queue, by name.
+fn catalog(t: &Tenant) -> Vec<String> {
+    t.queue_page(&QueuePage { queues: None, after: None, limit: LIMIT }).unwrap().0
+}
+
 /// The catalog records a queue once and forgets it on unregister.
 #[test]
 fn the_queue_catalog_records_each_queue_once() {
     let sql = tenant_db();
     let t = Tenant { sql: &sql };
-    t.register_queue("b", T0).unwrap();
-    t.register_queue("a", T0).unwrap();
-    t.register_queue("b", T0 + 1).unwrap();
-    assert_eq!(t.queue_names().unwrap(), vec!["a", "b"]);
+    t.register_queue("b", LIMIT, T0).unwrap();
+    t.register_queue("a", LIMIT, T0).unwrap();
+    t.register_queue("b", LIMIT, T0 + 1).unwrap();
+    assert_eq!(catalog(&t), vec!["a", "b"]);
     t.unregister_queue("a").unwrap();
-    assert_eq!(t.queue_names().unwrap(), vec!["b"]);
+    assert_eq!(catalog(&t), vec!["b"]);
+}
+
+/// Past its limit the catalog refuses a new queue (429 `QUEUE_LIMIT`, with the numbers) and
+/// records nothing; known queues still pass, and deleting one frees its place.
+#[test]
+fn the_queue_catalog_is_bounded() {
+    let sql = tenant_db();
+    let t = Tenant { sql: &sql };
+    for q in ["a", "b", "c"] {
+        t.register_queue(q, 3, T0).unwrap();
+    }
+    let err = t.register_queue("d", 3, T0).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::QueueLimit);
+    assert_eq!(err.details, Some(serde_json::json!({ "resource": "queues", "current": 3, "limit": 3 })));
+    assert_eq!(catalog(&t), vec!["a", "b", "c"]);
+    t.register_queue("a", 2, T0).unwrap();
+    t.unregister_queue("b").unwrap();
+    t.register_queue("d", 3, T0).unwrap();
+    assert_eq!(catalog(&t), vec!["a", "c", "d"]);
+}
+
+/// The catalog pages by name after a cursor, within a key's scope, and says whether more
+/// follow.
+#[test]
+fn the_queue_catalog_pages_by_name_within_a_scope() {
+    let sql = tenant_db();
+    let t = Tenant { sql: &sql };
+    for q in ["e", "d", "c", "b", "a"] {
+        t.register_queue(q, LIMIT, T0).unwrap();
+    }
+    let page = |queues: Option<&[&str]>, after: Option<&str>, limit| {
+        let queues = queues.map(|q| q.iter().map(|s| s.to_string()).collect());
+        t.queue_page(&QueuePage { queues, after: after.map(str::to_owned), limit }).unwrap()
+    };
+    assert_eq!(page(None, None, 2), (vec!["a".to_owned(), "b".to_owned()], true));
+    assert_eq!(page(None, Some("b"), 2), (vec!["c".to_owned(), "d".to_owned()], true));
+    assert_eq!(page(None, Some("d"), 2), (vec!["e".to_owned()], false));
+    assert_eq!(page(Some(&["b", "e", "x"]), Some("a"), 1), (vec!["b".to_owned()], true));
+    assert_eq!(page(Some(&["b", "e", "x"]), Some("b"), 1), (vec!["e".to_owned()], false));
 }
 
 /// A worker id belongs to its queue: registering it on another queue is refused and changes

@@ -6,7 +6,7 @@ use super::storage::{transaction, ActorSql};
 use crate::model::wire::from_json;
 use crate::model::ApiError;
 use crate::tenant::protocol::{execute, TenantEnvelope, TenantReply};
-use crate::tenant::store::Tenant;
+use crate::tenant::store::{Tenant, DEFAULT_QUEUE_LIMIT};
 use crate::tenant::workers::DEFAULT_WORKER_LIMIT;
 use crate::tenant::TenantLimits;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
@@ -26,9 +26,11 @@ impl DurableObject for TenantActor {
     fn new(state: State, env: Env) -> Self {
         let sql = ActorSql(state.storage().sql());
         let ready = Tenant { sql: &sql }.migrate();
+        let limit = |name, default| super::var(&env, name).and_then(|v| v.parse().ok()).unwrap_or(default);
         let limits = TenantLimits {
             default_rate_limit: super::default_rate_limit(&env),
-            worker_limit: super::var(&env, "WORKER_LIMIT").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_WORKER_LIMIT),
+            worker_limit: limit("WORKER_LIMIT", DEFAULT_WORKER_LIMIT),
+            queue_limit: limit("QUEUE_LIMIT", DEFAULT_QUEUE_LIMIT),
         };
         TenantActor { state, sql, ready, alarm: AlarmSlot::default(), limits }
     }

@@ -69,10 +69,17 @@ pub fn forget_key(key_id: &str) {
     VERIFIED.with(|cache| cache.borrow_mut().retain(|_, (p, _)| p.key_id != key_id));
 }
 
-/// Counts this request against the key's limit; `None` when the key is unlimited.
-pub fn admit(principal: &Principal, env: &Env, now: EpochMs) -> Option<Verdict> {
-    let limit = principal.rate_limit.or(crate::actors::default_rate_limit(env))?;
-    Some(LIMITER.with(|l| l.borrow_mut().admit(&principal.key_id, limit, now)))
+/// Requests per minute the key may send: its own `rate_limit`, else the default; `None` when
+/// it is unlimited.
+pub fn key_limit(principal: &Principal, env: &Env) -> Option<u32> {
+    principal.rate_limit.or(crate::actors::default_rate_limit(env))
+}
+
+/// Counts `cost` requests (one per actor the request touches) against the key's limit; `None`
+/// when the key is unlimited.
+pub fn admit(principal: &Principal, env: &Env, cost: u32, now: EpochMs) -> Option<Verdict> {
+    let limit = key_limit(principal, env)?;
+    Some(LIMITER.with(|l| l.borrow_mut().admit(&principal.key_id, limit, cost, now)))
 }
 
 /// The 429 for a refused verdict, with the numbers in `details`.
@@ -80,11 +87,15 @@ pub fn refusal(verdict: &Verdict, now: EpochMs) -> ApiError {
     let retry_after = verdict.retry_after_secs(now);
     ApiError {
         kind: ErrorKind::RateLimitExceeded,
-        message: format!("rate limit of {} requests per minute exceeded; retry in {retry_after} s", verdict.limit),
+        message: format!(
+            "rate limit of {} requests per minute exceeded ({} left; a request counts one per queue it reaches); \
+             retry in {retry_after} s",
+            verdict.limit, verdict.remaining
+        ),
         details: Some(json!({
             "retry_after_secs": retry_after,
             "limit": verdict.limit,
-            "remaining": 0,
+            "remaining": verdict.remaining,
             "reset_at": crate::model::time::format_rfc3339(verdict.reset_at),
         })),
     }

@@ -1,13 +1,24 @@
 //! What the Worker sends to answer a request, and how several queues' replies become one
 //! response. Pure: the handler only carries the calls out.
 
+use super::body::Query;
 use super::views::{JobStatsView, JobStatusView, QueueSummaryView, ReplayedView, SummaryView};
+use crate::model::ids::validate_queue_name;
 use crate::model::wire::to_json;
-use crate::model::{ApiError, ErrorKind};
+use crate::model::{spec, ApiError, ErrorKind};
 use crate::queue::ordered_by;
 use crate::queue::protocol::{QueueCommand, QueueReply};
 use crate::queue::record::{JobSummary, StatusCounts};
 use serde::Serialize;
+
+/// Most queues one request fans out to: a cross-queue read (or replay) over more covers the
+/// first this many the key may see, by name, and answers `X-Next-Cursor` for the rest. Fewer
+/// for a key whose rate limit is lower, since each queue counts one request.
+pub const MAX_FAN_OUT: u32 = 100;
+/// Most job rows one list merges in the Worker: what one queue's deepest page takes (offset
+/// 10,000 plus the largest page, plus one to tell whether more exist). Each queue of a list
+/// sends `offset + limit + 1` rows, so over more queues pages reach less deep.
+pub const MAX_MERGED_ROWS: usize = super::reads::MAX_LIST_OFFSET as usize + *spec::LIST_LIMIT.end() as usize + 1;
 
 /// The actor calls that answer one request.
 #[derive(Debug)]
@@ -34,6 +45,42 @@ pub enum Merge {
     QueueList,
     /// Dead-letter replay counts summed.
     ReplayCounts,
+}
+
+impl Merge {
+    /// How many rows each queue's reply carries at most.
+    fn rows_per_queue(&self) -> usize {
+        match self {
+            Merge::Newest { offset, limit } => offset + limit + 1,
+            Merge::Concat | Merge::StatusTotals | Merge::QueueList | Merge::ReplayCounts => 1,
+        }
+    }
+
+    /// Refuses (400, before any queue is asked) a merge over `queues` queues that would pass
+    /// [`MAX_MERGED_ROWS`], saying how deep a list over that many queues may page.
+    pub fn check_reach(&self, queues: usize) -> Result<(), ApiError> {
+        if queues * self.rows_per_queue() <= MAX_MERGED_ROWS {
+            return Ok(());
+        }
+        let deepest = MAX_MERGED_ROWS / queues - 1;
+        Err(ApiError::validation(
+            "offset",
+            &format!(
+                "over {queues} queues, offset + limit may be at most {deepest}; name a queue (queue_name) to page deeper"
+            ),
+        ))
+    }
+}
+
+/// The request's `cursor`: the `X-Next-Cursor` of the page before, which is the last queue of
+/// that page. Checked whenever it is sent, so a malformed one is a 400 even where a named queue
+/// leaves nothing to continue.
+pub fn cursor(query: &Query) -> Result<Option<String>, ApiError> {
+    let after = query.get(&["cursor"]);
+    if after.is_some_and(|c| validate_queue_name(c).is_err()) {
+        return Err(ApiError::validation("cursor", "must be an X-Next-Cursor value, passed back unchanged"));
+    }
+    Ok(after.map(str::to_owned))
 }
 
 /// A merged response: its body and, for paged lists, whether another page exists
@@ -270,6 +317,28 @@ mod tests {
         );
         let body: Value = serde_json::from_str(&merged.unwrap().body).unwrap();
         assert_eq!(body, serde_json::json!({ "retried_count": 3, "retried_jobs": ["a.1", "a.2", "b.1"] }));
+    }
+
+    #[test]
+    fn lists_merge_a_bounded_number_of_rows() {
+        let deepest = Merge::Newest { offset: 10_000, limit: 100 };
+        assert!(deepest.check_reach(1).is_ok());
+        let err = deepest.check_reach(8).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ValidationError);
+        assert!(err.message.contains("at most 1261"), "{}", err.message);
+        assert!(Merge::Newest { offset: 0, limit: 100 }.check_reach(MAX_FAN_OUT as usize).is_ok());
+        assert!(Merge::Newest { offset: 1, limit: 100 }.check_reach(MAX_FAN_OUT as usize).is_err());
+        assert!(Merge::StatusTotals.check_reach(MAX_FAN_OUT as usize).is_ok());
+    }
+
+    #[test]
+    fn cursors_are_what_x_next_cursor_gave() {
+        let query = |value: &str| Query(vec![("cursor".into(), value.into())]);
+        assert_eq!(cursor(&query("q-7")).unwrap().as_deref(), Some("q-7"));
+        assert_eq!(cursor(&Query::default()).unwrap(), None);
+        for bad in ["", "a b", "../x"] {
+            assert_eq!(cursor(&query(bad)).unwrap_err().kind, ErrorKind::ValidationError);
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! right actor, and render the answer with the standard headers. It never touches job state.
 
 use super::body::{split_url, Query, MAX_BODY_BYTES};
-use super::calls::{self, Call};
+use super::calls::{self, Call, MAX_FAN_OUT};
 use super::error::{render_error, status};
 use super::routes::{resolve, KeyRoute, Route, TenantRoute, WorkerRoute};
 use super::views::{self, Answer, Scope};
@@ -50,12 +50,9 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
     let body = read_body(req).await?;
     let now = crate::actors::now();
     let principal = auth::authenticate(req, env, now).await?;
-    if let Some(verdict) = auth::admit(&principal, env, now) {
-        extra.extend(auth::rate_headers(&verdict, now));
-        if !verdict.allowed {
-            return Err(auth::refusal(&verdict, now));
-        }
-    }
+    // Every request counts one up front, so a key past its limit is refused before any actor
+    // is asked; a fan-out counts its other queues once it knows them (below).
+    admit(&principal, env, 1, now, extra)?;
     let call = match route {
         TenantRoute::Keys(route) => return manage_keys(env, route, &body, &principal, now).await,
         TenantRoute::Workers(route) => return serve_workers(env, route, &body, &query, &principal, extra).await,
@@ -63,7 +60,10 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
         TenantRoute::Reads(route) => reads::build(route, &query, &principal)?,
         TenantRoute::Queues(route) => queues::build(route, &body, &query, &principal)?,
     };
+    let cursor = calls::cursor(&query)?;
     let tenant = &principal.tenant_id;
+    // Where a fan-out over more queues than it may reach continues.
+    let mut next_cursor = None;
     let (calls, merge) = match call {
         Call::Queue { queue, command } => {
             let reply = call_queue(env, tenant, &queue, command).await?;
@@ -71,11 +71,17 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
         }
         Call::Many { calls, merge } => (calls, merge),
         Call::EveryQueue { command, merge } => {
-            let queues = visible_queues(env, &principal).await?;
+            let width = auth::key_limit(&principal, env).map_or(MAX_FAN_OUT, |limit| limit.min(MAX_FAN_OUT));
+            let list = TenantCommand::ListQueues(principal.scope(), cursor, width);
+            let (queues, more) = catalog_page(env, tenant, list).await?;
+            next_cursor = queues.last().filter(|_| more).cloned();
             let calls = queues.into_iter().map(|q| (q, command.clone())).collect();
             (calls, merge)
         }
     };
+    merge.check_reach(calls.len())?;
+    // One request per queue actor reached; the first was counted on admission.
+    admit(&principal, env, (calls.len() as u32).saturating_sub(1), now, extra)?;
     let replies = futures::future::join_all(calls.into_iter().map(|(queue, command)| async move {
         let reply = call_queue(env, tenant, &queue, command).await;
         (queue, reply)
@@ -85,7 +91,22 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
     if let Some(has_more) = merged.has_more {
         extra.push(("X-Has-More", has_more.to_string()));
     }
+    extra.extend(next_cursor.map(|cursor| ("X-Next-Cursor", cursor)));
     Ok((200, merged.body))
+}
+
+/// Counts `cost` requests against the key's rate limit and sets the `X-RateLimit-*` headers
+/// to the outcome: the 429 when the cost does not fit.
+fn admit(principal: &Principal, env: &Env, cost: u32, now: EpochMs, extra: &mut ExtraHeaders) -> Result<(), ApiError> {
+    let verdict = if cost == 0 { None } else { auth::admit(principal, env, cost, now) };
+    let Some(verdict) = verdict else { return Ok(()) };
+    extra.retain(|(name, _)| !name.starts_with("X-RateLimit-"));
+    extra.extend(auth::rate_headers(&verdict, now));
+    if verdict.allowed {
+        Ok(())
+    } else {
+        Err(auth::refusal(&verdict, now))
+    }
 }
 
 /// Worker routes: the tenant actor keeps the registry; registration also reads the queue's
@@ -154,12 +175,13 @@ fn unexpected(what: &str) -> ApiError {
     ApiError::internal(format!("the actor did not answer with a {what}"))
 }
 
-/// The tenant's queues (from its catalog) that the key may see.
-async fn visible_queues(env: &Env, principal: &Principal) -> Result<Vec<String>, ApiError> {
-    let TenantReply::Queues(names) = call_tenant(env, &principal.tenant_id, TenantCommand::ListQueues).await? else {
+/// The page of the tenant's catalog that `list` (a `ListQueues`, confined to the key's queues)
+/// asks for, and whether more follow.
+async fn catalog_page(env: &Env, tenant: &str, list: TenantCommand) -> Result<(Vec<String>, bool), ApiError> {
+    let TenantReply::Queues(names, more) = call_tenant(env, tenant, list).await? else {
         return Err(unexpected("queue catalog"));
     };
-    Ok(names.into_iter().filter(|q| principal.allows_queue(q)).collect())
+    Ok((names, more))
 }
 
 /// Reads the body, refusing anything over [`MAX_BODY_BYTES`] before it is parsed: at once

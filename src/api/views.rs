@@ -607,7 +607,7 @@ pub fn tenant_reply(reply: &TenantReply) -> Result<Answer, ApiError> {
         TenantReply::Deregistered(_) | TenantReply::Done => Ok((204, String::new())),
         // These answer the Worker itself (a key check, the queue catalog), or need what only
         // it holds (the raw key of a new organization).
-        TenantReply::Organization(_) | TenantReply::Principal(_) | TenantReply::Queues(_) => {
+        TenantReply::Organization(_) | TenantReply::Principal(_) | TenantReply::Queues(..) => {
             Err(ApiError::internal("this tenant reply is not a response of its own"))
         }
     }

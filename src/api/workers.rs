@@ -81,7 +81,7 @@ pub fn build(
         WorkerRoute::Deregister(id) => TenantCommand::DeregisterWorker { id },
         WorkerRoute::Get(id) => TenantCommand::GetWorker { id },
         WorkerRoute::List => TenantCommand::ListWorkers(
-            (!principal.is_unscoped()).then(|| principal.queues.clone()),
+            principal.scope(),
             query.int("limit", *WORKER_PAGE.end(), &WORKER_PAGE)? as u32,
             query.int("offset", 0, &(0..=MAX_WORKER_OFFSET))? as u32,
         ),

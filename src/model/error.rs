@@ -38,6 +38,8 @@ pub enum ErrorKind {
     QueueFull,
     /// The tenant has as many workers registered as it may; deregister one first.
     WorkerLimit,
+    /// The tenant has as many queues as it may; delete one first.
+    QueueLimit,
     /// A bug or a storage failure; never caused by the client.
     InternalError,
 }

@@ -29,6 +29,26 @@ pub struct TenantLimits {
     pub default_rate_limit: Option<u32>,
     /// Workers a tenant may have registered (`WORKER_LIMIT`).
     pub worker_limit: u32,
+    /// Queues a tenant may have (`QUEUE_LIMIT`).
+    pub queue_limit: u32,
+}
+
+/// The refusal of a tenant at one of its limits (`kind`, set by the Worker variable
+/// `variable`): it has `current` of `resource` and may have `limit`; `remedy` says what frees
+/// room. `details` carry the numbers, for clients that branch on them.
+pub fn limit_reached(
+    kind: ErrorKind,
+    resource: &str,
+    current: i64,
+    limit: u32,
+    variable: &str,
+    remedy: &str,
+) -> ApiError {
+    ApiError {
+        kind,
+        message: format!("this organization has {current} {resource}, its limit ({variable}); {remedy}"),
+        details: Some(serde_json::json!({ "resource": resource, "current": current, "limit": limit })),
+    }
 }
 
 wire_record! {
@@ -50,6 +70,11 @@ impl Principal {
     /// Whether the key may act on `queue`.
     pub fn allows_queue(&self, queue: &str) -> bool {
         self.queues.is_empty() || self.queues.iter().any(|q| q == "*" || q == queue)
+    }
+
+    /// The queues the key is confined to; `None` when it reaches every queue.
+    pub fn scope(&self) -> Option<Vec<String>> {
+        (!self.is_unscoped()).then(|| self.queues.clone())
     }
 
     /// Whether the key reaches every queue (and so may manage keys).

@@ -2,7 +2,7 @@
 
 use super::key_store::{KeyChanges, KeyRecord, NewKey};
 use super::scope::Grantor;
-use super::store::{CreatedOrganization, NewOrganization, Tenant};
+use super::store::{CreatedOrganization, NewOrganization, QueuePage, Tenant};
 use super::workers::{NewWorker, WorkerBeat, WorkerPage, WorkerRecord};
 use super::{Principal, TenantLimits};
 use crate::model::wire::wire_record;
@@ -22,8 +22,8 @@ pub enum TenantReply {
     Key(KeyRecord),
     /// `ListKeys`: every key, oldest first.
     Keys(Vec<KeyRecord>),
-    /// `ListQueues`: the catalog's queue names.
-    Queues(Vec<String>),
+    /// `ListQueues`: one page of the catalog's queue names, and whether more follow.
+    Queues(Vec<String>, bool),
     /// `RegisterWorker` and `GetWorker`: the worker.
     Worker(WorkerRecord),
     /// `ListWorkers`: one page of workers, without their metadata, and whether more follow.
@@ -69,8 +69,9 @@ pub enum TenantCommand {
     RegisterQueue { queue: String },
     /// Drop a deleted queue from the catalog.
     UnregisterQueue { queue: String },
-    /// List the catalog's queue names.
-    ListQueues,
+    /// List one page of the catalog's queue names by name, as (queues, after, limit): only
+    /// those of the queues (`None`: every queue), named after `after`.
+    ListQueues(Option<Vec<String>>, Option<String>, u32),
     /// Register (or re-register) a worker.
     RegisterWorker { worker: NewWorker },
     /// Record a worker's heartbeat.
@@ -110,7 +111,7 @@ impl TenantCommand {
             | TenantCommand::RevokeKey { .. }
             | TenantCommand::RegisterQueue { .. }
             | TenantCommand::UnregisterQueue { .. }
-            | TenantCommand::ListQueues
+            | TenantCommand::ListQueues(..)
             | TenantCommand::ListWorkers(..) => (false, None),
         };
         TenantTraits { moves_alarm, worker: worker.map(String::as_str) }
@@ -142,14 +143,17 @@ pub fn execute(
             TenantReply::Done
         }
         TenantCommand::RegisterQueue { queue } => {
-            tenant.register_queue(&queue, now)?;
+            tenant.register_queue(&queue, limits.queue_limit, now)?;
             TenantReply::Done
         }
         TenantCommand::UnregisterQueue { queue } => {
             tenant.unregister_queue(&queue)?;
             TenantReply::Done
         }
-        TenantCommand::ListQueues => TenantReply::Queues(tenant.queue_names()?),
+        TenantCommand::ListQueues(queues, after, limit) => {
+            let (names, has_more) = tenant.queue_page(&QueuePage { queues, after, limit })?;
+            TenantReply::Queues(names, has_more)
+        }
         TenantCommand::RegisterWorker { worker } => {
             TenantReply::Worker(tenant.register_worker(&worker, limits.worker_limit, now)?)
         }

@@ -1,5 +1,6 @@
 //! Fixed-window request counting per API key: at most `limit` requests in each wall-clock
-//! minute. Pure; the Worker keeps one [`RateLimiter`] per isolate.
+//! minute, a request counting once per actor it touches. Pure; the Worker keeps one
+//! [`RateLimiter`] per isolate.
 
 use crate::model::EpochMs;
 use std::collections::HashMap;
@@ -45,9 +46,11 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    /// Counts one request for `key` against `limit` per minute. A refused request is not
-    /// counted, so a client that backs off regains its full budget at the next window.
-    pub fn admit(&mut self, key: &str, limit: u32, now: EpochMs) -> Verdict {
+    /// Counts `cost` requests for `key` against `limit` per minute: a request weighs as much
+    /// as the actors it touches. Allowed only when the whole cost fits in the window; a refused
+    /// cost is not counted, so a client that backs off regains its full budget at the next
+    /// window.
+    pub fn admit(&mut self, key: &str, limit: u32, cost: u32, now: EpochMs) -> Verdict {
         let start = now - now.rem_euclid(WINDOW_MS);
         if self.windows.len() >= MAX_TRACKED && !self.windows.contains_key(key) {
             self.windows.retain(|_, w| w.start == start);
@@ -56,11 +59,12 @@ impl RateLimiter {
         if window.start != start {
             *window = Window { start, count: 0 };
         }
-        let allowed = window.count < limit;
+        let allowed = window.count.saturating_add(cost) <= limit;
         if allowed {
-            window.count += 1;
+            window.count += cost;
         }
-        Verdict { allowed, limit, remaining: limit - window.count, reset_at: start + WINDOW_MS }
+        // Saturating: a key whose limit was lowered may have counted more than its new limit.
+        Verdict { allowed, limit, remaining: limit.saturating_sub(window.count), reset_at: start + WINDOW_MS }
     }
 }
 
@@ -73,24 +77,36 @@ mod tests {
         let mut limiter = RateLimiter::default();
         let t0 = 10 * WINDOW_MS + 5_000;
         for i in 0..3 {
-            let v = limiter.admit("k", 3, t0 + i);
+            let v = limiter.admit("k", 3, 1, t0 + i);
             assert!(v.allowed);
             assert_eq!(v.remaining, 2 - i as u32);
         }
-        let refused = limiter.admit("k", 3, t0 + 10);
+        let refused = limiter.admit("k", 3, 1, t0 + 10);
         assert!(!refused.allowed);
         assert_eq!(refused.remaining, 0);
         assert_eq!(refused.reset_at, 11 * WINDOW_MS);
         assert_eq!(refused.retry_after_secs(t0 + 10), 55);
-        assert!(limiter.admit("k", 3, 11 * WINDOW_MS).allowed);
+        assert!(limiter.admit("k", 3, 1, 11 * WINDOW_MS).allowed);
     }
 
     #[test]
     fn keys_are_counted_apart() {
         let mut limiter = RateLimiter::default();
-        assert!(limiter.admit("a", 1, 0).allowed);
-        assert!(!limiter.admit("a", 1, 1).allowed);
-        assert!(limiter.admit("b", 1, 2).allowed);
+        assert!(limiter.admit("a", 1, 1, 0).allowed);
+        assert!(!limiter.admit("a", 1, 1, 1).allowed);
+        assert!(limiter.admit("b", 1, 1, 2).allowed);
+    }
+
+    /// A request that fans out counts once per actor; one whose cost does not fit what is left
+    /// is refused whole and counts nothing.
+    #[test]
+    fn a_request_weighs_as_many_as_its_actors() {
+        let mut limiter = RateLimiter::default();
+        assert_eq!(limiter.admit("k", 10, 1, 0).remaining, 9);
+        assert_eq!(limiter.admit("k", 10, 6, 1).remaining, 3);
+        let refused = limiter.admit("k", 10, 4, 2);
+        assert_eq!((refused.allowed, refused.remaining), (false, 3));
+        assert_eq!(limiter.admit("k", 10, 3, 3).remaining, 0);
     }
 
     #[test]

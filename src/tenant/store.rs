@@ -2,8 +2,9 @@
 //! in [`key_store`](super::key_store).
 
 use super::key_store::NewKey;
-use crate::model::wire::wire_record;
-use crate::model::{ApiError, EpochMs};
+use super::limit_reached;
+use crate::model::wire::{to_json, wire_record};
+use crate::model::{ApiError, EpochMs, ErrorKind};
 use crate::queue::{RowExt, Sql};
 
 const SCHEMA: &[&str] = &[
@@ -29,6 +30,8 @@ const SCHEMA: &[&str] = &[
 
 /// Plan tier recorded for every organization (edgespool has no billing tiers).
 pub const PLAN_TIER: &str = "enterprise";
+/// Queues a tenant may have at once, unless the `QUEUE_LIMIT` variable says otherwise.
+pub const DEFAULT_QUEUE_LIMIT: u32 = 1_000;
 
 wire_record! {
     /// A new organization, as the Worker minted it.
@@ -95,27 +98,50 @@ impl Tenant<'_> {
         })
     }
 
-    /// Records `queue` in the catalog (once; later calls change nothing).
-    pub fn register_queue(&self, queue: &str, now: EpochMs) -> Result<(), ApiError> {
-        self.sql.query(
-            "INSERT INTO queues (name, created_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
-            &[queue.into(), now.into()],
-        )?;
+    /// Records `queue` in the catalog (once; later calls change nothing). A new queue past
+    /// `limit` is refused with 429 `QUEUE_LIMIT`, before the queue stores anything; a queue
+    /// already catalogued always passes, so lowering the limit never locks out queues in use.
+    pub fn register_queue(&self, queue: &str, limit: u32, now: EpochMs) -> Result<(), ApiError> {
+        if self.sql.query_one("SELECT 1 FROM queues WHERE name = ?1", &[queue.into()])?.is_some() {
+            return Ok(());
+        }
+        let count = self.sql.query_one("SELECT count(*) FROM queues", &[])?.map_or(Ok(0), |r| r.int(0))?;
+        if count >= i64::from(limit) {
+            let remedy = "delete a queue first";
+            return Err(limit_reached(ErrorKind::QueueLimit, "queues", count, limit, "QUEUE_LIMIT", remedy));
+        }
+        self.sql.query("INSERT INTO queues (name, created_at) VALUES (?1, ?2)", &[queue.into(), now.into()])?;
         Ok(())
     }
 
-    /// Drops `queue` from the catalog (after the queue was deleted).
+    /// Drops `queue` from the catalog (after the queue was deleted), freeing its place.
     pub fn unregister_queue(&self, queue: &str) -> Result<(), ApiError> {
         self.sql.query("DELETE FROM queues WHERE name = ?1", &[queue.into()])?;
         Ok(())
     }
 
-    /// Every queue in the catalog, by name.
-    pub fn queue_names(&self) -> Result<Vec<String>, ApiError> {
-        self.sql
-            .query("SELECT name FROM queues ORDER BY name", &[])?
-            .iter()
-            .map(|row| row.text(0).map(str::to_owned))
-            .collect()
+    /// One page of the catalog, by name: at most `page.limit` queues of `page.queues`
+    /// (`None`: every queue) named after `page.after`, and whether more follow.
+    pub fn queue_page(&self, page: &QueuePage) -> Result<(Vec<String>, bool), ApiError> {
+        let scope = page.queues.as_ref().map(to_json).transpose()?;
+        let rows = self.sql.query(
+            "SELECT name FROM queues WHERE (?1 IS NULL OR name IN (SELECT value FROM json_each(?1))) \
+             AND name > coalesce(?2, '') ORDER BY name LIMIT ?3",
+            &[scope.into(), page.after.clone().into(), (page.limit + 1).into()],
+        )?;
+        let has_more = rows.len() > page.limit as usize;
+        let names = rows.iter().take(page.limit as usize).map(|row| row.text(0).map(str::to_owned));
+        Ok((names.collect::<Result<_, _>>()?, has_more))
     }
+}
+
+/// One page of the queue catalog.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuePage {
+    /// Only these queues (the key's scope); `None`: every queue.
+    pub queues: Option<Vec<String>>,
+    /// Only queues named after this one (where the previous page ended).
+    pub after: Option<String>,
+    /// Queues per page.
+    pub limit: u32,
 }

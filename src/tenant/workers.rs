@@ -2,13 +2,13 @@
 //! queue), heartbeats, deregistration, a paged list, and the alarm's sweep that marks silent
 //! workers offline. A tenant has at most a set number of workers.
 
+use super::limit_reached;
 use super::store::Tenant;
 use crate::model::time::SECOND_MS;
 use crate::model::wire::{to_json, wire_record};
 use crate::model::{ApiError, EpochMs, ErrorKind};
 use crate::queue::sql::Columns;
 use crate::queue::{Row, RowExt};
-use serde_json::json;
 use serde_json::value::RawValue;
 
 /// A worker silent this long is marked `offline`.
@@ -177,13 +177,8 @@ impl Tenant<'_> {
             &[(count - i64::from(limit) + 1).into()],
         )?;
         if forgotten.is_empty() {
-            return Err(ApiError {
-                kind: ErrorKind::WorkerLimit,
-                message: format!(
-                    "this organization has {count} workers registered, its limit (WORKER_LIMIT); deregister one first"
-                ),
-                details: Some(json!({ "resource": "workers", "current": count, "limit": limit })),
-            });
+            let remedy = "deregister one first";
+            return Err(limit_reached(ErrorKind::WorkerLimit, "workers", count, limit, "WORKER_LIMIT", remedy));
         }
         Ok(())
     }

@@ -19,6 +19,11 @@ still receives the generated body, only the part the rule concerns changes.
   alone gets its counterpart at the far end of the range (cap 86400 s, base 0.01 s), so no
   stored value can conflict with it.
 
+- `GET /api/v1/jobs` and `/jobs/dlq` across queues: `offset` + `limit` + 1, times the queues the
+  tenant has (at most 100 reached), may be at most 10,101 rows. In a request generated as valid
+  without a queue, `offset` shrinks so that `offset` + `limit` ≤ 100, which passes over any
+  number of queues.
+
 Requests generated as invalid are left alone: they must be refused either way.
 
 One hook only saves time: a claim's `wait_secs` within 2–20 becomes 1 in every request (it stays
@@ -88,3 +93,12 @@ def before_call(context, case, **kwargs):
             body["backoff_cap_secs"] = 86400
         elif number(cap) and base is None:
             body["backoff_base_secs"] = 0.01
+    elif method == "GET" and path in ("/api/v1/jobs", "/api/v1/jobs/dlq") and valid:
+        # Across queues, each of up to 100 queues sends offset + limit + 1 rows and one list
+        # merges at most 10,101, so how deep a page may reach depends on how many queues the
+        # tenant has; offset + limit <= 100 passes over any number.
+        query = case.query if isinstance(case.query, dict) else {}
+        if query.get("queue_name") is None and query.get("queue") is None:
+            limit, offset = query.get("limit", 50), query.get("offset", 0)
+            if all(isinstance(v, int) and not isinstance(v, bool) for v in (limit, offset)) and offset + limit > 100:
+                query["offset"] = max(0, 100 - limit)
