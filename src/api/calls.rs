@@ -18,7 +18,7 @@ pub const MAX_FAN_OUT: u32 = 100;
 /// Most job rows one list merges in the Worker: what one queue's deepest page takes (offset
 /// 10,000 plus the largest page, plus one to tell whether more exist). Each queue of a list
 /// sends `offset + limit + 1` rows, so over more queues pages reach less deep.
-pub const MAX_MERGED_ROWS: usize = super::reads::MAX_LIST_OFFSET as usize + *spec::LIST_LIMIT.end() as usize + 1;
+pub const MAX_MERGED_ROWS: usize = spec::MAX_LIST_OFFSET as usize + *spec::LIST_LIMIT.end() as usize + 1;
 
 /// The actor calls that answer one request.
 #[derive(Debug)]
