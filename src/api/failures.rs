@@ -2,9 +2,8 @@
 //! that used up its failed authentications (API keys and admin keys alike), and counting each
 //! new failure. The counts live in isolate memory ([`AuthThrottle`]).
 
-use crate::model::{ApiError, EpochMs, ErrorKind};
+use crate::model::{ApiError, EpochMs};
 use crate::tenant::auth_throttle::{AuthThrottle, FailureLimits, Subject};
-use serde_json::json;
 use std::cell::RefCell;
 use worker::{web_sys::Request, Env};
 
@@ -33,24 +32,16 @@ fn limits(env: &Env) -> FailureLimits {
     }
 }
 
-/// 429 `RATE_LIMIT_EXCEEDED` when any of `subjects` has no failures left in this window,
-/// with the figures a rate-limit refusal carries (`retry_after_secs`, sent as `Retry-After`,
-/// the failure `limit`, and when the window resets).
+/// 429 `RATE_LIMIT_EXCEEDED` when any of `subjects` has no failures left in this window: a
+/// rate-limit refusal (`details` with `retry_after_secs`, sent as `Retry-After`, the failure
+/// `limit` and when the window resets) that says what was limited.
 pub fn admit(env: &Env, subjects: &[Subject], now: EpochMs) -> Result<(), ApiError> {
     let Some(verdict) = FAILURES.with(|f| f.borrow().refusal(subjects, &limits(env), now)) else {
         return Ok(());
     };
-    let retry_after = verdict.retry_after_secs(now);
-    Err(ApiError {
-        kind: ErrorKind::RateLimitExceeded,
-        message: format!("more than {} failed authentications this minute; retry in {retry_after} s", verdict.limit),
-        details: Some(json!({
-            "retry_after_secs": retry_after,
-            "limit": verdict.limit,
-            "remaining": 0,
-            "reset_at": crate::model::time::format_rfc3339(verdict.reset_at),
-        })),
-    })
+    let refusal = super::auth::refusal(&verdict, now);
+    let message = format!("more than {} failed authentications this minute; retry later", verdict.limit);
+    Err(ApiError { message, ..refusal })
 }
 
 /// Counts a failed authentication against each of `subjects`.
