@@ -7,8 +7,8 @@ use crate::tenant::auth_throttle::{AuthThrottle, FailureLimits, Subject};
 use std::cell::RefCell;
 use worker::{web_sys::Request, Env};
 
-/// The address requests without `CF-Connecting-IP` share (local development and tests;
-/// Cloudflare sets the header on every request it forwards).
+/// The address requests without `CF-Connecting-IP` share (Cloudflare sets the header on every
+/// request it forwards, and Miniflare sets 127.0.0.1, so only other callers lack it).
 const NO_ADDRESS: &str = "unknown";
 
 thread_local! {
