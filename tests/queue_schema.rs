@@ -1,10 +1,16 @@
 //! The schema: a jobs table made with the old `status IN (…)` check is rebuilt once, keeping
-//! every job, the job count, the indexes and the constraints.
+//! every job, the job count, the indexes and the constraints; and a queue that was never given a
+//! job or a setting answers from a schema it does not keep.
 
 mod common;
 mod support;
 use common::*;
-use edgespool::queue::ack::AckItem;
+use edgespool::model::ApiError;
+use edgespool::queue::ack::{AckItem, FailItem};
+use edgespool::queue::listing::ListFilter;
+use edgespool::queue::manage::DeadLetterSelection;
+use edgespool::queue::protocol::{execute, QueueCommand, QueueReply};
+use edgespool::queue::record::QueueStats;
 use edgespool::queue::{schema, QueueSettings, Sql, SqlValue};
 use support::*;
 
@@ -70,4 +76,89 @@ fn a_queue_stores_its_identity_once() {
     identity::store(&sql, &me).unwrap();
     identity::store(&sql, &QueueIdentity { tenant: "t2".into(), name: "other".into() }).unwrap();
     assert_eq!(identity::load(&sql).unwrap(), Some(me), "the first identity stays");
+}
+
+/// Every command that does not create the queue, naming things that do not exist.
+fn commands_that_find_nothing() -> Vec<QueueCommand> {
+    let id = || "q.01ARZ3NDEKTSV4RRFFQ69G5FAV".to_owned();
+    let ack = AckItem { id: id(), lease_id: "l".into(), result: None };
+    let fail = FailItem {
+        id: "q.01ARZ3NDEKTSV4RRFFQ69G5FAW".into(),
+        lease_id: "l".into(),
+        error: "e".into(),
+        retry_after_secs: None,
+    };
+    let filter = ListFilter {
+        statuses: vec![],
+        tag: None,
+        job_type: None,
+        search: None,
+        created_after: None,
+        created_before: None,
+        limit: 10,
+        offset: 0,
+    };
+    vec![
+        QueueCommand::Get { id: id() },
+        QueueCommand::Cancel { id: id() },
+        QueueCommand::Replay { id: id() },
+        QueueCommand::Claim(claim_request(10)),
+        QueueCommand::Complete { id: id(), fence: lease("l"), result: None },
+        QueueCommand::Fail { id: id(), fence: lease("l"), error: "e".into(), retry_after_secs: None },
+        QueueCommand::Heartbeat { id: id(), fence: by_worker("w1"), lease_secs: None },
+        QueueCommand::ReplayDeadLetters { selection: DeadLetterSelection::Oldest(10) },
+        QueueCommand::ReplayDeadLetters { selection: DeadLetterSelection::Ids(vec![id()]) },
+        QueueCommand::PurgeDeadLetters { selection: DeadLetterSelection::Oldest(10), older_than: None },
+        QueueCommand::ListJobs { filter },
+        QueueCommand::JobStatuses { ids: vec![id()] },
+        QueueCommand::Stats,
+        QueueCommand::SetPriority { id: id(), priority: 5 },
+        QueueCommand::GetConfig,
+        QueueCommand::Resume,
+        QueueCommand::DeleteQueue { delete_jobs: true },
+        QueueCommand::Ack { acks: vec![ack], fails: vec![fail] },
+        QueueCommand::ReleaseWorker { worker_id: "w1".into() },
+    ]
+}
+
+/// An outcome as JSON, the database size left out (a missing queue has no database).
+fn outcome_json(outcome: Result<QueueReply, ApiError>) -> String {
+    let outcome = outcome.map(|reply| match reply {
+        QueueReply::Stats(stats) => QueueReply::Stats(QueueStats { database_bytes: 0, ..stats }),
+        other => other,
+    });
+    serde_json::to_string(&outcome).unwrap()
+}
+
+#[test]
+fn a_missing_queue_answers_every_command_as_its_empty_tables_would() {
+    let sql = MemorySql(rusqlite::Connection::open_in_memory().unwrap());
+    assert!(!schema::exists(&sql).unwrap(), "a fresh database has no queue");
+    schema::migrate(&sql).unwrap();
+    assert!(schema::exists(&sql).unwrap());
+    let settings = QueueSettings::default();
+    for command in commands_that_find_nothing() {
+        assert!(!command.traits().creates_queue, "{command:?} creates the queue");
+        let missing = command.answer_for_missing_queue().unwrap_or_else(|| panic!("{command:?} has no answer"));
+        let empty = execute(&queue(&sql, &settings), command.clone(), T0, &mut SeededEntropy::new(1)).map(|e| e.reply);
+        assert_eq!(outcome_json(missing), outcome_json(empty), "{command:?}");
+    }
+}
+
+#[test]
+fn only_jobs_and_settings_create_a_queue() {
+    let creates = |command: QueueCommand| command.traits().creates_queue;
+    assert!(creates(QueueCommand::Enqueue { job: spec("{}") }));
+    assert!(creates(QueueCommand::EnqueueBulk { jobs: vec![spec("{}")] }));
+    assert!(creates(QueueCommand::Configure { changes: Default::default() }));
+    assert!(creates(QueueCommand::Pause { reason: None }));
+    for command in [
+        QueueCommand::Enqueue { job: spec("{}") },
+        QueueCommand::EnqueueBulk { jobs: vec![spec("{}")] },
+        QueueCommand::Configure { changes: Default::default() },
+        QueueCommand::Pause { reason: None },
+    ] {
+        assert!(command.answer_for_missing_queue().is_none(), "{command:?} is answered without the queue");
+    }
+    assert!(commands_that_find_nothing().into_iter().all(|c| !creates(c)));
 }

@@ -4,8 +4,9 @@ mod common;
 use common::MemorySql;
 use edgespool::model::ErrorKind;
 use edgespool::tenant::key_store::{KeyChanges, NewKey};
+use edgespool::tenant::protocol::TenantCommand;
 use edgespool::tenant::scope::Grantor;
-use edgespool::tenant::store::{QueuePage, Tenant};
+use edgespool::tenant::store::{NewOrganization, QueuePage, Tenant};
 use edgespool::tenant::workers::{NewWorker, WorkerBeat, WorkerPage, WorkerRecord, FORGET_AFTER_MS, OFFLINE_AFTER_MS};
 
 const T0: i64 = 1_767_225_600_000;
@@ -248,4 +249,26 @@ fn keys_stay_within_their_grantors_scope() {
     t.revoke_key("child", by("limited")).unwrap();
     t.update_key("limited", &unlimit, by("wide")).unwrap();
     assert_eq!(t.create_key(&key("c4", "h6", None), by("gone"), T0).unwrap_err().kind, ErrorKind::Unauthorized);
+}
+
+#[test]
+fn only_creating_the_organization_makes_a_tenant_exist() {
+    let sql = MemorySql(rusqlite::Connection::open_in_memory().expect("open"));
+    let t = Tenant { sql: &sql };
+    assert!(!t.exists().unwrap(), "an empty database is no tenant");
+    let creates = |command: TenantCommand| command.traits().creates_tenant;
+    assert!(!creates(TenantCommand::VerifyKey { hash: "h".into() }));
+    assert!(!creates(TenantCommand::RegisterQueue { queue: "q".into() }));
+    let organization = NewOrganization { id: "t".into(), name: "T".into(), slug: "t".into() };
+    assert!(creates(TenantCommand::CreateOrganization { organization, key: key("k1", "h1", None) }));
+    t.migrate().unwrap();
+    assert!(t.exists().unwrap());
+}
+
+#[test]
+fn a_verified_key_carries_its_expiry() {
+    let sql = tenant_db();
+    let t = Tenant { sql: &sql };
+    t.insert_key(&key("k1", "h1", Some(T0 + 10)), T0).unwrap();
+    assert_eq!(t.verify_key("t", "h1", T0).unwrap().expires_at, Some(T0 + 10));
 }

@@ -30,6 +30,10 @@ pub struct QueueActor {
     /// Whether the schema and settings loaded; an actor whose storage failed answers every
     /// request with that error instead of panicking.
     ready: std::result::Result<(), ApiError>,
+    /// Whether the queue's tables exist. Only a command that gives the queue a job or a
+    /// setting makes them; without them every other command answers as a missing queue
+    /// ([`QueueCommand::answer_for_missing_queue`]), writing nothing.
+    migrated: Cell<bool>,
     alarm: AlarmSlot,
     /// Whether this instance has recorded the queue in its tenant's catalog and stored its
     /// identity (both idempotent, so once per instance is enough).
@@ -50,16 +54,25 @@ pub struct QueueActor {
 impl DurableObject for QueueActor {
     fn new(state: State, env: Env) -> Self {
         let sql = ActorSql(state.storage().sql());
-        let loaded = schema::migrate(&sql).and_then(|()| Ok((config::load(&sql)?, identity::load(&sql)?)));
-        let (ready, settings, known) = match loaded {
-            Ok((settings, known)) => (Ok(()), settings, known),
-            Err(e) => (Err(e), QueueSettings::default(), None),
+        // An existing queue gets any table or index added since it was made.
+        let loaded = schema::exists(&sql).and_then(|found| {
+            if !found {
+                return Ok(None);
+            }
+            schema::migrate(&sql)?;
+            Ok(Some((config::load(&sql)?, identity::load(&sql)?)))
+        });
+        let (ready, migrated, (settings, known)) = match loaded {
+            Ok(Some(stored)) => (Ok(()), true, stored),
+            Ok(None) => (Ok(()), false, Default::default()),
+            Err(e) => (Err(e), false, Default::default()),
         };
         QueueActor {
             state,
             sql,
             settings: RefCell::new(settings),
             ready,
+            migrated: Cell::new(migrated),
             alarm: AlarmSlot::default(),
             registered: Cell::new(false),
             identity: RefCell::new(known),
@@ -164,10 +177,19 @@ impl QueueActor {
             self.settings.borrow().merged(changes, super::now())?;
         }
         let traits = envelope.command.traits();
+        if !self.migrated.get() {
+            if let Some(answer) = envelope.command.answer_for_missing_queue() {
+                return answer;
+            }
+        }
         if traits.creates_queue && !self.registered.get() {
             // Before the first job or setting, so the catalog never misses a queue.
             let register = TenantCommand::RegisterQueue { queue: envelope.queue.clone() };
             call_tenant(&self.env, &envelope.tenant, register).await?;
+            if !self.migrated.get() {
+                schema::migrate(&self.sql)?;
+                self.migrated.set(true);
+            }
             let me = QueueIdentity { tenant: envelope.tenant.clone(), name: envelope.queue.clone() };
             identity::store(&self.sql, &me)?;
             *self.identity.borrow_mut() = Some(me);

@@ -2,11 +2,14 @@
 //! path makes no extra actor hop: a verified key is trusted for [`KEY_CACHE_TTL_MS`], and each
 //! key's requests are counted in one-minute windows.
 
+use super::failures;
 use crate::actors::client::call_tenant;
 use crate::model::{ApiError, EpochMs, ErrorKind};
-use crate::tenant::keys::{hash_key, tenant_of};
+use crate::tenant::auth_throttle::Subject;
+use crate::tenant::keys::{hash_key, parse_key, KeyParts};
 use crate::tenant::protocol::{TenantCommand, TenantReply};
 use crate::tenant::rate_limit::{RateLimiter, Verdict};
+use crate::tenant::signing::{KeySigning, TenantPart};
 use crate::tenant::Principal;
 use serde_json::json;
 use std::cell::RefCell;
@@ -40,16 +43,28 @@ pub async fn authenticate(req: &Request, env: &Env, now: EpochMs) -> Result<Prin
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, key)| key.trim())
         .ok_or_else(|| unauthorized("Missing or invalid Authorization header"))?;
-    let tenant = tenant_of(key).ok_or_else(|| unauthorized("Invalid API key"))?;
+    let parts = parse_key(key).ok_or_else(|| unauthorized("Invalid API key"))?;
     let hash = hash_key(key);
-    if let Some(principal) = cached(&hash, now) {
-        return Ok(principal);
-    }
-    let TenantReply::Principal(principal) =
-        call_tenant(env, tenant, TenantCommand::VerifyKey { hash: hash.clone() }).await?
-    else {
-        return Err(ApiError::internal("the tenant did not answer a key verification with a principal"));
+    let known = match cached(&hash, now) {
+        Cached::Trusted(principal) => return Ok(principal),
+        // Its expiry never changes, so the cache can refuse it on its own.
+        Cached::Expired => return Err(unauthorized("Invalid API key")),
+        Cached::Stale => true,
+        Cached::Unknown => false,
     };
+    let address = failures::client_address(req);
+    let subjects = [Subject::Address(&address), Subject::Tenant(parts.tenant)];
+    // A key this isolate verified before is re-checked even while its tenant or address is
+    // throttled: a flood of bad keys must not lock out the keys in use.
+    if !known {
+        failures::admit(env, &subjects, now)?;
+    }
+    let verified = verify(env, parts, &hash).await;
+    if verified.as_ref().is_err_and(|e| e.kind == ErrorKind::Unauthorized) {
+        failures::failed(&subjects, now);
+        VERIFIED.with(|cache| cache.borrow_mut().remove(&hash));
+    }
+    let principal = verified?;
     VERIFIED.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.len() >= KEY_CACHE_CAPACITY {
@@ -60,8 +75,49 @@ pub async fn authenticate(req: &Request, env: &Env, now: EpochMs) -> Result<Prin
     Ok(principal)
 }
 
-fn cached(hash: &str, now: EpochMs) -> Option<Principal> {
-    VERIFIED.with(|cache| cache.borrow().get(hash).filter(|(_, until)| now < *until).map(|(p, _)| p.clone()))
+/// How this deployment signs and checks tenant parts: the secret `KEY_SIGNING_SECRET` (unset
+/// or empty: keys are minted unsigned) and `SIGNED_KEYS_ONLY` (`true`: keys without a valid
+/// signature are refused).
+pub fn signing(env: &Env) -> KeySigning {
+    KeySigning {
+        secret: crate::actors::var(env, "KEY_SIGNING_SECRET").filter(|s| !s.is_empty()),
+        signed_only: crate::actors::var(env, "SIGNED_KEYS_ONLY").is_some_and(|v| v == "true"),
+    }
+}
+
+/// Asks the key's tenant actor who the key speaks for, unless the tenant part alone shows the
+/// key is not one of this deployment's ([`KeySigning`]): then no actor is called at all.
+async fn verify(env: &Env, parts: KeyParts<'_>, hash: &str) -> Result<Principal, ApiError> {
+    if signing(env).judge(parts.tenant, parts.signature) == TenantPart::Refused {
+        return Err(unauthorized("Invalid API key"));
+    }
+    let TenantReply::Principal(principal) =
+        call_tenant(env, parts.tenant, TenantCommand::VerifyKey { hash: hash.to_owned() }).await?
+    else {
+        return Err(ApiError::internal("the tenant did not answer a key verification with a principal"));
+    };
+    Ok(principal)
+}
+
+/// What the isolate knows of a key.
+enum Cached {
+    /// Verified less than [`KEY_CACHE_TTL_MS`] ago and not expired: trusted as it is.
+    Trusted(Principal),
+    /// Verified, but past the key's own `expires_at`.
+    Expired,
+    /// Verified longer ago: asked again.
+    Stale,
+    /// Never verified here.
+    Unknown,
+}
+
+fn cached(hash: &str, now: EpochMs) -> Cached {
+    VERIFIED.with(|cache| match cache.borrow().get(hash) {
+        None => Cached::Unknown,
+        Some((principal, _)) if principal.expires_at.is_some_and(|at| now >= at) => Cached::Expired,
+        Some((principal, until)) if now < *until => Cached::Trusted(principal.clone()),
+        Some(_) => Cached::Stale,
+    })
 }
 
 /// Drops a key's cached verification, so a revoked or changed key is re-checked at once.

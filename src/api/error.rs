@@ -26,6 +26,13 @@ pub fn render_error(error: &ApiError) -> (u16, String) {
     (status(error.kind), body)
 }
 
+/// The `Retry-After` seconds of an error that says when to try again
+/// (`details.retry_after_secs`, as every 429 refusal of a request rate carries).
+pub fn retry_after(error: &ApiError) -> Option<String> {
+    let secs = error.details.as_ref()?.get("retry_after_secs")?.as_u64()?;
+    Some(secs.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

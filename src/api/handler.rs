@@ -3,13 +3,14 @@
 
 use super::body::{split_url, Query, MAX_BODY_BYTES};
 use super::calls::{self, Call, MAX_FAN_OUT};
-use super::error::{render_error, status};
+use super::error::{render_error, retry_after, status};
 use super::routes::{resolve, KeyRoute, Route, TenantRoute, WorkerRoute};
 use super::views::{self, Answer, Scope};
-use super::{auth, jobs, keys, organizations, queues, reads, workers};
+use super::{auth, catalog, failures, jobs, keys, organizations, queues, reads, workers};
 use crate::actors::client::{call_queue, call_tenant};
 use crate::model::{ApiError, EpochMs, ErrorKind, OsEntropy};
 use crate::queue::protocol::{QueueCommand, QueueReply};
+use crate::tenant::auth_throttle::Subject;
 use crate::tenant::protocol::{TenantCommand, TenantReply};
 use crate::tenant::Principal;
 use worker::wasm_bindgen_futures::JsFuture;
@@ -30,6 +31,7 @@ pub async fn handle(req: Request, url: &str, env: Env) -> Response {
             if error.kind == ErrorKind::InternalError {
                 worker::console_error!("request {request_id} failed: {}", error.message);
             }
+            extra.extend(retry_after(&error).map(|secs| ("Retry-After", secs)));
             render_error(&error)
         }
     };
@@ -66,14 +68,14 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
     let mut next_cursor = None;
     let (calls, merge) = match call {
         Call::Queue { queue, command } => {
-            let reply = call_queue(env, tenant, &queue, command).await?;
+            let reply = catalog::ask(env, tenant, &queue, command).await?;
             return views::queue_reply(&reply, Scope { tenant, queue: &queue });
         }
         Call::Many { calls, merge } => (calls, merge),
         Call::EveryQueue { command, merge } => {
             let width = auth::key_limit(&principal, env).map_or(MAX_FAN_OUT, |limit| limit.min(MAX_FAN_OUT));
             let list = TenantCommand::ListQueues(principal.scope(), cursor, width);
-            let (queues, more) = catalog_page(env, tenant, list).await?;
+            let (queues, more) = catalog::page(env, tenant, list).await?;
             next_cursor = queues.last().filter(|_| more).cloned();
             let calls = queues.into_iter().map(|q| (q, command.clone())).collect();
             (calls, merge)
@@ -83,7 +85,7 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
     // One request per queue actor reached; the first was counted on admission.
     admit(&principal, env, (calls.len() as u32).saturating_sub(1), now, extra)?;
     let replies = futures::future::join_all(calls.into_iter().map(|(queue, command)| async move {
-        let reply = call_queue(env, tenant, &queue, command).await;
+        let reply = catalog::ask(env, tenant, &queue, command).await;
         (queue, reply)
     }))
     .await;
@@ -140,7 +142,7 @@ async fn serve_workers(
             else {
                 return Err(unexpected("worker"));
             };
-            let lease = match call_queue(env, tenant, &queue, QueueCommand::GetConfig).await {
+            let lease = match catalog::ask(env, tenant, &queue, QueueCommand::GetConfig).await {
                 Ok(QueueReply::Config(settings)) => settings.default_lease_secs,
                 // A queue not used yet has no settings: its workers get the default lease.
                 Err(e) if e.kind == ErrorKind::NotFound => crate::model::spec::DEFAULT_LEASE_SECS,
@@ -173,15 +175,6 @@ async fn serve_workers(
 /// An actor answered with a reply of another kind than its command's: a bug in the protocol.
 fn unexpected(what: &str) -> ApiError {
     ApiError::internal(format!("the actor did not answer with a {what}"))
-}
-
-/// The page of the tenant's catalog that `list` (a `ListQueues`, confined to the key's queues)
-/// asks for, and whether more follow.
-async fn catalog_page(env: &Env, tenant: &str, list: TenantCommand) -> Result<(Vec<String>, bool), ApiError> {
-    let TenantReply::Queues(names, more) = call_tenant(env, tenant, list).await? else {
-        return Err(unexpected("queue catalog"));
-    };
-    Ok((names, more))
 }
 
 /// Reads the body, refusing anything over [`MAX_BODY_BYTES`] before it is parsed: at once
@@ -228,8 +221,16 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
 async fn create_organization(req: &Request, env: &Env, body: &[u8]) -> Result<Answer, ApiError> {
     let configured = crate::actors::var(env, "ADMIN_KEY");
     let presented = header(req, "X-Admin-Key");
-    organizations::check_admin_key(configured.as_deref(), presented.as_deref())?;
-    let tenant = organizations::prepare(body, &mut OsEntropy)?;
+    // Wrong admin keys count against the client's address like wrong API keys.
+    let (address, now) = (failures::client_address(req), crate::actors::now());
+    let client = [Subject::Address(&address)];
+    failures::admit(env, &client, now)?;
+    let checked = organizations::check_admin_key(configured.as_deref(), presented.as_deref());
+    if checked.as_ref().is_err_and(|e| e.kind == ErrorKind::Unauthorized) && presented.is_some() {
+        failures::failed(&client, now);
+    }
+    checked?;
+    let tenant = organizations::prepare(body, &auth::signing(env), &mut OsEntropy)?;
     let TenantReply::Organization(created) = call_tenant(env, &tenant.envelope.tenant, tenant.envelope.command).await?
     else {
         return Err(unexpected("organization"));
@@ -244,7 +245,7 @@ async fn manage_keys(
     principal: &Principal,
     now: EpochMs,
 ) -> Result<Answer, ApiError> {
-    let call = keys::build(route, body, principal, now, &mut OsEntropy)?;
+    let call = keys::build(route, body, principal, now, &auth::signing(env), &mut OsEntropy)?;
     let reply = call_tenant(env, &principal.tenant_id, call.command).await?;
     if let Some(key_id) = call.forget {
         auth::forget_key(&key_id);

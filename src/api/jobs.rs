@@ -433,7 +433,7 @@ mod tests {
     use super::*;
 
     fn admin() -> Principal {
-        Principal { tenant_id: "t".into(), key_id: "k".into(), queues: vec![], rate_limit: None }
+        Principal { tenant_id: "t".into(), key_id: "k".into(), queues: vec![], rate_limit: None, expires_at: None }
     }
 
     fn build_ok(route: JobRoute, body: &str) -> Call {

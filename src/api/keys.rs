@@ -7,6 +7,7 @@ use crate::model::{spec, ApiError, Entropy, EpochMs, ErrorKind};
 use crate::tenant::key_store::{KeyChanges, NewKey};
 use crate::tenant::keys::{mint_key, new_key_id};
 use crate::tenant::protocol::TenantCommand;
+use crate::tenant::signing::KeySigning;
 use crate::tenant::Principal;
 use serde::Deserialize;
 
@@ -21,12 +22,13 @@ pub struct KeyCall {
     pub forget: Option<String>,
 }
 
-/// Builds the tenant command for a key-management route.
+/// Builds the tenant command for a key-management route; new keys are signed by `signing`.
 pub fn build(
     route: KeyRoute,
     body: &[u8],
     principal: &Principal,
     now: EpochMs,
+    signing: &KeySigning,
     entropy: &mut dyn Entropy,
 ) -> Result<KeyCall, ApiError> {
     // A key confined to some queues must not mint itself a wider one.
@@ -39,7 +41,7 @@ pub fn build(
     Ok(match route {
         KeyRoute::Create => {
             let b: CreateKeyBody = parse_json(body)?;
-            let minted = mint_key(&principal.tenant_id, entropy);
+            let minted = mint_key(&principal.tenant_id, signing, entropy);
             let key = NewKey {
                 id: new_key_id(entropy),
                 name: required_name(b.name)?,
@@ -139,18 +141,19 @@ mod tests {
             key_id: "key_self".into(),
             queues: queues.iter().map(|q| q.to_string()).collect(),
             rate_limit: None,
+            expires_at: None,
         }
     }
 
     fn call(route: KeyRoute, body: &str, p: &Principal) -> Result<KeyCall, ApiError> {
-        build(route, body.as_bytes(), p, 1_767_225_600_000, &mut OsEntropy)
+        build(route, body.as_bytes(), p, 1_767_225_600_000, &KeySigning::default(), &mut OsEntropy)
     }
 
     #[test]
     fn created_keys_are_minted_for_the_callers_tenant() {
         let c = call(KeyRoute::Create, r#"{"name":"ci","queues":["a"],"rate_limit":20}"#, &principal(&[])).unwrap();
         let raw = c.raw_key.unwrap();
-        assert_eq!(crate::tenant::keys::tenant_of(&raw), Some("a".repeat(20).as_str()));
+        assert_eq!(crate::tenant::keys::parse_key(&raw).map(|p| p.tenant), Some("a".repeat(20).as_str()));
         let TenantCommand::CreateKey { key, .. } = c.command else { panic!("wrong command") };
         assert_eq!(key.hash, crate::tenant::keys::hash_key(&raw));
         assert_eq!((key.queues, key.rate_limit), (vec!["a".to_string()], Some(20)));

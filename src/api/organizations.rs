@@ -5,6 +5,7 @@ use crate::model::{ApiError, Entropy, ErrorKind};
 use crate::tenant::key_store::NewKey;
 use crate::tenant::keys::{mint_key, new_key_id, new_tenant_id};
 use crate::tenant::protocol::{TenantCommand, TenantEnvelope};
+use crate::tenant::signing::KeySigning;
 use crate::tenant::store::NewOrganization;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -44,8 +45,8 @@ pub fn check_admin_key(configured: Option<&str>, presented: Option<&str>) -> Res
     }
 }
 
-/// Validates the request and mints the tenant id and first key.
-pub fn prepare(body: &[u8], entropy: &mut dyn Entropy) -> Result<NewTenant, ApiError> {
+/// Validates the request and mints the tenant id and first key (signed by `signing`).
+pub fn prepare(body: &[u8], signing: &KeySigning, entropy: &mut dyn Entropy) -> Result<NewTenant, ApiError> {
     let b: OrganizationBody = parse_json(body)?;
     let name = required_name(b.name)?;
     let slug = match b.slug {
@@ -53,7 +54,7 @@ pub fn prepare(body: &[u8], entropy: &mut dyn Entropy) -> Result<NewTenant, ApiE
         None => check_slug(slugify(&name)).unwrap_or_else(|_| "org".to_owned()),
     };
     let tenant = new_tenant_id(entropy);
-    let key = mint_key(&tenant, entropy);
+    let key = mint_key(&tenant, signing, entropy);
     Ok(NewTenant {
         envelope: TenantEnvelope {
             tenant: tenant.clone(),
@@ -105,7 +106,7 @@ mod tests {
     #[test]
     fn slug_is_derived_from_the_name() {
         assert_eq!(slugify("Acme, Inc."), "acme-inc");
-        let t = prepare(br#"{"name":"Acme, Inc."}"#, &mut OsEntropy).unwrap();
+        let t = prepare(br#"{"name":"Acme, Inc."}"#, &KeySigning::default(), &mut OsEntropy).unwrap();
         let TenantCommand::CreateOrganization { organization, key } = t.envelope.command else { panic!() };
         assert_eq!(organization.slug, "acme-inc");
         assert!(t.raw_key.starts_with("sp_live_"));
@@ -114,7 +115,7 @@ mod tests {
 
     #[test]
     fn names_and_slugs_are_validated() {
-        assert!(prepare(br#"{"name":""}"#, &mut OsEntropy).is_err());
-        assert!(prepare(br#"{"name":"a","slug":"Bad Slug"}"#, &mut OsEntropy).is_err());
+        assert!(prepare(br#"{"name":""}"#, &KeySigning::default(), &mut OsEntropy).is_err());
+        assert!(prepare(br#"{"name":"a","slug":"Bad Slug"}"#, &KeySigning::default(), &mut OsEntropy).is_err());
     }
 }

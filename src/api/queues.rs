@@ -122,7 +122,7 @@ mod tests {
     use crate::model::ErrorKind;
 
     fn admin() -> Principal {
-        Principal { tenant_id: "t".into(), key_id: "k".into(), queues: vec![], rate_limit: None }
+        Principal { tenant_id: "t".into(), key_id: "k".into(), queues: vec![], rate_limit: None, expires_at: None }
     }
 
     fn changes(body: &str) -> Result<ConfigChanges, ApiError> {

@@ -100,6 +100,7 @@ mod tests {
             key_id: "k".into(),
             queues: queues.iter().map(|q| q.to_string()).collect(),
             rate_limit: None,
+            expires_at: None,
         }
     }
 

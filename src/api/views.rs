@@ -862,7 +862,8 @@ mod tests {
         assert_eq!(tenant_reply(&TenantReply::Done).unwrap(), (204, String::new()));
         assert_eq!(tenant_reply(&TenantReply::Deregistered("q".into())).unwrap().0, 204);
         assert_eq!(queue_reply(&QueueReply::Done, Scope { tenant: "t", queue: "q" }).unwrap().0, 204);
-        let principal = Principal { tenant_id: "t".into(), key_id: "k".into(), queues: vec![], rate_limit: None };
+        let principal =
+            Principal { tenant_id: "t".into(), key_id: "k".into(), queues: vec![], rate_limit: None, expires_at: None };
         let err = tenant_reply(&TenantReply::Principal(principal)).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InternalError);
     }

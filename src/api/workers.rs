@@ -127,7 +127,7 @@ mod tests {
     use crate::model::{ErrorKind, OsEntropy};
 
     fn admin() -> Principal {
-        Principal { tenant_id: "t".into(), key_id: "k".into(), queues: vec![], rate_limit: None }
+        Principal { tenant_id: "t".into(), key_id: "k".into(), queues: vec![], rate_limit: None, expires_at: None }
     }
 
     fn register(body: &str) -> Result<NewWorker, ApiError> {

@@ -201,6 +201,47 @@ impl QueueCommand {
     }
 }
 
+impl QueueCommand {
+    /// What this command answers on a queue that does not exist — one that never had a job or
+    /// a setting, so it has no tables: what the queue logic answers over empty tables (the
+    /// queue and its jobs are not found, lists are empty, stats zero, nothing is claimed or
+    /// released), which `tests/queue_schema.rs` checks command by command. The queue actor
+    /// answers this way without creating its tables, and the Worker answers reads of a queue
+    /// its tenant's catalog does not list this way without calling (and so creating) the
+    /// actor. `None` for the commands that create the queue. One exhaustive match.
+    pub fn answer_for_missing_queue(&self) -> Option<Result<QueueReply, ApiError>> {
+        let job_not_found = || Some(Err(ApiError::not_found("job")));
+        match self {
+            QueueCommand::Enqueue { .. }
+            | QueueCommand::EnqueueBulk { .. }
+            | QueueCommand::Configure { .. }
+            | QueueCommand::Pause { .. } => None,
+            QueueCommand::Get { .. }
+            | QueueCommand::Cancel { .. }
+            | QueueCommand::Replay { .. }
+            | QueueCommand::Complete { .. }
+            | QueueCommand::Fail { .. }
+            | QueueCommand::Heartbeat { .. }
+            | QueueCommand::SetPriority { .. } => job_not_found(),
+            QueueCommand::GetConfig | QueueCommand::Resume | QueueCommand::DeleteQueue { .. } => {
+                Some(Err(ApiError::not_found("queue")))
+            }
+            QueueCommand::ListJobs { .. } => Some(Ok(QueueReply::Jobs(Vec::new()))),
+            QueueCommand::JobStatuses { .. } => Some(Ok(QueueReply::Statuses(Vec::new()))),
+            QueueCommand::Stats => Some(Ok(QueueReply::Stats(QueueStats::default()))),
+            QueueCommand::Claim(_) => Some(Ok(QueueReply::Claimed(Vec::new()))),
+            QueueCommand::ReplayDeadLetters { .. } => Some(Ok(QueueReply::Replayed(Vec::new()))),
+            QueueCommand::PurgeDeadLetters { .. } => Some(Ok(QueueReply::Purged(0))),
+            QueueCommand::ReleaseWorker { .. } => Some(Ok(QueueReply::Released(0))),
+            QueueCommand::Ack { acks, fails } => {
+                let ids = acks.iter().map(|a| &a.id).chain(fails.iter().map(|f| &f.id));
+                let outcome = |id: &String| AckOutcome { id: id.clone(), result: Err(ApiError::not_found("job")) };
+                Some(Ok(QueueReply::Acked(ids.map(outcome).collect())))
+            }
+        }
+    }
+}
+
 /// What a command answered, and what it did to the alarm's due times.
 #[derive(Clone, Debug)]
 pub struct Executed {

@@ -257,7 +257,7 @@ impl StatusCounts {
 
 wire_record! {
     /// Every figure the stats endpoints need about one queue.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct QueueStats {
         /// Jobs per status.
         pub counts: StatusCounts,

@@ -86,6 +86,12 @@ const STATEMENTS: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq)",
 ];
 
+/// Whether the queue's tables exist: a queue that never had a job or a setting has none, and
+/// its actor keeps it that way until one comes (a read must not create a queue).
+pub fn exists(sql: &dyn Sql) -> Result<bool, ApiError> {
+    Ok(sql.query_one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'", &[])?.is_some())
+}
+
 /// Creates the tables and indexes if they do not exist yet, and rebuilds a jobs table made
 /// with the old `status IN (…)` check.
 pub fn migrate(sql: &dyn Sql) -> Result<(), ApiError> {

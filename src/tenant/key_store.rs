@@ -222,7 +222,7 @@ impl Tenant<'_> {
             .sql
             .query_one(
                 "UPDATE api_keys SET last_used = ?2 WHERE key_hash = ?1 AND is_active = 1 \
-                 AND (expires_at IS NULL OR expires_at > ?2) RETURNING id, queues, rate_limit",
+                 AND (expires_at IS NULL OR expires_at > ?2) RETURNING id, queues, rate_limit, expires_at",
                 &[hash.into(), now.into()],
             )?
             .ok_or_else(|| ApiError::new(ErrorKind::Unauthorized, "Invalid API key"))?;
@@ -232,6 +232,7 @@ impl Tenant<'_> {
             key_id: row.text(0)?.to_owned(),
             queues,
             rate_limit: row.opt_int(2)?.and_then(|v| u32::try_from(v).ok()),
+            expires_at: row.opt_int(3)?,
         })
     }
 }

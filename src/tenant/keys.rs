@@ -1,6 +1,8 @@
-//! API keys: `sp_live_{tenant_id}_{secret}`. The tenant id tells the Worker which tenant
-//! actor verifies the key; only a SHA-256 hash of the whole key is ever stored.
+//! API keys: `sp_live_{tenant_id}{signature?}_{secret}`. The tenant id tells the Worker which
+//! tenant actor verifies the key, and the optional signature that this deployment minted the
+//! tenant ([`signing`](super::signing)); only a SHA-256 hash of the whole key is ever stored.
 
+use super::signing::{KeySigning, SIGNATURE_LEN};
 use crate::model::ids::random_token;
 use crate::model::Entropy;
 use sha2::{Digest, Sha256};
@@ -37,9 +39,19 @@ pub fn new_key_id(entropy: &mut dyn Entropy) -> String {
     format!("key_{}", random_token(20, entropy))
 }
 
-/// Mints a new key for `tenant_id`.
-pub fn mint_key(tenant_id: &str, entropy: &mut dyn Entropy) -> MintedKey {
-    let raw = format!("{LIVE_PREFIX}{tenant_id}_{}", random_token(SECRET_LEN, entropy));
+/// A well-formed key's tenant part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyParts<'a> {
+    /// The tenant id.
+    pub tenant: &'a str,
+    /// The signature after it, in keys minted with a signing secret.
+    pub signature: Option<&'a str>,
+}
+
+/// Mints a new key for `tenant_id`, its tenant part signed when `signing` has a secret.
+pub fn mint_key(tenant_id: &str, signing: &KeySigning, entropy: &mut dyn Entropy) -> MintedKey {
+    let signature = signing.sign(tenant_id).unwrap_or_default();
+    let raw = format!("{LIVE_PREFIX}{tenant_id}{signature}_{}", random_token(SECRET_LEN, entropy));
     MintedKey { hash: hash_key(&raw), prefix: raw[..DISPLAY_PREFIX_LEN].to_owned(), raw }
 }
 
@@ -48,13 +60,22 @@ pub fn hash_key(raw: &str) -> String {
     Sha256::digest(raw.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The tenant id a well-formed key names; `None` for anything that is not one of our keys.
-pub fn tenant_of(raw: &str) -> Option<&str> {
+/// The tenant part of a well-formed key; `None` for anything that is not one of our keys.
+pub fn parse_key(raw: &str) -> Option<KeyParts<'_>> {
     let rest = raw.strip_prefix(LIVE_PREFIX).or_else(|| raw.strip_prefix(TEST_PREFIX))?;
-    let (tenant, secret) = rest.split_once('_')?;
-    let well_formed =
-        |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
-    (well_formed(tenant, TENANT_ID_LEN) && well_formed(secret, SECRET_LEN)).then_some(tenant)
+    let (tenant_part, secret) = rest.split_once('_')?;
+    let well_formed = |s: &str| s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
+    if !(well_formed(tenant_part) && well_formed(secret) && secret.len() == SECRET_LEN) {
+        return None;
+    }
+    match tenant_part.len() {
+        TENANT_ID_LEN => Some(KeyParts { tenant: tenant_part, signature: None }),
+        len if len == TENANT_ID_LEN + SIGNATURE_LEN => {
+            let (tenant, signature) = tenant_part.split_at(TENANT_ID_LEN);
+            Some(KeyParts { tenant, signature: Some(signature) })
+        }
+        _ => None,
+    }
 }
 
 /// Whether `tenant_id` has the shape of one we mint.
@@ -67,14 +88,31 @@ mod tests {
     use super::*;
     use crate::model::OsEntropy;
 
+    const UNSIGNED: KeySigning = KeySigning { secret: None, signed_only: false };
+
+    fn tenant_of(raw: &str) -> Option<&str> {
+        parse_key(raw).map(|parts| parts.tenant)
+    }
+
     #[test]
     fn minted_keys_parse_back_to_their_tenant() {
         let tenant = new_tenant_id(&mut OsEntropy);
-        let key = mint_key(&tenant, &mut OsEntropy);
+        let key = mint_key(&tenant, &UNSIGNED, &mut OsEntropy);
         assert!(key.raw.starts_with("sp_live_"));
-        assert_eq!(tenant_of(&key.raw), Some(tenant.as_str()));
+        assert_eq!(parse_key(&key.raw), Some(KeyParts { tenant: &tenant, signature: None }));
         assert_eq!(key.hash, hash_key(&key.raw));
         assert!(!key.prefix.contains(&key.raw[key.raw.len() - SECRET_LEN..]));
+    }
+
+    #[test]
+    fn signed_keys_carry_the_signature_after_the_tenant_id() {
+        let tenant = new_tenant_id(&mut OsEntropy);
+        let signing = KeySigning { secret: Some("s3cret".into()), signed_only: true };
+        let key = mint_key(&tenant, &signing, &mut OsEntropy);
+        let parts = parse_key(&key.raw).unwrap();
+        assert_eq!(parts.tenant, tenant);
+        assert_eq!(parts.signature, signing.sign(&tenant).as_deref());
+        assert_eq!(signing.judge(parts.tenant, parts.signature), super::super::signing::TenantPart::Signed);
     }
 
     #[test]
@@ -94,6 +132,8 @@ mod tests {
             format!("sp_live_{tenant}_{secret}x"),
             format!("sp_live_../{}_{secret}", &tenant[3..]),
             format!("sp_live_{}_{secret}", tenant.to_uppercase()),
+            format!("sp_live_{tenant}abc_{secret}"),
+            format!("sp_live_{tenant}{}_{secret}", "c".repeat(SIGNATURE_LEN + 1)),
         ] {
             assert_eq!(tenant_of(&bad), None, "{bad}");
         }

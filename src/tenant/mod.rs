@@ -6,20 +6,24 @@
 //! - [`key_store`]: API keys: create, list, update, revoke, verify.
 //! - [`protocol`]: the commands the Worker sends to a tenant actor.
 //! - [`rate_limit`]: per-key request counting in one-minute windows.
+//! - [`auth_throttle`]: failed authentications counted per client address and per tenant.
+//! - [`signing`]: the MAC in a key's tenant part, under the deployment's signing secret.
 //! - [`scope`]: how far a key reaches, and why it never grants more.
 //! - [`workers`]: the registry of workers, marked offline by the tenant's alarm.
 
+pub mod auth_throttle;
 pub mod key_store;
 pub mod keys;
 pub mod protocol;
 pub mod rate_limit;
 pub mod scope;
+pub mod signing;
 pub mod store;
 pub mod workers;
 
 use crate::model::ids::validate_queue_name;
 use crate::model::wire::wire_record;
-use crate::model::{ApiError, ErrorKind};
+use crate::model::{ApiError, EpochMs, ErrorKind};
 
 /// What the deployment's variables set for every tenant; the tenant actor reads them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +67,8 @@ wire_record! {
         pub queues: Vec<String>,
         /// Requests per minute allowed for this key, when limited.
         pub rate_limit: Option<u32>,
+        /// When the key stops working (it never changes, so a cached principal honours it).
+        pub expires_at: Option<EpochMs>,
     }
 }
 
@@ -115,6 +121,7 @@ mod tests {
             key_id: "k".into(),
             queues: queues.iter().map(|q| q.to_string()).collect(),
             rate_limit: None,
+            expires_at: None,
         }
     }
 

@@ -93,17 +93,22 @@ pub struct TenantTraits<'a> {
     pub moves_alarm: bool,
     /// The registered worker the command acts on (whose queue a scoped key must reach).
     pub worker: Option<&'a str>,
+    /// The command creates the tenant, so its tables must exist first; every other command
+    /// finds a tenant that was never created empty, and stores nothing there.
+    pub creates_tenant: bool,
 }
 
 impl TenantCommand {
     /// What running this command involves. One exhaustive match: a new command must say.
     pub fn traits(&self) -> TenantTraits<'_> {
-        let (moves_alarm, worker) = match self {
-            TenantCommand::RegisterWorker { .. } => (true, None),
-            TenantCommand::WorkerHeartbeat { id, .. } | TenantCommand::DeregisterWorker { id } => (true, Some(id)),
-            TenantCommand::GetWorker { id } => (false, Some(id)),
-            TenantCommand::CreateOrganization { .. }
-            | TenantCommand::VerifyKey { .. }
+        let (moves_alarm, worker, creates_tenant) = match self {
+            TenantCommand::CreateOrganization { .. } => (false, None, true),
+            TenantCommand::RegisterWorker { .. } => (true, None, false),
+            TenantCommand::WorkerHeartbeat { id, .. } | TenantCommand::DeregisterWorker { id } => {
+                (true, Some(id), false)
+            }
+            TenantCommand::GetWorker { id } => (false, Some(id), false),
+            TenantCommand::VerifyKey { .. }
             | TenantCommand::CreateKey { .. }
             | TenantCommand::ListKeys
             | TenantCommand::GetKey { .. }
@@ -112,9 +117,9 @@ impl TenantCommand {
             | TenantCommand::RegisterQueue { .. }
             | TenantCommand::UnregisterQueue { .. }
             | TenantCommand::ListQueues(..)
-            | TenantCommand::ListWorkers(..) => (false, None),
+            | TenantCommand::ListWorkers(..) => (false, None, false),
         };
-        TenantTraits { moves_alarm, worker: worker.map(String::as_str) }
+        TenantTraits { moves_alarm, worker: worker.map(String::as_str), creates_tenant }
     }
 }
 

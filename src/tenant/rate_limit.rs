@@ -33,10 +33,13 @@ impl Verdict {
     }
 }
 
+/// One key's count in one window (also how [`auth_throttle`](super::auth_throttle) counts).
 #[derive(Clone, Copy, Debug)]
-struct Window {
-    start: EpochMs,
-    count: u32,
+pub(crate) struct Window {
+    /// When the window began.
+    pub(crate) start: EpochMs,
+    /// What was counted in it so far.
+    pub(crate) count: u32,
 }
 
 /// Counts requests per key in aligned one-minute windows.

@@ -69,6 +69,14 @@ pub struct Tenant<'a> {
 }
 
 impl Tenant<'_> {
+    /// Whether the tables exist: only creating the organization makes them, so a key naming a
+    /// tenant that was never created finds no tables and stores none.
+    pub fn exists(&self) -> Result<bool, ApiError> {
+        let found =
+            self.sql.query_one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'api_keys'", &[])?;
+        Ok(found.is_some())
+    }
+
     /// Creates the tables if needed.
     pub fn migrate(&self) -> Result<(), ApiError> {
         SCHEMA.iter().try_for_each(|s| self.sql.query(s, &[]).map(drop))
