@@ -1,6 +1,7 @@
 //! The vocabulary the route table is written in: one operation ([`Op`]), its tag, who may call
 //! it, and its responses, from the shared ones ([`Shared`]) and the header sets ([`Headers`]).
 
+use super::param;
 use crate::model::ErrorKind;
 use serde_json::{json, Map, Value};
 
@@ -170,7 +171,7 @@ impl Shared {
                 &[E::PayloadTooLarge],
             ),
             Shared::TooManyRequests => failure(
-                "The API key's request rate limit is exceeded (`RATE_LIMIT_EXCEEDED`, with `Retry-After`).",
+                "The API key's request rate limit is exceeded (a request counts one per queue it reaches), or the client address or the key's tenant has used up its failed authentications for the minute (`RATE_LIMIT_EXCEEDED`, with `Retry-After`).",
                 Headers::RetryAfter,
                 &[E::RateLimitExceeded],
             ),
@@ -208,9 +209,45 @@ pub fn failure(description: &str, headers: Headers, codes: &[ErrorKind]) -> Valu
     success(description, headers, error)
 }
 
+/// Why an enqueue may be refused with 429 besides the rate limit: the queue is full.
+pub const QUEUE_FULL: (&str, ErrorKind) =
+    ("the queue already holds `max_jobs` jobs (`QUEUE_FULL`; retry once jobs finish)", ErrorKind::QueueFull);
+
+/// Why an operation that may create a queue may be refused with 429: the organization has as
+/// many queues as it may.
+pub const QUEUE_LIMIT: (&str, ErrorKind) = (
+    "the organization already has `QUEUE_LIMIT` queues and this would create another (`QUEUE_LIMIT`; delete a queue first)",
+    ErrorKind::QueueLimit,
+);
+
+/// A 429 for the rate limit or for each of `reasons` (what it means, and its code).
+pub fn rate_limited_or(reasons: &[(&str, ErrorKind)]) -> Value {
+    let mut clauses = vec!["The API key's rate limit is exceeded (`RATE_LIMIT_EXCEEDED`, with `Retry-After`)"];
+    clauses.extend(reasons.iter().map(|(clause, _)| *clause));
+    let last = clauses.pop().expect("the rate limit is always a reason");
+    let description =
+        if clauses.is_empty() { format!("{last}.") } else { format!("{}, or {last}.", clauses.join(", ")) };
+    let mut codes = vec![ErrorKind::RateLimitExceeded];
+    codes.extend(reasons.iter().map(|(_, code)| *code));
+    failure(&description, Headers::RetryAfter, &codes)
+}
+
 /// A response without a body (204).
 pub fn no_content(description: &str, headers: Headers) -> Value {
     json!({"description": description, "headers": headers.refs()})
+}
+
+/// A count as the descriptions write it, its thousands separated by commas (`10,101`).
+pub fn thousands(count: usize) -> String {
+    let digits = count.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// A bound kept as `f64` in Rust, written as an integer when it is whole (`86400`, not `86400.0`).
@@ -233,6 +270,9 @@ pub struct Op {
     responses: Map<String, Value>,
     /// Whether the responses every API-key operation has are added where it names none.
     authenticated: bool,
+    /// Whether it reaches the queues the key may see a bounded number at a time
+    /// ([`Op::across_queues`]).
+    across_queues: bool,
 }
 
 /// What every operation behind an API key may answer, unless it says more.
@@ -250,7 +290,7 @@ impl Op {
         fields.insert("operationId".into(), json!(id));
         fields.insert("tags".into(), json!([tag.describe().0]));
         fields.insert("summary".into(), json!(summary));
-        Op { method, path, fields, responses: Map::new(), authenticated: true }
+        Op { method, path, fields, responses: Map::new(), authenticated: true, across_queues: false }
     }
 
     /// What the operation does, beyond its summary.
@@ -292,6 +332,16 @@ impl Op {
         self
     }
 
+    /// A read (or replay) over every queue the key may see, which reaches at most
+    /// `api::calls::MAX_FAN_OUT` of them per request: it takes a `cursor` (the last
+    /// parameter), its 200 may carry `X-Next-Cursor`, and its 400 is `bad_request` or a
+    /// `cursor` that is not one.
+    pub fn across_queues(mut self, bad_request: &str) -> Op {
+        self.across_queues = true;
+        let description = format!("{bad_request}, or a `cursor` that is not an `X-Next-Cursor`.");
+        self.respond(400, refer_as(Shared::BadRequest, &description))
+    }
+
     /// The response for `status`.
     pub fn respond(mut self, status: u16, response: Value) -> Op {
         self.responses.insert(status.to_string(), response);
@@ -306,8 +356,14 @@ impl Op {
                 responses.entry(status.to_string()).or_insert_with(|| refer(shared));
             }
         }
-        responses.sort_keys();
         let mut fields = self.fields;
+        if self.across_queues {
+            let parameters = fields.entry("parameters").or_insert_with(|| json!([]));
+            parameters.as_array_mut().expect("parameters are a list").push(param::cursor());
+            let ok = responses.get_mut("200").expect("an operation across queues answers 200");
+            ok["headers"]["X-Next-Cursor"] = json!({"$ref": "#/components/headers/X-Next-Cursor"});
+        }
+        responses.sort_keys();
         fields.insert("responses".into(), Value::Object(responses));
         Value::Object(fields)
     }

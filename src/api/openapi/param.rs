@@ -1,5 +1,8 @@
 //! Parameters several operations share.
 
+use super::operation::thousands;
+use super::schemas::QUEUE_NAME_PATTERN;
+use crate::api::calls::MAX_MERGED_ROWS;
 use crate::model::spec;
 use serde_json::json;
 use serde_json::Value;
@@ -94,8 +97,18 @@ pub fn job_page_offset() -> Value {
     json!({
         "name": "offset",
         "in": "query",
-        "description": "Jobs to skip (newest first).",
+        "description": format!("Jobs to skip (newest first). Over several queues, `offset` + `limit` + 1 times the queues reached may be at most {} (400 otherwise).", thousands(MAX_MERGED_ROWS)),
         "schema": {"type": "integer", "minimum": 0, "maximum": spec::MAX_LIST_OFFSET, "default": 0}
+    })
+}
+
+/// `cursor` (query), as the reads and replays across queues take it ([`super::operation::Op::across_queues`]).
+pub fn cursor() -> Value {
+    json!({
+        "name": "cursor",
+        "in": "query",
+        "description": "Where to continue: the `X-Next-Cursor` of the previous response, unchanged (400 if it is not one, also beside a named queue, which leaves nothing to continue).",
+        "schema": {"type": "string", "minLength": 1, "maxLength": spec::MAX_QUEUE_NAME_LEN, "pattern": QUEUE_NAME_PATTERN}
     })
 }
 

@@ -1,7 +1,10 @@
 //! Commands on the jobs of one queue: their operations.
 
-use super::super::operation::{failure, no_content, refer_as, schema, success, Headers, Op, Shared, Tag};
+use super::super::operation::{
+    failure, no_content, rate_limited_or, refer_as, schema, success, Headers, Op, Shared, Tag, QUEUE_FULL, QUEUE_LIMIT,
+};
 use super::super::param;
+use crate::api::calls::MAX_FAN_OUT;
 use crate::api::routes::JobRoute;
 use crate::model::ErrorKind;
 use serde_json::json;
@@ -25,7 +28,7 @@ pub(super) fn operation(route: &JobRoute) -> Op {
             .respond(400, refer_as(Shared::BadRequest, "Invalid field (queue name, priority −100…100, max_retries 0–100, timeout_seconds 1–86400, RFC 3339 times, idempotency_key 1–255, tags), missing `payload`/`queue_name`, or a body that is not JSON. Also JSON that strict decoders refuse (see Limits)."))
             .respond(403, refer_as(Shared::AccessDenied, "The API key may not use this queue."))
             .respond(413, refer_as(Shared::PayloadTooLarge, "`payload` over 1 MiB serialized, or the body over 2 MiB."))
-            .respond(429, failure("The API key's rate limit is exceeded (`RATE_LIMIT_EXCEEDED`, with `Retry-After`), or the queue already holds `max_jobs` jobs (`QUEUE_FULL`; retry once jobs finish).", Headers::RetryAfter, &[ErrorKind::RateLimitExceeded, ErrorKind::QueueFull])),
+            .respond(429, rate_limited_or(&[QUEUE_FULL, QUEUE_LIMIT])),
         JobRoute::EnqueueBulk => Op::new("post", "/api/v1/jobs/bulk", "enqueueBulk", Tag::Jobs, "Enqueue up to 100 jobs atomically")
             .about("All items go to one queue in one transaction: either every item is stored (or found by its idempotency key) or none is.")
             .body("BulkEnqueueRequest")
@@ -33,7 +36,7 @@ pub(super) fn operation(route: &JobRoute) -> Op {
             .respond(400, refer_as(Shared::BadRequest, "Invalid batch (1–100 `jobs`) or item; the message names the item (`jobs[i].…`). Also JSON that strict decoders refuse (see Limits)."))
             .respond(403, refer_as(Shared::AccessDenied, "The API key may not use this queue."))
             .respond(413, refer_as(Shared::PayloadTooLarge, "An item's `payload` over 1 MiB, or the body over 2 MiB."))
-            .respond(429, failure("The API key's rate limit is exceeded (`RATE_LIMIT_EXCEEDED`, with `Retry-After`), or the queue already holds `max_jobs` jobs (`QUEUE_FULL`; retry once jobs finish).", Headers::RetryAfter, &[ErrorKind::RateLimitExceeded, ErrorKind::QueueFull])),
+            .respond(429, rate_limited_or(&[QUEUE_FULL, QUEUE_LIMIT])),
         JobRoute::Claim => Op::new("post", "/api/v1/jobs/claim", "claimJobs", Tag::WorkerLoop, "Claim (lease) ready jobs")
             .about("Leases up to `limit` ready jobs of one queue (priority descending, then FIFO) to the caller until `lease_expires_at`. With `wait_secs`, waits for a job when none is ready (long polling). A paused queue returns `{jobs: []}`.")
             .body("ClaimRequest")
@@ -48,10 +51,10 @@ pub(super) fn operation(route: &JobRoute) -> Op {
             .respond(403, refer_as(Shared::AccessDenied, "The API key may not use this queue."))
             .respond(413, refer_as(Shared::PayloadTooLarge, "An ack's `result` over 1 MiB, or the body over 2 MiB.")),
         JobRoute::ReplayDeadLetters => Op::new("post", "/api/v1/jobs/dlq/retry", "replayDeadLetters", Tag::DeadLetters, "Replay dead-lettered jobs")
-            .about("Puts dead letters back to `pending` with `retry_count` 0: the ids given, else the oldest `limit` of `queue_name`, else the oldest `limit` of every queue the key may change. An empty body means the latter.")
+            .about(&format!("Puts dead letters back to `pending` with `retry_count` 0: the ids given, else the oldest `limit` of `queue_name`, else the oldest `limit` of every queue the key may change. An empty body means the latter. Without ids or a queue it reaches at most {MAX_FAN_OUT} queues (by name) per request and sends `X-Next-Cursor` for the rest."))
             .optional_body("DeadLetterRetryRequest")
             .respond(200, success("The replayed jobs.", Headers::RateLimited, schema("DeadLetterRetryResponse")))
-            .respond(400, refer_as(Shared::BadRequest, "`limit` not 1–100, more `job_ids` than `limit` (`BAD_REQUEST`), an invalid queue name, or a body naming none of the fields below (a misspelt field; send `{}` or no body to replay every dead letter)."))
+            .across_queues("`limit` not 1–100, more `job_ids` than `limit` (`BAD_REQUEST`), an invalid queue name, or a body naming none of the fields below (a misspelt field; send `{}` or no body to replay every dead letter)")
             .respond(403, refer_as(Shared::AccessDenied, "The API key may not change a queue named (or implied by a job id).")),
         JobRoute::PurgeDeadLetters => Op::new("post", "/api/v1/jobs/dlq/purge", "purgeDeadLetters", Tag::DeadLetters, "Delete dead-lettered jobs")
             .body("PurgeRequest")

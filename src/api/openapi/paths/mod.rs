@@ -7,7 +7,7 @@ mod queues;
 mod reads;
 mod workers;
 
-use super::operation::{failure, schema, success, Headers, Op, Security, Tag};
+use super::operation::{failure, refer_as, schema, success, Headers, Op, Security, Shared, Tag};
 use crate::api::routes::{JobRoute, KeyRoute, QueueRoute, ReadRoute, Route, TenantRoute, WorkerRoute};
 use crate::model::ErrorKind;
 
@@ -40,6 +40,7 @@ pub fn operations(route: &Route) -> Vec<Op> {
             .respond(403, failure("Admin routes are disabled: `ADMIN_KEY` is not set.", Headers::Base, &[ErrorKind::AccessDenied]))
             .respond(409, failure("The organization already exists.", Headers::Base, &[ErrorKind::Conflict]))
             .respond(413, failure("The request body is over 2 MiB.", Headers::Base, &[ErrorKind::PayloadTooLarge]))
+            .respond(429, refer_as(Shared::TooManyRequests, "The client address has used up its failed authentications for the minute (`Retry-After`)."))
             .respond(500, failure("A storage or runtime failure.", Headers::Base, &[ErrorKind::InternalError]))],
         Route::Tenant(TenantRoute::Jobs(route)) => vec![jobs::operation(route)],
         Route::Tenant(TenantRoute::Reads(route)) => vec![reads::operation(route)],

@@ -1,7 +1,10 @@
 //! Queue settings, stats and lifecycle: their operations.
 
-use super::super::operation::{no_content, refer_as, schema, success, Headers, Op, Shared, Tag};
+use super::super::operation::{
+    no_content, rate_limited_or, refer_as, schema, success, Headers, Op, Shared, Tag, QUEUE_LIMIT,
+};
 use super::super::param;
+use crate::api::calls::MAX_FAN_OUT;
 use crate::api::routes::QueueRoute;
 use serde_json::json;
 
@@ -9,9 +12,9 @@ use serde_json::json;
 pub(super) fn operation(route: &QueueRoute) -> Op {
     match route {
         QueueRoute::List => Op::new("get", "/api/v1/queues", "listQueues", Tag::Queues, "List queues")
-            .about("Every queue the key may see that has jobs or settings, by name.")
+            .about(&format!("Every queue the key may see that has jobs or settings, by name. At most {MAX_FAN_OUT} per page (fewer for a key whose rate limit per minute is lower); `X-Next-Cursor` names where the next page starts."))
             .respond(200, success("The queues.", Headers::RateLimited, json!({"type": "array", "items": {"$ref": "#/components/schemas/QueueSummary"}})))
-            .respond(400, refer_as(Shared::BadRequest, "The request body could not be read.")),
+            .across_queues("The request body could not be read"),
         QueueRoute::Get(_) => Op::new("get", "/api/v1/queues/{name}", "getQueue", Tag::Queues, "Get a queue's settings")
             .params(vec![param::queue_path()])
             .respond(200, success("The settings.", Headers::RateLimited, schema("QueueConfig")))
@@ -36,7 +39,8 @@ pub(super) fn operation(route: &QueueRoute) -> Op {
             .optional_body("QueueConfigRequest")
             .respond(200, success("The settings now in force.", Headers::RateLimited, schema("QueueConfig")))
             .respond(400, refer_as(Shared::BadRequest, "A value out of range, `backoff_base_secs` above `backoff_cap_secs` (sent or stored), a `queue_name` other than the path's, non-object `settings`, or a body naming none of the fields below (a misspelt setting; `{}` changes nothing)."))
-            .respond(403, refer_as(Shared::AccessDenied, "The API key may not change this queue.")),
+            .respond(403, refer_as(Shared::AccessDenied, "The API key may not change this queue."))
+            .respond(429, rate_limited_or(&[QUEUE_LIMIT])),
         QueueRoute::Stats(_) => Op::new("get", "/api/v1/queues/{name}/stats", "queueStats", Tag::Queues, "A queue's stats")
             .params(vec![param::queue_path()])
             .respond(200, success("The queue's figures (zeros for an unknown queue).", Headers::RateLimited, schema("QueueStats")))
@@ -47,7 +51,8 @@ pub(super) fn operation(route: &QueueRoute) -> Op {
             .optional_body("PauseRequest")
             .respond(200, success("Paused.", Headers::RateLimited, schema("PauseResponse")))
             .respond(400, refer_as(Shared::BadRequest, "Invalid queue name, or `reason` over 500 characters."))
-            .respond(403, refer_as(Shared::AccessDenied, "The API key may not change this queue.")),
+            .respond(403, refer_as(Shared::AccessDenied, "The API key may not change this queue."))
+            .respond(429, rate_limited_or(&[QUEUE_LIMIT])),
         QueueRoute::Resume(_) => Op::new("post", "/api/v1/queues/{name}/resume", "resumeQueue", Tag::Queues, "Resume claims")
             .params(vec![param::queue_path()])
             .respond(200, success("Resumed.", Headers::RateLimited, schema("ResumeResponse")))

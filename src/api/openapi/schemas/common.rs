@@ -5,6 +5,9 @@ use crate::model::spec;
 use crate::model::{ErrorKind, JobStatus};
 use serde_json::{json, Value};
 
+/// What a queue name is (`QueueName`), also the form of the `cursor` that names one.
+pub const QUEUE_NAME_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
+
 /// The schemas, in the document's order.
 pub(super) fn schemas() -> Vec<(&'static str, Value)> {
     vec![
@@ -42,7 +45,7 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                 "type": "string",
                 "minLength": 1,
                 "maxLength": spec::MAX_QUEUE_NAME_LEN,
-                "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+                "pattern": QUEUE_NAME_PATTERN,
                 "description": "1–64 characters of `A-Z a-z 0-9 . _ -`, starting with a letter or digit (`emails.high`). Queues need no creation: the first job or setting creates one.",
                 "examples": ["emails"]
             }),
@@ -103,7 +106,7 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                         "description": "A sentence for humans (not for matching: branch on `code`)."
                     },
                     "details": {
-                        "description": "Present on some errors only. `VALIDATION_ERROR`: `[{field, message, code}]`. `RATE_LIMIT_EXCEEDED`: `{retry_after_secs, limit, remaining, reset_at}`. `ALREADY_COMPLETED`: `{result_sha256}`. `WORKER_LIMIT`: `{resource, current, limit}`.",
+                        "description": "Present on some errors only. `VALIDATION_ERROR`: `[{field, message, code}]`. `RATE_LIMIT_EXCEEDED`: `{retry_after_secs, limit, remaining, reset_at}`. `ALREADY_COMPLETED`: `{result_sha256}`. `WORKER_LIMIT` and `QUEUE_LIMIT`: `{resource, current, limit}`.",
                         "anyOf": [
                             {"$ref": "#/components/schemas/ValidationDetails"},
                             {"$ref": "#/components/schemas/RateLimitDetails"},
@@ -143,7 +146,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                         "minimum": 1,
                         "description": "Requests per minute allowed for the key."
                     },
-                    "remaining": {"type": "integer", "minimum": 0, "maximum": 0},
+                    "remaining": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "Requests left this minute: fewer than this request counts (a request counts one per queue it reaches)."
+                    },
                     "reset_at": {"$ref": "#/components/schemas/Timestamp"}
                 }
             }),
@@ -169,11 +176,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                 "type": "object",
                 "required": ["resource", "current", "limit"],
                 "properties": {
-                    "resource": {"const": "workers"},
+                    "resource": {"enum": ["workers", "queues"]},
                     "current": {"type": "integer", "minimum": 0},
                     "limit": {"type": "integer", "minimum": 0}
                 },
-                "description": "`details` of `WORKER_LIMIT`."
+                "description": "`details` of `WORKER_LIMIT` (`workers`) and `QUEUE_LIMIT` (`queues`)."
             }),
         ),
     ]

@@ -5,6 +5,8 @@ mod jobs;
 mod requests;
 mod tenancy;
 
+pub use common::QUEUE_NAME_PATTERN;
+
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::{Map, Value};

@@ -7,7 +7,8 @@ use crate::api::views::{
     QueueStatsView, QueueSummaryView, RegisteredWorkerView, ResumedView, WorkerView,
 };
 use crate::model::spec;
-use crate::tenant::keys::DISPLAY_PREFIX_LEN;
+use crate::tenant::keys::{DISPLAY_PREFIX_LEN, SECRET_LEN, TENANT_ID_LEN};
+use crate::tenant::signing::SIGNATURE_LEN;
 use serde_json::json;
 use serde_json::Value;
 
@@ -334,8 +335,8 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
             "RawApiKey",
             json!({
                 "type": "string",
-                "pattern": "^sp_live_[0-9a-z]{20}_[0-9a-z]{40}$",
-                "description": "`sp_live_{tenant_id}_{secret}`: send it as `Authorization: Bearer …`."
+                "pattern": format!("^sp_live_[0-9a-z]{{{TENANT_ID_LEN}}}([0-9a-z]{{{SIGNATURE_LEN}}})?_[0-9a-z]{{{SECRET_LEN}}}$"),
+                "description": format!("`sp_live_{{tenant_id}}{{signature}}_{{secret}}`: send it as `Authorization: Bearer …`. The {SIGNATURE_LEN}-character signature of the tenant id is there when the server has `KEY_SIGNING_SECRET` set.")
             }),
         ),
         (
