@@ -20,6 +20,11 @@ use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+#[cfg(feature = "openapi")]
+use crate::api::openapi::wire;
+#[cfg(feature = "openapi")]
+use crate::model::spec;
+
 /// A rendered response: HTTP status and JSON body (empty for 204).
 pub type Answer = (u16, String);
 
@@ -154,38 +159,75 @@ impl<'a> BulkView<'a> {
     }
 }
 
-/// The full Spooled `Job` object (`GET /jobs/{id}`).
+/// The full job (Spooled's `Job`).
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct JobView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::JobId"))]
     id: &'a str,
+    /// The tenant (organization) id.
+    #[cfg_attr(feature = "openapi", schemars(pattern("^[0-9a-z]{20}$")))]
     organization_id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
     status: JobStatus,
+    /// The JSON value given at enqueue (any JSON but `null`), returned as sent (minified).
     payload: &'a RawValue,
+    /// The JSON value given at complete, or `null`.
     result: Option<&'a RawValue>,
+    /// Failed attempts so far (fails and expired leases); at most `max_retries + 1`.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0, max = spec::MAX_ATTEMPTS)))]
     retry_count: i64,
+    /// The job runs at most `max_retries + 1` times.
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_RETRIES.start(), max = *spec::MAX_RETRIES.end())))]
     max_retries: i64,
+    /// Error of the last failed attempt (truncated to 2048 characters).
+    #[cfg_attr(feature = "openapi", schemars(length(max = spec::MAX_ERROR_LEN)))]
     last_error: Option<&'a str>,
     created_at: Time,
+    /// When a scheduled or retry-delayed job may run.
     scheduled_at: Option<Time>,
+    /// When the job was last claimed.
     started_at: Option<Time>,
+    /// When the job completed or was cancelled.
     completed_at: Option<Time>,
+    /// After this time an unclaimed job is cancelled instead of run.
     expires_at: Option<Time>,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Priority"))]
     priority: i64,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Tags"))]
     tags: Option<&'a RawValue>,
+    /// Advisory run-time limit handed to workers (default 300 or the queue's
+    /// `default_timeout`); only the lease is enforced.
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::TIMEOUT_SECS.start(), max = *spec::TIMEOUT_SECS.end())))]
     timeout_seconds: i64,
+    /// Spooled field; always `null` (job dependencies are not supported).
+    #[cfg_attr(feature = "openapi", schemars(with = "()"))]
     parent_job_id: Option<&'a str>,
+    /// Spooled field; always `null` (completion webhooks are not supported).
+    #[cfg_attr(feature = "openapi", schemars(with = "()"))]
     completion_webhook: Option<&'a str>,
+    /// The `worker_id` of the claim holding the lease, when it gave one.
     assigned_worker_id: Option<&'a str>,
-    /// Always `null`: Spooled's shape has the field, but the lease id is the claimer's secret
-    /// (shown to every reader it would let any of them complete or extend the lease).
+    /// Always `null`: only the claimer sees the lease id (`ClaimedJob.lease_id`).
+    // Spooled's shape has the field, but the lease id is the claimer's secret: shown to every
+    // reader it would let any of them complete or extend the lease.
+    #[cfg_attr(feature = "openapi", schemars(with = "()"))]
     lease_id: Option<&'a str>,
+    /// Set exactly while the job is `processing`.
     lease_expires_at: Option<Time>,
+    /// As sent, or `{batch key}:{index}` for a bulk item that took its key from the batch's.
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = spec::MAX_IDEMPOTENCY_KEY_LEN)))]
     idempotency_key: Option<&'a str>,
     updated_at: Time,
+    /// Spooled field; always `null` (workflows are not supported).
+    #[cfg_attr(feature = "openapi", schemars(with = "()"))]
     workflow_id: Option<&'a str>,
+    /// Spooled field; always `null`.
+    #[cfg_attr(feature = "openapi", schemars(with = "()"))]
     dependency_mode: Option<&'a str>,
+    /// Spooled field; always `null`.
+    #[cfg_attr(feature = "openapi", schemars(with = "()"))]
     dependencies_met: Option<bool>,
 }
 

@@ -1,32 +1,17 @@
 //! Component schemas.
 
+use super::component;
 use crate::api::error::status;
-use crate::model::spec;
+use crate::api::openapi::wire;
+use crate::api::views::Time;
 use crate::model::{ErrorKind, JobStatus};
 use serde_json::{json, Value};
 
 /// The schemas, in the document's order.
 pub(super) fn schemas() -> Vec<(&'static str, Value)> {
     vec![
-        (
-            "Timestamp",
-            json!({
-                "type": "string",
-                "format": "date-time",
-                "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$",
-                "description": "RFC 3339 time in UTC with millisecond precision and a `Z` suffix, e.g. `2026-01-02T03:04:05.678Z`.",
-                "examples": ["2026-01-02T03:04:05.678Z"]
-            }),
-        ),
-        (
-            "NullableTimestamp",
-            json!({
-                "type": ["string", "null"],
-                "format": "date-time",
-                "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$",
-                "description": "A `Timestamp`, or `null` when the event has not happened (or does not apply)."
-            }),
-        ),
+        ("Timestamp", component::<Time>()),
+        ("NullableTimestamp", component::<wire::NullableTimestamp>()),
         (
             "RequestTime",
             json!({
@@ -36,34 +21,9 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                 "description": "An RFC 3339 time with any offset (`T` and `Z` in either case), in the years 1970–2099 (the server also takes `2100-01-01T00:00:00Z`, its last instant, and refuses a time before 1970 in UTC)."
             }),
         ),
-        (
-            "QueueName",
-            json!({
-                "type": "string",
-                "minLength": 1,
-                "maxLength": spec::MAX_QUEUE_NAME_LEN,
-                "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
-                "description": "1–64 characters of `A-Z a-z 0-9 . _ -`, starting with a letter or digit (`emails.high`). Queues need no creation: the first job or setting creates one.",
-                "examples": ["emails"]
-            }),
-        ),
-        (
-            "JobId",
-            json!({
-                "type": "string",
-                "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\.[0-9A-HJKMNP-TV-Z]{26}$",
-                "description": "`{queue_name}.{ULID}`: the queue the job lives in, a dot, and a ULID (26 characters of Crockford base 32, time-ordered); the queue name is everything before the last dot. Opaque to clients; the tenant always comes from the API key.",
-                "examples": ["emails.01KC7Z4Q9V3J8M2N6P5R4T3W2X"]
-            }),
-        ),
-        (
-            "LeaseId",
-            json!({
-                "type": "string",
-                "pattern": "^[0-9a-f]{32}$",
-                "description": "Random lease id (32 lowercase hex characters) minted by each claim; complete, fail and heartbeat are fenced by it."
-            }),
-        ),
+        ("QueueName", component::<wire::QueueName>()),
+        ("JobId", component::<wire::JobId>()),
+        ("LeaseId", component::<wire::LeaseId>()),
         (
             "JobStatus",
             json!({
@@ -72,23 +32,8 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                 "description": "`pending`: ready, or waiting out a retry delay (`scheduled_at` in the future). `scheduled`: enqueued with a future `scheduled_at`. `processing`: leased to a worker until `lease_expires_at`. `completed`, `cancelled`: finished (deleted after the queue's retention). `deadletter`: out of retries, kept until replayed or purged. `failed`: accepted for Spooled compatibility; no transition produces it."
             }),
         ),
-        (
-            "Priority",
-            json!({
-                "type": "integer",
-                "minimum": *spec::PRIORITY.start(),
-                "maximum": *spec::PRIORITY.end(),
-                "description": "−100…100, higher is claimed first; FIFO (enqueue order) within a priority. Default 0."
-            }),
-        ),
-        (
-            "Tags",
-            json!({
-                "type": ["array", "object", "null"],
-                "items": {"type": "string"},
-                "description": "Free-form labels: an array of strings or an object (at most 64 KiB serialized), or `null`. The `tag` list filter matches an array element or an object key."
-            }),
-        ),
+        ("Priority", component::<wire::Priority>()),
+        ("Tags", component::<wire::Tags>()),
         ("ErrorCode", json!({"type": "string", "enum": super::variants::<ErrorKind>(), "description": statuses()})),
         (
             "Error",

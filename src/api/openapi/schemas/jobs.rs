@@ -1,6 +1,6 @@
 //! Component schemas.
 
-use super::view;
+use super::{derived_view, view};
 use crate::api::views::{
     AckItemView, AckView, BulkView, ClaimView, ClaimedView, EnqueuedView, FailView, HeartbeatView, JobStatsView,
     JobStatusView, JobView, PriorityView, PurgedView, ReplayedView, SuccessView, SummaryView,
@@ -14,128 +14,7 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
     vec![
         (
             "Job",
-            view::<JobView>(json!({
-                "type": "object",
-                "required": [
-                    "id",
-                    "organization_id",
-                    "queue_name",
-                    "status",
-                    "payload",
-                    "result",
-                    "retry_count",
-                    "max_retries",
-                    "last_error",
-                    "created_at",
-                    "scheduled_at",
-                    "started_at",
-                    "completed_at",
-                    "expires_at",
-                    "priority",
-                    "tags",
-                    "timeout_seconds",
-                    "parent_job_id",
-                    "completion_webhook",
-                    "assigned_worker_id",
-                    "lease_id",
-                    "lease_expires_at",
-                    "idempotency_key",
-                    "updated_at",
-                    "workflow_id",
-                    "dependency_mode",
-                    "dependencies_met"
-                ],
-                "properties": {
-                    "id": {"$ref": "#/components/schemas/JobId"},
-                    "organization_id": {
-                        "type": "string",
-                        "pattern": "^[0-9a-z]{20}$",
-                        "description": "The tenant (organization) id."
-                    },
-                    "queue_name": {"$ref": "#/components/schemas/QueueName"},
-                    "status": {"$ref": "#/components/schemas/JobStatus"},
-                    "payload": {
-                        "description": "The JSON value given at enqueue (any JSON but `null`), returned as sent (minified)."
-                    },
-                    "result": {"description": "The JSON value given at complete, or `null`."},
-                    "retry_count": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": spec::MAX_ATTEMPTS,
-                        "description": "Failed attempts so far (fails and expired leases); at most `max_retries + 1`."
-                    },
-                    "max_retries": {
-                        "type": "integer",
-                        "minimum": *spec::MAX_RETRIES.start(),
-                        "maximum": *spec::MAX_RETRIES.end(),
-                        "description": "The job runs at most `max_retries + 1` times."
-                    },
-                    "last_error": {
-                        "type": ["string", "null"],
-                        "maxLength": spec::MAX_ERROR_LEN,
-                        "description": "Error of the last failed attempt (truncated to 2048 characters)."
-                    },
-                    "created_at": {"$ref": "#/components/schemas/Timestamp"},
-                    "scheduled_at": {
-                        "$ref": "#/components/schemas/NullableTimestamp",
-                        "description": "When a scheduled or retry-delayed job may run."
-                    },
-                    "started_at": {
-                        "$ref": "#/components/schemas/NullableTimestamp",
-                        "description": "When the job was last claimed."
-                    },
-                    "completed_at": {
-                        "$ref": "#/components/schemas/NullableTimestamp",
-                        "description": "When the job completed or was cancelled."
-                    },
-                    "expires_at": {
-                        "$ref": "#/components/schemas/NullableTimestamp",
-                        "description": "After this time an unclaimed job is cancelled instead of run."
-                    },
-                    "priority": {"$ref": "#/components/schemas/Priority"},
-                    "tags": {"$ref": "#/components/schemas/Tags"},
-                    "timeout_seconds": {
-                        "type": "integer",
-                        "minimum": *spec::TIMEOUT_SECS.start(),
-                        "maximum": *spec::TIMEOUT_SECS.end(),
-                        "description": "Advisory run-time limit handed to workers (default 300 or the queue's `default_timeout`); only the lease is enforced."
-                    },
-                    "parent_job_id": {
-                        "type": "null",
-                        "description": "Spooled field; always `null` (job dependencies are not supported)."
-                    },
-                    "completion_webhook": {
-                        "type": "null",
-                        "description": "Spooled field; always `null` (completion webhooks are not supported)."
-                    },
-                    "assigned_worker_id": {
-                        "type": ["string", "null"],
-                        "description": "The `worker_id` of the claim holding the lease, when it gave one."
-                    },
-                    "lease_id": {
-                        "type": "null",
-                        "description": "Always `null`: only the claimer sees the lease id (`ClaimedJob.lease_id`)."
-                    },
-                    "lease_expires_at": {
-                        "$ref": "#/components/schemas/NullableTimestamp",
-                        "description": "Set exactly while the job is `processing`."
-                    },
-                    "idempotency_key": {
-                        "type": ["string", "null"],
-                        "minLength": 1,
-                        "maxLength": spec::MAX_IDEMPOTENCY_KEY_LEN,
-                        "description": "As sent, or `{batch key}:{index}` for a bulk item that took its key from the batch's."
-                    },
-                    "updated_at": {"$ref": "#/components/schemas/Timestamp"},
-                    "workflow_id": {
-                        "type": "null",
-                        "description": "Spooled field; always `null` (workflows are not supported)."
-                    },
-                    "dependency_mode": {"type": "null", "description": "Spooled field; always `null`."},
-                    "dependencies_met": {"type": "null", "description": "Spooled field; always `null`."}
-                },
-                "description": "The full job (Spooled's `Job`)."
-            })),
+            derived_view::<JobView>(),
         ),
         (
             "JobSummary",

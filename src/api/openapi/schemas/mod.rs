@@ -5,8 +5,9 @@ mod jobs;
 mod requests;
 mod tenancy;
 
-use schemars::generate::SchemaSettings;
-use schemars::JsonSchema;
+use schemars::generate::{Contract, SchemaSettings};
+use schemars::transform::RecursiveTransform;
+use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
@@ -14,6 +15,57 @@ use std::collections::BTreeSet;
 pub fn schemas() -> Value {
     let all = [common::schemas(), jobs::schemas(), tenancy::schemas(), requests::schemas()];
     Value::Object(all.into_iter().flatten().map(|(name, schema)| (name.to_string(), schema)).collect::<Map<_, _>>())
+}
+
+/// The schema of the wire type `T` as schemars derives it for `contract` (a view is serialized,
+/// a request body deserialized), tidied into the document's style: named components are
+/// `$ref`s into `#/components/schemas/`, the root has no `$schema` or `title`, and `tidy`
+/// has run on every subschema.
+fn derived<T: JsonSchema>(contract: Contract) -> Value {
+    let mut settings = SchemaSettings::draft2020_12();
+    settings.definitions_path = "/components/schemas".into();
+    settings.meta_schema = None;
+    settings.contract = contract;
+    settings.transforms.push(Box::new(RecursiveTransform(tidy)));
+    let mut schema = settings.into_generator().into_root_schema_for::<T>().to_value();
+    let root = schema.as_object_mut().expect("a wire type's schema is an object");
+    // The referenced components are written once each, by their own entries.
+    root.remove("components");
+    root.remove("title");
+    schema
+}
+
+/// The schema of view `T`.
+fn derived_view<T: JsonSchema>() -> Value {
+    derived::<T>(Contract::Serialize)
+}
+
+/// The schema of a named component's marker type `T` (`wire::JobId`…).
+fn component<T: JsonSchema>() -> Value {
+    T::json_schema(&mut SchemaSettings::draft2020_12().into_generator()).to_value()
+}
+
+/// What schemars adds that the document leaves out, and the document's names for what it
+/// spells out: integer `format`s (`int64`, `uint`…; the bounds say more), `default: null`, doc
+/// comment line breaks inside a paragraph, and `Option<Time>` as `NullableTimestamp`.
+fn tidy(schema: &mut Schema) {
+    const INTEGER_FORMATS: [&str; 10] =
+        ["int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "double"];
+    let Some(object) = schema.as_object_mut() else { return };
+    if object.get("format").and_then(Value::as_str).is_some_and(|format| INTEGER_FORMATS.contains(&format)) {
+        object.remove("format");
+    }
+    if object.get("default").is_some_and(Value::is_null) {
+        object.remove("default");
+    }
+    if let Some(Value::String(about)) = object.get_mut("description") {
+        *about = about.split("\n\n").map(|paragraph| paragraph.replace('\n', " ")).collect::<Vec<_>>().join("\n\n");
+    }
+    let nullable_time = serde_json::json!([{"$ref": "#/components/schemas/Timestamp"}, {"type": "null"}]);
+    if object.get("anyOf") == Some(&nullable_time) {
+        object.remove("anyOf");
+        object.insert("$ref".into(), "#/components/schemas/NullableTimestamp".into());
+    }
 }
 
 /// The documented schema of a response object, checked against the view `T` that renders it:
@@ -79,26 +131,4 @@ fn variants<T: schemars::JsonSchema>() -> Value {
     }
     let variants = schema["oneOf"].as_array().expect("a unit enum's schema lists its variants");
     variants.iter().map(|variant| variant.get("const").cloned().unwrap_or_else(|| variant["enum"][0].clone())).collect()
-}
-
-/// A time on the wire is a `Timestamp`.
-impl schemars::JsonSchema for crate::api::views::Time {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Timestamp".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({"type": "string", "format": "date-time"})
-    }
-}
-
-/// A worker's `metadata` is an object (`{}` when it has none).
-impl schemars::JsonSchema for crate::api::views::Metadata<'_> {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Metadata".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({"type": "object"})
-    }
 }

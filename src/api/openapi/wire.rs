@@ -1,0 +1,143 @@
+//! The named components that wire fields refer to (`#[schemars(with = "wire::JobId")]`), for
+//! the values whose Rust type says less than the document: a `&str` that is a job id, an `i64`
+//! that is a priority. Their schemas are written here by hand because a pattern, an example or
+//! a "one of two shapes" rule is not something a Rust type states. Native only (feature
+//! `openapi`); the Worker never compiles them.
+
+use crate::api::views::{Metadata, Time};
+use crate::model::spec;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use std::borrow::Cow;
+
+/// A millisecond RFC 3339 UTC time, as every response renders one.
+const TIMESTAMP_PATTERN: &str = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$";
+
+/// Declares a marker type whose schema is the named component `$name`.
+macro_rules! component {
+    ($(#[$doc:meta])* $ty:ident, $schema:expr) => {
+        $(#[$doc])*
+        pub struct $ty;
+
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($ty).into()
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                $schema
+            }
+        }
+    };
+}
+
+/// A time on the wire is a `Timestamp`; an `Option<Time>` becomes a `NullableTimestamp`
+/// (the generator's `tidy` names it).
+impl JsonSchema for Time {
+    fn schema_name() -> Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "format": "date-time",
+            "pattern": TIMESTAMP_PATTERN,
+            "description": "RFC 3339 time in UTC with millisecond precision and a `Z` suffix, e.g. `2026-01-02T03:04:05.678Z`.",
+            "examples": ["2026-01-02T03:04:05.678Z"]
+        })
+    }
+}
+
+component!(
+    /// `Option<Time>`: a `Timestamp` or `null`.
+    NullableTimestamp,
+    json_schema!({
+        "type": ["string", "null"],
+        "format": "date-time",
+        "pattern": TIMESTAMP_PATTERN,
+        "description": "A `Timestamp`, or `null` when the event has not happened (or does not apply)."
+    })
+);
+
+component!(
+    /// A queue name.
+    QueueName,
+    json_schema!({
+        "type": "string",
+        "minLength": 1,
+        "maxLength": spec::MAX_QUEUE_NAME_LEN,
+        "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        "description": "1–64 characters of `A-Z a-z 0-9 . _ -`, starting with a letter or digit (`emails.high`). Queues need no creation: the first job or setting creates one.",
+        "examples": ["emails"]
+    })
+);
+
+component!(
+    /// A job id.
+    JobId,
+    json_schema!({
+        "type": "string",
+        "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\.[0-9A-HJKMNP-TV-Z]{26}$",
+        "description": "`{queue_name}.{ULID}`: the queue the job lives in, a dot, and a ULID (26 characters of Crockford base 32, time-ordered); the queue name is everything before the last dot. Opaque to clients; the tenant always comes from the API key.",
+        "examples": ["emails.01KC7Z4Q9V3J8M2N6P5R4T3W2X"]
+    })
+);
+
+component!(
+    /// A claim's lease id.
+    LeaseId,
+    json_schema!({
+        "type": "string",
+        "pattern": "^[0-9a-f]{32}$",
+        "description": "Random lease id (32 lowercase hex characters) minted by each claim; complete, fail and heartbeat are fenced by it."
+    })
+);
+
+component!(
+    /// A job's priority.
+    Priority,
+    json_schema!({
+        "type": "integer",
+        "minimum": *spec::PRIORITY.start(),
+        "maximum": *spec::PRIORITY.end(),
+        "description": "−100…100, higher is claimed first; FIFO (enqueue order) within a priority. Default 0."
+    })
+);
+
+component!(
+    /// A job's tags: raw JSON of one of two shapes, which no Rust type here states.
+    Tags,
+    json_schema!({
+        "type": ["array", "object", "null"],
+        "items": {"type": "string"},
+        "description": "Free-form labels: an array of strings or an object (at most 64 KiB serialized), or `null`. The `tag` list filter matches an array element or an object key."
+    })
+);
+
+/// A worker's `metadata` is an object (`{}` when it has none).
+impl JsonSchema for Metadata<'_> {
+    fn schema_name() -> Cow<'static, str> {
+        "Metadata".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "object"})
+    }
+}
+
+/// A `bool` the view always sends as `true` (`{"success": true}`).
+pub struct True;
+
+impl JsonSchema for True {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "True".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"const": true})
+    }
+}
