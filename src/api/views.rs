@@ -111,13 +111,14 @@ impl Default for HealthView {
     }
 }
 
-/// `POST /jobs`: the job's id, and whether it is new (201) or an idempotent repeat (200).
+/// The enqueued job's id, and whether it is new (201) or an idempotent repeat (200).
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct EnqueuedView<'a> {
-    /// The new job's id, or the existing job's id for a duplicate idempotency key.
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::JobId"))]
     id: &'a str,
-    /// False when an existing job with the same idempotency key was found instead.
+    /// `false` when a job with the same `idempotency_key` already existed in the queue; `id` is
+    /// then that job's id and nothing was stored.
     created: bool,
 }
 
@@ -127,23 +128,34 @@ impl<'a> EnqueuedView<'a> {
     }
 }
 
-/// One entry of a bulk enqueue's `succeeded`.
+/// One job of a bulk enqueue.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(inline))]
 pub struct BulkItemView<'a> {
+    /// Position of the item in the request.
+    #[cfg_attr(feature = "openapi", schemars(range(max = spec::BULK_JOBS.end() - 1)))]
     index: usize,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::JobId"))]
     job_id: &'a str,
+    /// `false` for an item whose idempotency key named an existing job.
     created: bool,
 }
 
-/// Spooled's bulk enqueue reply (a batch is atomic, so `failed` is always empty).
+/// Spooled's bulk reply: one `succeeded` entry per item, in request order.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BulkView<'a> {
     succeeded: Vec<BulkItemView<'a>>,
+    /// Always empty: a batch is atomic, so an invalid item fails the whole request. Kept for
+    /// Spooled's shape.
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "wire::no_failures"))]
     failed: [(); 0],
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::BULK_JOBS.start(), max = *spec::BULK_JOBS.end())))]
     total: usize,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::BULK_JOBS.start(), max = *spec::BULK_JOBS.end())))]
     success_count: usize,
+    #[cfg_attr(feature = "openapi", schemars(range(max = 0)))]
     failure_count: usize,
 }
 
@@ -266,23 +278,32 @@ impl<'a> JobView<'a> {
     }
 }
 
-/// Spooled's `JobSummary` for lists; carries both `attempt` and `retry_count`, the payload's
-/// `job_type` (empty when it has none) and the last error.
+/// A job in a list (Spooled's `JobSummary`); carries both `attempt` and `retry_count`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SummaryView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::JobId"))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
     status: JobStatus,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Priority"))]
     priority: i64,
+    /// Same as `retry_count` (Spooled's dashboard name).
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0, max = spec::MAX_ATTEMPTS)))]
     attempt: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0, max = spec::MAX_ATTEMPTS)))]
     retry_count: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_RETRIES.start(), max = *spec::MAX_RETRIES.end())))]
     max_retries: i64,
     created_at: Time,
     scheduled_at: Option<Time>,
     started_at: Option<Time>,
     completed_at: Option<Time>,
+    /// The payload's `job_type` when it is a string, else `""`.
     job_type: &'a str,
+    /// Error of the last failed attempt.
+    #[cfg_attr(feature = "openapi", schemars(length(max = spec::MAX_ERROR_LEN)))]
     last_error: Option<&'a str>,
 }
 
@@ -307,25 +328,38 @@ impl<'a> SummaryView<'a> {
     }
 }
 
-/// `POST /jobs/claim`: the leased jobs.
+/// The jobs a claim leased to the caller.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ClaimView<'a> {
+    /// Claimed jobs in claim order (priority descending, then FIFO); empty when nothing is
+    /// claimable, the queue is paused, or the wait ended.
+    #[cfg_attr(feature = "openapi", schemars(length(max = *spec::CLAIM_LIMIT.end())))]
     jobs: Vec<ClaimedView<'a>>,
 }
 
-/// A job handed to a worker by claim, with the lease that fences it.
+/// A job leased to the caller by claim, with the lease that fences complete, fail and heartbeat.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "ClaimedJob"))]
 pub struct ClaimedView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::JobId"))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    /// The job's payload (any JSON but `null`).
     payload: &'a RawValue,
+    // A job with `MAX_ATTEMPTS` failures is dead-lettered, never claimed.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0, max = *spec::MAX_RETRIES.end())))]
     retry_count: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_RETRIES.start(), max = *spec::MAX_RETRIES.end())))]
     max_retries: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::TIMEOUT_SECS.start(), max = *spec::TIMEOUT_SECS.end())))]
     timeout_seconds: i64,
     lease_expires_at: Time,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::LeaseId"))]
     lease_id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Priority"))]
     priority: i64,
 }
 
@@ -346,20 +380,27 @@ impl<'a> ClaimedView<'a> {
     }
 }
 
-/// `POST /jobs/{id}/complete`.
+/// The job is completed.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SuccessView {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::True"))]
     success: bool,
 }
 
-/// `POST /jobs/{id}/fail`: where the failed attempt left the job.
+/// Where the failed attempt left the job.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FailView {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::True"))]
     success: bool,
+    /// `pending`: the job will run again at `retry_at`; `deadletter`: it was out of retries.
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "wire::retry_or_deadletter"))]
     status: JobStatus,
+    /// Failed attempts counted, this one included.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 1, max = spec::MAX_ATTEMPTS)))]
     retry_count: u32,
+    /// When the retry may run (`null` when dead-lettered).
     retry_at: Option<Time>,
 }
 
@@ -374,19 +415,22 @@ impl FailView {
     }
 }
 
-/// `POST /jobs/{id}/heartbeat`: the lease's new end.
+/// The lease's new end.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HeartbeatView {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::True"))]
     success: bool,
     lease_expires_at: Time,
 }
 
-/// `POST /jobs/dlq/retry`: the replayed jobs (of every queue the request reached).
+/// The replayed jobs, of every queue the request reached.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ReplayedView<'a> {
     retried_count: usize,
+    /// Ids of the replayed jobs, now `pending`.
+    #[cfg_attr(feature = "openapi", schemars(with = "Vec<wire::JobId>"))]
     retried_jobs: Vec<&'a str>,
 }
 
@@ -397,20 +441,24 @@ impl<'a> ReplayedView<'a> {
     }
 }
 
-/// `POST /jobs/dlq/purge`.
+/// How many dead-lettered jobs were deleted.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PurgedView {
+    #[cfg_attr(feature = "openapi", schemars(range(max = *spec::PURGE_LIMIT.end())))]
     purged_count: usize,
 }
 
-/// One entry of `GET /jobs/status`.
+/// A job's status.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct JobStatusView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::JobId"))]
     id: &'a str,
     status: JobStatus,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0, max = spec::MAX_ATTEMPTS)))]
     retry_count: i64,
     created_at: Time,
     completed_at: Option<Time>,
@@ -430,17 +478,25 @@ impl<'a> JobStatusView<'a> {
     }
 }
 
-/// `GET /jobs/stats`: jobs per status, and in all, over the queues asked.
+/// Jobs stored per status, and in total.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct JobStatsView {
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     pending: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     scheduled: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     processing: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     completed: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     failed: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     deadletter: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     cancelled: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     total: i64,
 }
 
@@ -486,12 +542,15 @@ impl<'a> QueueStatsView<'a> {
     }
 }
 
-/// `PUT /jobs/{id}/priority`.
+/// The job's priority before and after the change.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PriorityView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::JobId"))]
     job_id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Priority"))]
     old_priority: i64,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Priority"))]
     new_priority: i64,
 }
 
@@ -588,10 +647,11 @@ pub struct ResumedView<'a> {
     paused_duration_secs: i64,
 }
 
-/// `POST /jobs/ack`: every item's outcome, and how many succeeded and failed.
+/// Per-item outcomes of a batch ack; each item succeeds or fails on its own.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AckView<'a> {
+    /// One outcome per item, acks first, then fails, each in request order.
     results: Vec<AckItemView<'a>>,
     succeeded: usize,
     failed: usize,
@@ -600,6 +660,7 @@ pub struct AckView<'a> {
 /// One item of an ack: `{id, success: true, status}` or `{id, success: false, code, message}`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "AckResult"))]
 pub struct AckItemView<'a> {
     id: &'a str,
     success: bool,

@@ -5,7 +5,7 @@
 //! `openapi`); the Worker never compiles them.
 
 use crate::api::views::{Metadata, Time};
-use crate::model::spec;
+use crate::model::{spec, JobStatus};
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use std::borrow::Cow;
 
@@ -140,4 +140,22 @@ impl JsonSchema for True {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({"const": true})
     }
+}
+
+/// `BulkView.failed`: always empty, but Spooled's shape says what an entry would be.
+pub fn no_failures(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "maxItems": 0,
+        "items": {
+            "type": "object",
+            "required": ["index", "error"],
+            "properties": {"index": {"type": "integer", "minimum": 0}, "error": {"type": "string"}}
+        }
+    })
+}
+
+/// `FailView.status`: the two statuses a failed attempt can leave a job in.
+pub fn retry_or_deadletter(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "string", "enum": [JobStatus::Pending, JobStatus::Deadletter]})
 }
