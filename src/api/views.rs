@@ -97,11 +97,14 @@ pub fn queue_reply(reply: &QueueReply, scope: Scope) -> Result<Answer, ApiError>
     }
 }
 
-/// `GET /health`: the Worker is up, and its version.
+/// The server is up.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "Health"))]
 pub struct HealthView {
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = "healthy")))]
     status: &'static str,
+    /// The server's version.
     version: &'static str,
 }
 
@@ -384,7 +387,7 @@ impl<'a> ClaimedView<'a> {
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SuccessView {
-    #[cfg_attr(feature = "openapi", schemars(with = "wire::True"))]
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = true)))]
     success: bool,
 }
 
@@ -392,7 +395,7 @@ pub struct SuccessView {
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FailView {
-    #[cfg_attr(feature = "openapi", schemars(with = "wire::True"))]
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = true)))]
     success: bool,
     /// `pending`: the job will run again at `retry_at`; `deadletter`: it was out of retries.
     #[cfg_attr(feature = "openapi", schemars(schema_with = "wire::retry_or_deadletter"))]
@@ -419,7 +422,7 @@ impl FailView {
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HeartbeatView {
-    #[cfg_attr(feature = "openapi", schemars(with = "wire::True"))]
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = true)))]
     success: bool,
     lease_expires_at: Time,
 }
@@ -508,19 +511,36 @@ impl JobStatsView {
     }
 }
 
-/// Spooled's `QueueStats` (`GET /queues/{name}/stats`).
+/// Spooled's queue stats. A queue that never existed has all zeros.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QueueStatsView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    /// `pending` plus `scheduled` jobs.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     pending_jobs: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     processing_jobs: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     completed_jobs_24h: i64,
+    /// Jobs dead-lettered in the last 24 hours.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     failed_jobs_24h: i64,
+    /// Mean `completed_at - started_at` of the last 24 hours' completions; `null` when none.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     avg_processing_time_ms: Option<f64>,
+    /// Age of the oldest waiting (`pending`/`scheduled`) job; `null` when none.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     max_job_age_seconds: Option<i64>,
+    /// Distinct workers holding leases now.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     active_workers: i64,
+    /// Jobs stored, any status (bounded by `max_jobs`).
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     total_jobs: i64,
+    /// Size of the queue's SQLite database.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     database_bytes: i64,
 }
 
@@ -554,27 +574,60 @@ pub struct PriorityView<'a> {
     new_priority: i64,
 }
 
-/// Spooled's `QueueConfig` (plus edgespool's own fields), from the queue's settings.
+/// A queue's settings (Spooled's `QueueConfig` plus edgespool's own fields). Enqueue and
+/// claim apply these defaults.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QueueConfigView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(pattern("^[0-9a-z]{20}$")))]
     organization_id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    /// Default `max_retries` for jobs that set none (default 3).
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_RETRIES.start(), max = *spec::MAX_RETRIES.end())))]
     max_retries: u32,
+    /// Default `timeout_seconds` for jobs that set none (default 300).
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::TIMEOUT_SECS.start(), max = *spec::TIMEOUT_SECS.end())))]
     default_timeout: u32,
+    /// Most jobs claimed per second, across all workers (claims beyond it get fewer or no jobs;
+    /// a long-polling claim waits for the next token); `null`: unlimited (default).
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::QUEUE_RATE_LIMIT.start(), max = *spec::QUEUE_RATE_LIMIT.end())))]
     rate_limit: Option<u32>,
+    /// `false` while paused: claims return no jobs; enqueue still works.
     enabled: bool,
+    /// Free-form settings stored with the queue (default `{}`).
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Object"))]
     settings: &'a Value,
+    /// Lease of claims that set none (default 30).
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::LEASE_SECS.start(), max = *spec::LEASE_SECS.end())))]
     lease_duration_secs: u32,
+    /// First retry delay after a failed attempt (default 1).
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::BACKOFF_SECS.start(), max = *spec::BACKOFF_SECS.end())))]
     backoff_base_secs: f64,
+    /// Longest retry delay before jitter (default 60).
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::BACKOFF_SECS.start(), max = *spec::BACKOFF_SECS.end())))]
     backoff_cap_secs: f64,
+    /// How long completed and cancelled jobs are kept (default 604800, 7 days).
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::RETENTION_SECS.start(), max = *spec::RETENTION_SECS.end())))]
     retention_secs: i64,
+    /// Most jobs stored at once, any status (default 1,000,000); past it enqueue answers 429
+    /// `QUEUE_FULL`.
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_JOBS.start(), max = *spec::MAX_JOBS.end())))]
     max_jobs: u32,
+    /// Whether worker operations need the `lease_id`.
     require_lease_id: bool,
     paused_at: Option<Time>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = spec::MAX_PAUSE_REASON_LEN)))]
     paused_reason: Option<&'a str>,
+    /// When the queue first had a job or a setting. A queue never configured reports its oldest
+    /// stored job's enqueue time (finished jobs are pruned after retention); its first setting
+    /// fixes the value.
+    #[cfg_attr(feature = "openapi", schemars(with = "Time"))]
     created_at: Option<Time>,
+    /// When the settings last changed; `created_at` for a queue never configured.
+    #[cfg_attr(feature = "openapi", schemars(with = "Time"))]
     updated_at: Option<Time>,
 }
 
@@ -604,14 +657,20 @@ impl<'a> QueueConfigView<'a> {
     }
 }
 
-/// One queue of `GET /queues`.
+/// A queue in a list.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QueueSummaryView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_RETRIES.start(), max = *spec::MAX_RETRIES.end())))]
     max_retries: u32,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::TIMEOUT_SECS.start(), max = *spec::TIMEOUT_SECS.end())))]
     default_timeout: u32,
+    /// Most jobs claimed per second across all workers; `null`: unlimited.
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::QUEUE_RATE_LIMIT.start(), max = *spec::QUEUE_RATE_LIMIT.end())))]
     rate_limit: Option<u32>,
+    /// `false` while paused.
     enabled: bool,
 }
 
@@ -628,22 +687,31 @@ impl<'a> QueueSummaryView<'a> {
     }
 }
 
-/// `POST /queues/{name}/pause`.
+/// The queue is paused.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PausedView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = true)))]
     paused: bool,
+    // A paused queue always has its pause time.
+    #[cfg_attr(feature = "openapi", schemars(with = "Time"))]
     paused_at: Option<Time>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = spec::MAX_PAUSE_REASON_LEN)))]
     reason: Option<&'a str>,
 }
 
-/// `POST /queues/{name}/resume`.
+/// The queue is running again.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ResumedView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = true)))]
     resumed: bool,
+    /// How long the queue had been paused (0 when it was not).
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     paused_duration_secs: i64,
 }
 

@@ -125,20 +125,20 @@ impl JsonSchema for Metadata<'_> {
     }
 }
 
-/// A `bool` the view always sends as `true` (`{"success": true}`).
-pub struct True;
+/// A JSON object of the client's own (`settings`, `metadata`).
+pub struct Object;
 
-impl JsonSchema for True {
+impl JsonSchema for Object {
     fn inline_schema() -> bool {
         true
     }
 
     fn schema_name() -> Cow<'static, str> {
-        "True".into()
+        "Object".into()
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"const": true})
+        json_schema!({"type": "object"})
     }
 }
 

@@ -55,6 +55,18 @@ fn tidy(schema: &mut Schema) {
     if object.get("format").and_then(Value::as_str).is_some_and(|format| INTEGER_FORMATS.contains(&format)) {
         object.remove("format");
     }
+    // A `const` (`extend("const" = true)`) says the type.
+    if object.contains_key("const") {
+        object.remove("type");
+    }
+    // `range` on an `f64` writes floats; a whole bound reads as an integer (`86400`).
+    for bound in ["minimum", "maximum"] {
+        if let Some(whole) = object.get(bound).and_then(Value::as_f64).filter(|b| b.fract() == 0.0) {
+            if object[bound].is_f64() {
+                object.insert(bound.into(), (whole as i64).into());
+            }
+        }
+    }
     if object.get("default").is_some_and(Value::is_null) {
         object.remove("default");
     }

@@ -1,7 +1,6 @@
 //! Component schemas.
 
-use super::super::operation::number;
-use super::view;
+use super::{derived_view, view};
 use crate::api::views::{
     HealthView, HeartbeatAckView, KeyView, OrganizationFields, OrganizationView, PausedView, QueueConfigView,
     QueueStatsView, QueueSummaryView, RegisteredWorkerView, ResumedView, WorkerView,
@@ -14,219 +13,11 @@ use serde_json::Value;
 /// The schemas, in the document's order.
 pub(super) fn schemas() -> Vec<(&'static str, Value)> {
     vec![
-        (
-            "QueueSummary",
-            view::<QueueSummaryView>(json!({
-                "type": "object",
-                "required": ["queue_name", "max_retries", "default_timeout", "rate_limit", "enabled"],
-                "properties": {
-                    "queue_name": {"$ref": "#/components/schemas/QueueName"},
-                    "max_retries": {
-                        "type": "integer",
-                        "minimum": *spec::MAX_RETRIES.start(),
-                        "maximum": *spec::MAX_RETRIES.end()
-                    },
-                    "default_timeout": {
-                        "type": "integer",
-                        "minimum": *spec::TIMEOUT_SECS.start(),
-                        "maximum": *spec::TIMEOUT_SECS.end()
-                    },
-                    "rate_limit": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::QUEUE_RATE_LIMIT.start(),
-                        "maximum": *spec::QUEUE_RATE_LIMIT.end(),
-                        "description": "Most jobs claimed per second across all workers; `null`: unlimited."
-                    },
-                    "enabled": {"type": "boolean", "description": "`false` while paused."}
-                }
-            })),
-        ),
-        (
-            "QueueConfig",
-            view::<QueueConfigView>(json!({
-                "type": "object",
-                "required": [
-                    "id",
-                    "organization_id",
-                    "queue_name",
-                    "max_retries",
-                    "default_timeout",
-                    "rate_limit",
-                    "enabled",
-                    "settings",
-                    "lease_duration_secs",
-                    "backoff_base_secs",
-                    "backoff_cap_secs",
-                    "retention_secs",
-                    "max_jobs",
-                    "paused_at",
-                    "paused_reason",
-                    "created_at",
-                    "updated_at",
-                    "require_lease_id"
-                ],
-                "properties": {
-                    "id": {"$ref": "#/components/schemas/QueueName"},
-                    "organization_id": {"type": "string", "pattern": "^[0-9a-z]{20}$"},
-                    "queue_name": {"$ref": "#/components/schemas/QueueName"},
-                    "max_retries": {
-                        "type": "integer",
-                        "minimum": *spec::MAX_RETRIES.start(),
-                        "maximum": *spec::MAX_RETRIES.end(),
-                        "description": "Default `max_retries` for jobs that set none (default 3)."
-                    },
-                    "default_timeout": {
-                        "type": "integer",
-                        "minimum": *spec::TIMEOUT_SECS.start(),
-                        "maximum": *spec::TIMEOUT_SECS.end(),
-                        "description": "Default `timeout_seconds` for jobs that set none (default 300)."
-                    },
-                    "rate_limit": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::QUEUE_RATE_LIMIT.start(),
-                        "maximum": *spec::QUEUE_RATE_LIMIT.end(),
-                        "description": "Most jobs claimed per second, across all workers (claims beyond it get fewer or no jobs; a long-polling claim waits for the next token); `null`: unlimited (default)."
-                    },
-                    "enabled": {
-                        "type": "boolean",
-                        "description": "`false` while paused: claims return no jobs; enqueue still works."
-                    },
-                    "settings": {
-                        "type": "object",
-                        "description": "Free-form settings stored with the queue (default `{}`)."
-                    },
-                    "lease_duration_secs": {
-                        "type": "integer",
-                        "minimum": *spec::LEASE_SECS.start(),
-                        "maximum": *spec::LEASE_SECS.end(),
-                        "description": "Lease of claims that set none (default 30)."
-                    },
-                    "backoff_base_secs": {
-                        "type": "number",
-                        "minimum": number(*spec::BACKOFF_SECS.start()),
-                        "maximum": number(*spec::BACKOFF_SECS.end()),
-                        "description": "First retry delay after a failed attempt (default 1)."
-                    },
-                    "backoff_cap_secs": {
-                        "type": "number",
-                        "minimum": number(*spec::BACKOFF_SECS.start()),
-                        "maximum": number(*spec::BACKOFF_SECS.end()),
-                        "description": "Longest retry delay before jitter (default 60)."
-                    },
-                    "retention_secs": {
-                        "type": "integer",
-                        "minimum": *spec::RETENTION_SECS.start(),
-                        "maximum": *spec::RETENTION_SECS.end(),
-                        "description": "How long completed and cancelled jobs are kept (default 604800, 7 days)."
-                    },
-                    "max_jobs": {
-                        "type": "integer",
-                        "minimum": *spec::MAX_JOBS.start(),
-                        "maximum": *spec::MAX_JOBS.end(),
-                        "description": "Most jobs stored at once, any status (default 1,000,000); past it enqueue answers 429 `QUEUE_FULL`."
-                    },
-                    "require_lease_id": {
-                        "type": "boolean",
-                        "description": "Whether worker operations need the `lease_id`."
-                    },
-                    "paused_at": {"$ref": "#/components/schemas/NullableTimestamp"},
-                    "paused_reason": {"type": ["string", "null"], "maxLength": spec::MAX_PAUSE_REASON_LEN},
-                    "created_at": {
-                        "$ref": "#/components/schemas/Timestamp",
-                        "description": "When the queue first had a job or a setting. A queue never configured reports its oldest stored job's enqueue time (finished jobs are pruned after retention); its first setting fixes the value."
-                    },
-                    "updated_at": {
-                        "$ref": "#/components/schemas/Timestamp",
-                        "description": "When the settings last changed; `created_at` for a queue never configured."
-                    }
-                },
-                "description": "A queue's settings (Spooled's `QueueConfig` plus edgespool's own fields). Enqueue and claim apply these defaults."
-            })),
-        ),
-        (
-            "QueueStats",
-            view::<QueueStatsView>(json!({
-                "type": "object",
-                "required": [
-                    "queue_name",
-                    "pending_jobs",
-                    "processing_jobs",
-                    "completed_jobs_24h",
-                    "failed_jobs_24h",
-                    "avg_processing_time_ms",
-                    "max_job_age_seconds",
-                    "active_workers",
-                    "total_jobs",
-                    "database_bytes"
-                ],
-                "properties": {
-                    "queue_name": {"$ref": "#/components/schemas/QueueName"},
-                    "pending_jobs": {"type": "integer", "minimum": 0, "description": "`pending` plus `scheduled` jobs."},
-                    "processing_jobs": {"type": "integer", "minimum": 0},
-                    "completed_jobs_24h": {"type": "integer", "minimum": 0},
-                    "failed_jobs_24h": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "description": "Jobs dead-lettered in the last 24 hours."
-                    },
-                    "avg_processing_time_ms": {
-                        "type": ["number", "null"],
-                        "minimum": 0,
-                        "description": "Mean `completed_at - started_at` of the last 24 hours' completions; `null` when none."
-                    },
-                    "max_job_age_seconds": {
-                        "type": ["integer", "null"],
-                        "minimum": 0,
-                        "description": "Age of the oldest waiting (`pending`/`scheduled`) job; `null` when none."
-                    },
-                    "active_workers": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "description": "Distinct workers holding leases now."
-                    },
-                    "total_jobs": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "description": "Jobs stored, any status (bounded by `max_jobs`)."
-                    },
-                    "database_bytes": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "description": "Size of the queue's SQLite database."
-                    }
-                },
-                "description": "Spooled's queue stats. A queue that never existed has all zeros."
-            })),
-        ),
-        (
-            "PauseResponse",
-            view::<PausedView>(json!({
-                "type": "object",
-                "required": ["queue_name", "paused", "paused_at", "reason"],
-                "properties": {
-                    "queue_name": {"$ref": "#/components/schemas/QueueName"},
-                    "paused": {"const": true},
-                    "paused_at": {"$ref": "#/components/schemas/Timestamp"},
-                    "reason": {"type": ["string", "null"], "maxLength": spec::MAX_PAUSE_REASON_LEN}
-                }
-            })),
-        ),
-        (
-            "ResumeResponse",
-            view::<ResumedView>(json!({
-                "type": "object",
-                "required": ["queue_name", "resumed", "paused_duration_secs"],
-                "properties": {
-                    "queue_name": {"$ref": "#/components/schemas/QueueName"},
-                    "resumed": {"const": true},
-                    "paused_duration_secs": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "description": "How long the queue had been paused (0 when it was not)."
-                    }
-                }
-            })),
-        ),
+        ("QueueSummary", derived_view::<QueueSummaryView>()),
+        ("QueueConfig", derived_view::<QueueConfigView>()),
+        ("QueueStats", derived_view::<QueueStatsView>()),
+        ("PauseResponse", derived_view::<PausedView>()),
+        ("ResumeResponse", derived_view::<ResumedView>()),
         (
             "WorkerId",
             json!({
@@ -378,17 +169,7 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                 }
             })),
         ),
-        (
-            "Health",
-            view::<HealthView>(json!({
-                "type": "object",
-                "required": ["status", "version"],
-                "properties": {
-                    "status": {"const": "healthy"},
-                    "version": {"type": "string", "description": "The server's version."}
-                }
-            })),
-        ),
+        ("Health", derived_view::<HealthView>()),
         (
             "OpenApiDocument",
             json!({
