@@ -23,7 +23,11 @@ use serde_json::Value;
 #[cfg(feature = "openapi")]
 use crate::api::openapi::wire;
 #[cfg(feature = "openapi")]
+use crate::api::organizations::FIRST_KEY_NAME;
+#[cfg(feature = "openapi")]
 use crate::model::spec;
+#[cfg(feature = "openapi")]
+use crate::tenant::keys::DISPLAY_PREFIX_LEN;
 
 /// A rendered response: HTTP status and JSON body (empty for 204).
 pub type Answer = (u16, String);
@@ -784,20 +788,30 @@ pub fn tenant_reply(reply: &TenantReply) -> Result<Answer, ApiError> {
     }
 }
 
-/// An API key without its secret; `key` (the raw key) only in the response that created it.
+/// An API key without its secret.
+// `key` (the raw key) is sent only in the response that created it.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct KeyView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::ApiKeyId"))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = spec::MAX_NAME_LEN)))]
     name: &'a str,
+    /// The key's first 16 characters, for recognising it.
+    #[cfg_attr(feature = "openapi", schemars(length(min = DISPLAY_PREFIX_LEN, max = DISPLAY_PREFIX_LEN)))]
     key_prefix: &'a str,
+    /// Queue names, or `["*"]` for every queue.
+    #[cfg_attr(feature = "openapi", schemars(length(max = spec::MAX_KEY_QUEUES)))]
     queues: &'a [String],
+    /// Requests per minute for this key; `null`: the server default.
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::KEY_RATE_LIMIT.start(), max = *spec::KEY_RATE_LIMIT.end())))]
     rate_limit: Option<i64>,
     is_active: bool,
     created_at: Time,
     last_used: Option<Time>,
     expires_at: Option<Time>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::RawApiKey"))]
     key: Option<&'a str>,
 }
 
@@ -831,21 +845,33 @@ impl Serialize for Metadata<'_> {
     }
 }
 
-/// A registered worker.
+/// A registered worker. Offline workers are forgotten a day after their last heartbeat.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct WorkerView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::WorkerId"))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "[wire::QueueName; 1]"))]
     queue_names: [&'a str; 1],
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = spec::MAX_HOSTNAME_LEN)))]
     hostname: &'a str,
+    /// As last reported; `offline` once silent for 2 minutes.
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "wire::worker_status"))]
     status: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::CURRENT_JOBS.start(), max = *spec::CURRENT_JOBS.end())))]
     current_jobs: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_CONCURRENCY.start(), max = *spec::MAX_CONCURRENCY.end())))]
     max_concurrency: i64,
     last_heartbeat: Time,
+    #[cfg_attr(feature = "openapi", schemars(length(max = spec::MAX_WORKER_LABEL_LEN)))]
     worker_type: Option<&'a str>,
+    /// Free-form object (default `{}`); left out of `GET /workers`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Object"))]
     metadata: Option<Metadata<'a>>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = spec::MAX_WORKER_LABEL_LEN)))]
     version: Option<&'a str>,
     registered_at: Time,
     updated_at: Time,
@@ -872,13 +898,19 @@ impl<'a> WorkerView<'a> {
     }
 }
 
-/// `POST /workers/register`: the worker's id and how it should lease and heartbeat.
+/// The registered worker's id, and how it should lease and heartbeat.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RegisteredWorkerView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::WorkerId"))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    /// The queue's default lease.
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::LEASE_SECS.start(), max = *spec::LEASE_SECS.end())))]
     lease_duration_secs: u32,
+    /// How often to call `POST /workers/{id}/heartbeat` (10).
+    #[cfg_attr(feature = "openapi", schemars(range(min = 1)))]
     heartbeat_interval_secs: u32,
 }
 
@@ -894,15 +926,17 @@ impl<'a> RegisteredWorkerView<'a> {
     }
 }
 
-/// `POST /workers/{id}/heartbeat`.
+/// The heartbeat is recorded.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HeartbeatAckView {
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = true)))]
     acknowledged: bool,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 1)))]
     next_heartbeat_seconds: u32,
 }
 
-/// `POST /organizations`: the organization and its first key, raw key included (shown once).
+/// The new organization and its first key, raw key included (shown once).
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OrganizationView<'a> {
@@ -910,25 +944,37 @@ pub struct OrganizationView<'a> {
     api_key: FirstKeyView<'a>,
 }
 
-/// The organization part of [`OrganizationView`].
+/// An organization (tenant).
+// The organization part of [`OrganizationView`].
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "Organization"))]
 pub struct OrganizationFields<'a> {
+    /// The tenant id (also part of every API key).
+    #[cfg_attr(feature = "openapi", schemars(pattern("^[0-9a-z]{20}$")))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = spec::MAX_NAME_LEN)))]
     name: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(pattern("^[a-z0-9-]{1,64}$")))]
     slug: &'a str,
+    /// edgespool has no billing tiers.
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = PLAN_TIER)))]
     plan_tier: &'a str,
     created_at: Time,
     updated_at: Time,
 }
 
-/// The key part of [`OrganizationView`].
+/// The organization's first key (access to every queue); `key` is shown only here.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(inline))]
 pub struct FirstKeyView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::ApiKeyId"))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = FIRST_KEY_NAME)))]
     name: &'a str,
     created_at: Time,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::RawApiKey"))]
     key: &'a str,
 }
 

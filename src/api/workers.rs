@@ -6,7 +6,7 @@ use crate::model::ids::random_token;
 use crate::model::spec::{self, MAX_METADATA_BYTES, MAX_WORKER_OFFSET, WORKER_PAGE};
 use crate::model::{ApiError, Entropy};
 use crate::tenant::protocol::TenantCommand;
-use crate::tenant::workers::{NewWorker, WorkerBeat, WorkerRecord};
+use crate::tenant::workers::{NewWorker, WorkerBeat, WorkerRecord, WORKER_STATUSES};
 use crate::tenant::Principal;
 use serde::Deserialize;
 use serde_json::Value;
@@ -68,7 +68,7 @@ pub fn build(
         WorkerRoute::Heartbeat(id) => {
             let b: HeartbeatBody = parse_json_or_empty(body)?;
             let status = b.status.unwrap_or_else(|| "healthy".into());
-            if !["healthy", "degraded", "draining", "offline"].contains(&status.as_str()) {
+            if !WORKER_STATUSES.contains(&status.as_str()) {
                 return Err(ApiError::validation("status", "must be healthy, degraded, draining or offline"));
             }
             let current_jobs =

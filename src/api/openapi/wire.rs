@@ -4,8 +4,9 @@
 //! a "one of two shapes" rule is not something a Rust type states. Native only (feature
 //! `openapi`); the Worker never compiles them.
 
-use crate::api::views::{Metadata, Time};
+use crate::api::views::Time;
 use crate::model::{spec, JobStatus};
+use crate::tenant::workers::WORKER_STATUSES;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use std::borrow::Cow;
 
@@ -114,16 +115,31 @@ component!(
     })
 );
 
-/// A worker's `metadata` is an object (`{}` when it has none).
-impl JsonSchema for Metadata<'_> {
-    fn schema_name() -> Cow<'static, str> {
-        "Metadata".into()
-    }
+component!(
+    /// A worker's id.
+    WorkerId,
+    json_schema!({
+        "type": "string",
+        "pattern": "^[A-Za-z0-9._-]{1,128}$",
+        "description": "Minted as `wkr_` + 24 characters of `[0-9a-z]`, or chosen by the client at registration (1–128 characters of `A-Z a-z 0-9 . _ -`)."
+    })
+);
 
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "object"})
-    }
-}
+component!(
+    /// An API key's id.
+    ApiKeyId,
+    json_schema!({"type": "string", "pattern": "^key_[0-9a-z]{20}$", "examples": ["key_0123456789abcdefghij"]})
+);
+
+component!(
+    /// A raw API key, shown once.
+    RawApiKey,
+    json_schema!({
+        "type": "string",
+        "pattern": "^sp_live_[0-9a-z]{20}_[0-9a-z]{40}$",
+        "description": "`sp_live_{tenant_id}_{secret}`: send it as `Authorization: Bearer …`."
+    })
+);
 
 /// A JSON object of the client's own (`settings`, `metadata`).
 pub struct Object;
@@ -153,6 +169,11 @@ pub fn no_failures(_: &mut SchemaGenerator) -> Schema {
             "properties": {"index": {"type": "integer", "minimum": 0}, "error": {"type": "string"}}
         }
     })
+}
+
+/// `WorkerView.status`: one of the statuses a worker reports.
+pub fn worker_status(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "string", "enum": WORKER_STATUSES})
 }
 
 /// `FailView.status`: the two statuses a failed attempt can leave a job in.
