@@ -110,9 +110,9 @@ fn on_job(principal: &Principal, id: &str, command: impl FnOnce(String) -> Queue
     Ok(Call::Queue { queue: job.queue, command: command(job.text) })
 }
 
-/// `POST /jobs` (also accepts the seed names `queue` and `scheduled_for`), and each item of
-/// a bulk enqueue (where `queue_name` is ignored: the batch names the queue). No
-/// `#[serde(flatten)]` here or below: it would buffer the body and break raw payloads.
+// `POST /jobs` (also accepts the seed names `queue` and `scheduled_for`), and each item of
+// a bulk enqueue (where `queue_name` is ignored: the batch names the queue). No
+// `#[serde(flatten)]` here or below: it would buffer the body and break raw payloads.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct JobFields {
@@ -176,7 +176,7 @@ impl JobFields {
     }
 }
 
-/// `POST /jobs/bulk`.
+// `POST /jobs/bulk`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct BulkBody {
@@ -224,7 +224,7 @@ impl BulkBody {
     }
 }
 
-/// `POST /jobs/claim`.
+// `POST /jobs/claim`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct ClaimBody {
@@ -330,7 +330,7 @@ pub(crate) struct FailBody {
     retry_after_secs: Option<i64>,
 }
 
-/// `POST /jobs/{id}/heartbeat`.
+// `POST /jobs/{id}/heartbeat`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct HeartbeatBody {
@@ -342,7 +342,7 @@ pub(crate) struct HeartbeatBody {
     visibility: Option<i64>,
 }
 
-/// `POST /jobs/dlq/retry`.
+// `POST /jobs/dlq/retry`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct ReplayBody {
@@ -385,7 +385,7 @@ fn replay_dead_letters(b: ReplayBody, principal: &Principal) -> Result<Call, Api
     }
 }
 
-/// `PUT /jobs/{id}/priority`.
+// `PUT /jobs/{id}/priority`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct PriorityBody {
@@ -405,7 +405,7 @@ pub(crate) struct AckBody {
     fails: Option<Vec<FailItem>>,
 }
 
-/// `POST /jobs/dlq/purge`.
+// `POST /jobs/dlq/purge`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct PurgeBody {

@@ -213,15 +213,6 @@ pub fn no_content(description: &str, headers: Headers) -> Value {
     json!({"description": description, "headers": headers.refs()})
 }
 
-/// A bound kept as `f64` in Rust, written as an integer when it is whole (`86400`, not `86400.0`).
-pub fn number(bound: f64) -> Value {
-    if bound.fract() == 0.0 {
-        json!(bound as i64)
-    } else {
-        json!(bound)
-    }
-}
-
 /// One operation: its method and path template, and the Operation Object written from it.
 #[derive(Debug)]
 pub struct Op {

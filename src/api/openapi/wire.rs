@@ -8,6 +8,7 @@ use crate::api::views::Time;
 use crate::model::{spec, JobStatus};
 use crate::tenant::workers::WORKER_STATUSES;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde_json::Value;
 use std::borrow::Cow;
 
 /// A millisecond RFC 3339 UTC time, as every response renders one.
@@ -57,6 +58,17 @@ component!(
         "format": "date-time",
         "pattern": TIMESTAMP_PATTERN,
         "description": "A `Timestamp`, or `null` when the event has not happened (or does not apply)."
+    })
+);
+
+component!(
+    /// A time a request names (`scheduled_at`, `expires_at`…), read by `model::time`.
+    RequestTime,
+    json_schema!({
+        "type": "string",
+        "format": "date-time",
+        "pattern": "^(19[7-9][0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$",
+        "description": "An RFC 3339 time with any offset (`T` and `Z` in either case), in the years 1970–2099 (the server also takes `2100-01-01T00:00:00Z`, its last instant, and refuses a time before 1970 in UTC)."
     })
 );
 
@@ -156,6 +168,50 @@ impl JsonSchema for Object {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({"type": "object"})
     }
+}
+
+/// An entry of a key's `queues`: a queue name or `*`, every queue.
+pub struct KeyQueue;
+
+impl JsonSchema for KeyQueue {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "KeyQueue".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({"anyOf": [generator.subschema_for::<QueueName>(), {"const": "*"}]})
+    }
+}
+
+/// A container transform for the serde alias `alias` of field `of`, which schemars does not
+/// see: the alias is documented beside the field, with its schema. Both at once are refused.
+pub fn alias(alias: &'static str, of: &'static str) -> impl FnMut(&mut Schema) {
+    move |schema| document_alias(schema, alias, of, "; send one of the two (both is 400).")
+}
+
+fn document_alias(schema: &mut Schema, alias: &str, of: &str, note: &str) {
+    let Some(Value::Object(properties)) = schema.get_mut("properties") else { return };
+    let mut field = properties.get(of).cloned().expect("an alias names a field");
+    field["description"] = format!("Alias of `{of}`{note}").into();
+    let rest: Vec<(String, Value)> = std::mem::take(properties).into_iter().collect();
+    for (name, value) in rest {
+        let after = name == of;
+        properties.insert(name, value);
+        if after {
+            properties.insert(alias.into(), field.clone());
+        }
+    }
+}
+
+/// A worker heartbeat's `status`: one a worker reports, `healthy` when not sent.
+pub fn reported_status(_: &mut SchemaGenerator) -> Schema {
+    let mut statuses: Vec<Value> = WORKER_STATUSES.iter().map(|status| Value::from(*status)).collect();
+    statuses.push(Value::Null);
+    json_schema!({"type": ["string", "null"], "enum": statuses, "default": WORKER_STATUSES[0]})
 }
 
 /// `BulkView.failed`: always empty, but Spooled's shape says what an entry would be.

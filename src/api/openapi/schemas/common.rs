@@ -12,15 +12,7 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
     vec![
         ("Timestamp", component::<Time>()),
         ("NullableTimestamp", component::<wire::NullableTimestamp>()),
-        (
-            "RequestTime",
-            json!({
-                "type": "string",
-                "format": "date-time",
-                "pattern": "^(19[7-9][0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$",
-                "description": "An RFC 3339 time with any offset (`T` and `Z` in either case), in the years 1970–2099 (the server also takes `2100-01-01T00:00:00Z`, its last instant, and refuses a time before 1970 in UTC)."
-            }),
-        ),
+        ("RequestTime", component::<wire::RequestTime>()),
         ("QueueName", component::<wire::QueueName>()),
         ("JobId", component::<wire::JobId>()),
         ("LeaseId", component::<wire::LeaseId>()),

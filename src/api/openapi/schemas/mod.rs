@@ -8,8 +8,7 @@ mod tenancy;
 use schemars::generate::{Contract, SchemaSettings};
 use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema};
-use serde_json::{Map, Value};
-use std::collections::BTreeSet;
+use serde_json::{json, Map, Value};
 
 /// Every component schema, in the document's order.
 pub fn schemas() -> Value {
@@ -103,25 +102,26 @@ fn view<T: JsonSchema>(documented: Value) -> Value {
     documented
 }
 
-/// The documented schema of a request body, checked against the struct `T` it is read into:
-/// every field documented (in any order), and nothing else but serde aliases, which schemars does
-/// not see and which the document describes as "Alias of `field`…".
-/// (Which fields are required is validation, not the struct's, so it is not compared.)
-fn request<T: JsonSchema>(documented: Value) -> Value {
-    let derived = SchemaSettings::draft2020_12().for_deserialize().into_generator().into_root_schema_for::<T>();
-    let fields: BTreeSet<String> = names(derived.as_value(), "properties").into_iter().collect();
-    let unaliased: BTreeSet<String> = documented["properties"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(name, schema)| {
-            fields.contains(*name)
-                || !schema["description"].as_str().is_some_and(|about| about.starts_with("Alias of `"))
-        })
-        .map(|(name, _)| name.clone())
-        .collect();
-    assert_eq!(unaliased, fields, "{}: the documented properties are not its fields", T::schema_name());
-    documented
+/// The schema of the request body `T` (what its struct deserializes), with the `rules` that
+/// validation adds and a struct does not say: which fields are required, "one of", "not both"
+/// (`required`, `anyOf`, `allOf`, `not`), merged in as they are written.
+/// (A body struct's fields are all `Option`s, so what schemars would require says nothing.)
+fn request<T: JsonSchema>(rules: Value) -> Value {
+    let mut schema = derived::<T>(Contract::Deserialize);
+    if let (Some(schema), Value::Object(rules)) = (schema.as_object_mut(), rules) {
+        schema.remove("required");
+        schema.extend(rules);
+    }
+    schema
+}
+
+/// The schema of a request body `T` whose every field is optional and steers the route: the
+/// body is empty or carries one of its fields (aliases included).
+fn steering<T: JsonSchema>() -> Value {
+    let mut schema = request::<T>(json!({}));
+    let fields = names(&schema, "properties").into_iter().map(|field| json!({"required": [field]}));
+    schema["anyOf"] = std::iter::once(json!({"maxProperties": 0})).chain(fields).collect();
+    schema
 }
 
 /// The property names (`key` "properties") or the required ones (`key` "required") of `schema`.

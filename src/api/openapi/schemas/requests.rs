@@ -1,7 +1,6 @@
 //! Component schemas.
 
-use super::super::operation::number;
-use super::request;
+use super::{request, steering};
 use crate::api::{jobs, keys, organizations, queues, workers};
 use crate::model::spec;
 use serde_json::json;
@@ -329,220 +328,20 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                 "not": {"required": ["queue_name", "queue"]}
             })),
         ),
-        (
-            "QueueConfigRequest",
-            request::<queues::ConfigBody>(json!({
-                "type": "object",
-                "anyOf": [
-                    {"maxProperties": 0},
-                    {"required": ["queue_name"]},
-                    {"required": ["max_retries"]},
-                    {"required": ["default_timeout"]},
-                    {"required": ["lease_duration_secs"]},
-                    {"required": ["backoff_base_secs"]},
-                    {"required": ["backoff_cap_secs"]},
-                    {"required": ["retention_secs"]},
-                    {"required": ["max_jobs"]},
-                    {"required": ["enabled"]},
-                    {"required": ["settings"]},
-                    {"required": ["rate_limit"]},
-                    {"required": ["require_lease_id"]}
-                ],
-                "properties": {
-                    "queue_name": {
-                        "anyOf": [{"$ref": "#/components/schemas/QueueName"}, {"type": "null"}],
-                        "description": "Optional; must equal the queue in the path."
-                    },
-                    "max_retries": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::MAX_RETRIES.start(),
-                        "maximum": *spec::MAX_RETRIES.end()
-                    },
-                    "default_timeout": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::TIMEOUT_SECS.start(),
-                        "maximum": *spec::TIMEOUT_SECS.end()
-                    },
-                    "lease_duration_secs": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::LEASE_SECS.start(),
-                        "maximum": *spec::LEASE_SECS.end()
-                    },
-                    "backoff_base_secs": {
-                        "type": ["number", "null"],
-                        "minimum": number(*spec::BACKOFF_SECS.start()),
-                        "maximum": number(*spec::BACKOFF_SECS.end()),
-                        "description": "At most `backoff_cap_secs` (sent or stored)."
-                    },
-                    "backoff_cap_secs": {
-                        "type": ["number", "null"],
-                        "minimum": number(*spec::BACKOFF_SECS.start()),
-                        "maximum": number(*spec::BACKOFF_SECS.end())
-                    },
-                    "retention_secs": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::RETENTION_SECS.start(),
-                        "maximum": *spec::RETENTION_SECS.end()
-                    },
-                    "max_jobs": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::MAX_JOBS.start(),
-                        "maximum": *spec::MAX_JOBS.end()
-                    },
-                    "enabled": {
-                        "type": ["boolean", "null"],
-                        "description": "`false` pauses claims, `true` resumes them."
-                    },
-                    "settings": {"type": ["object", "null"]},
-                    "rate_limit": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::QUEUE_RATE_LIMIT.start(),
-                        "maximum": *spec::QUEUE_RATE_LIMIT.end(),
-                        "description": "Jobs claimed per second; `null` removes the limit."
-                    },
-                    "require_lease_id": {
-                        "type": "boolean",
-                        "description": "`true` (recommended): complete, fail and heartbeat need the `lease_id`; `false` (default): `worker_id` alone also fences."
-                    }
-                },
-                "description": "Fields not sent keep their current value."
-            })),
-        ),
-        (
-            "PauseRequest",
-            request::<queues::PauseBody>(json!({
-                "type": "object",
-                "properties": {"reason": {"type": ["string", "null"], "maxLength": spec::MAX_PAUSE_REASON_LEN}}
-            })),
-        ),
+        ("QueueConfigRequest", steering::<queues::ConfigBody>()),
+        ("PauseRequest", request::<queues::PauseBody>(json!({}))),
         (
             "RegisterWorkerRequest",
             request::<workers::RegisterBody>(json!({
-                "type": "object",
                 "required": ["hostname"],
-                "properties": {
-                    "queue_name": {"$ref": "#/components/schemas/QueueName"},
-                    "queue": {
-                        "$ref": "#/components/schemas/QueueName",
-                        "description": "Alias of `queue_name`; send one of the two (both is 400)."
-                    },
-                    "hostname": {"type": "string", "minLength": 1, "maxLength": spec::MAX_HOSTNAME_LEN},
-                    "worker_type": {"type": ["string", "null"], "minLength": 1, "maxLength": spec::MAX_WORKER_LABEL_LEN},
-                    "max_concurrency": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::MAX_CONCURRENCY.start(),
-                        "maximum": *spec::MAX_CONCURRENCY.end(),
-                        "default": 5
-                    },
-                    "metadata": {"type": ["object", "null"], "description": "At most 16 KiB serialized."},
-                    "version": {"type": ["string", "null"], "minLength": 1, "maxLength": spec::MAX_WORKER_LABEL_LEN},
-                    "worker_id": {
-                        "anyOf": [{"$ref": "#/components/schemas/WorkerId"}, {"type": "null"}],
-                        "description": "Client-chosen id: registering it again updates the worker (upsert)."
-                    }
-                },
                 "anyOf": [{"required": ["queue_name"]}, {"required": ["queue"]}],
                 "not": {"required": ["queue_name", "queue"]}
             })),
         ),
-        (
-            "WorkerHeartbeatRequest",
-            request::<workers::HeartbeatBody>(json!({
-                "type": "object",
-                "properties": {
-                    "current_jobs": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::CURRENT_JOBS.start(),
-                        "maximum": *spec::CURRENT_JOBS.end(),
-                        "default": 0
-                    },
-                    "status": {
-                        "type": ["string", "null"],
-                        "enum": ["healthy", "degraded", "draining", "offline", null],
-                        "default": "healthy"
-                    },
-                    "metadata": {
-                        "type": ["object", "null"],
-                        "description": "Replaces the stored metadata when given (≤ 16 KiB)."
-                    }
-                }
-            })),
-        ),
-        (
-            "CreateApiKeyRequest",
-            request::<keys::CreateKeyBody>(json!({
-                "type": "object",
-                "required": ["name"],
-                "properties": {
-                    "name": {"type": "string", "minLength": 1, "maxLength": spec::MAX_NAME_LEN},
-                    "queues": {
-                        "type": ["array", "null"],
-                        "minItems": 1,
-                        "maxItems": spec::MAX_KEY_QUEUES,
-                        "items": {"anyOf": [{"$ref": "#/components/schemas/QueueName"}, {"const": "*"}]},
-                        "description": "Queue names, or `[\"*\"]` (default) for every queue; `[]` is refused."
-                    },
-                    "rate_limit": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::KEY_RATE_LIMIT.start(),
-                        "maximum": *spec::KEY_RATE_LIMIT.end(),
-                        "description": "Requests per minute, at most the creating key's. Absent: the default, or the creator's lower limit."
-                    },
-                    "expires_at": {
-                        "anyOf": [{"$ref": "#/components/schemas/RequestTime"}, {"type": "null"}],
-                        "description": "Ahead, at most 2100-01-01T00:00:00Z and the creator's expiry (inherited when absent)."
-                    }
-                }
-            })),
-        ),
-        (
-            "UpdateApiKeyRequest",
-            request::<keys::UpdateKeyBody>(json!({
-                "type": "object",
-                "anyOf": [
-                    {"maxProperties": 0},
-                    {"required": ["name"]},
-                    {"required": ["queues"]},
-                    {"required": ["rate_limit"]},
-                    {"required": ["is_active"]}
-                ],
-                "properties": {
-                    "name": {"type": ["string", "null"], "minLength": 1, "maxLength": spec::MAX_NAME_LEN},
-                    "queues": {
-                        "type": ["array", "null"],
-                        "minItems": 1,
-                        "maxItems": spec::MAX_KEY_QUEUES,
-                        "items": {"anyOf": [{"$ref": "#/components/schemas/QueueName"}, {"const": "*"}]},
-                        "description": "Queue names, or `[\"*\"]`; `[]` is refused."
-                    },
-                    "rate_limit": {
-                        "type": ["integer", "null"],
-                        "minimum": *spec::KEY_RATE_LIMIT.start(),
-                        "maximum": *spec::KEY_RATE_LIMIT.end(),
-                        "description": "`null` removes the key's own limit; absent keeps it."
-                    },
-                    "is_active": {
-                        "type": ["boolean", "null"],
-                        "description": "`false` deactivates the key (401 from then on); `true` reactivates it."
-                    }
-                }
-            })),
-        ),
-        (
-            "CreateOrganizationRequest",
-            request::<organizations::OrganizationBody>(json!({
-                "type": "object",
-                "required": ["name"],
-                "properties": {
-                    "name": {"type": "string", "minLength": 1, "maxLength": spec::MAX_NAME_LEN},
-                    "slug": {
-                        "type": ["string", "null"],
-                        "pattern": "^[a-z0-9-]{1,64}$",
-                        "description": "Default: derived from `name`."
-                    }
-                }
-            })),
-        ),
+        ("WorkerHeartbeatRequest", request::<workers::HeartbeatBody>(json!({}))),
+        ("CreateApiKeyRequest", request::<keys::CreateKeyBody>(json!({"required": ["name"]}))),
+        ("UpdateApiKeyRequest", steering::<keys::UpdateKeyBody>()),
+        ("CreateOrganizationRequest", request::<organizations::OrganizationBody>(json!({"required": ["name"]}))),
     ]
 }
 
