@@ -117,8 +117,8 @@ fn request<T: JsonSchema>(rules: Value) -> Value {
 
 /// The schema of a request body `T` whose every field is optional and steers the route: the
 /// body is empty or carries one of its fields (aliases included).
-fn steering<T: JsonSchema>() -> Value {
-    let mut schema = request::<T>(json!({}));
+fn steering<T: JsonSchema>(rules: Value) -> Value {
+    let mut schema = request::<T>(rules);
     let fields = names(&schema, "properties").into_iter().map(|field| json!({"required": [field]}));
     schema["anyOf"] = std::iter::once(json!({"maxProperties": 0})).chain(fields).collect();
     schema
