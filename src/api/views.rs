@@ -2,6 +2,12 @@
 //! successful answer becomes a public JSON body (errors become theirs in `api::error`). Each
 //! shape is a named struct that borrows from the reply it renders, so payloads and results
 //! are copied out as the raw JSON text they were stored as.
+//!
+//! The views are also the document's response schemas (`api::openapi`, cargo feature
+//! `openapi`): a field's `///` comment is its public description, written for API users, and so
+//! is a view's own `///` comment; a view whose component has no description says what it is
+//! for in a `//` comment. The `schemars(…)` attributes give bounds from `model::spec` and the
+//! named components (`wire::JobId`…) a field refers to.
 
 use crate::model::time::{format_rfc3339, SECOND_MS};
 use crate::model::wire::to_json;
@@ -101,7 +107,7 @@ pub fn queue_reply(reply: &QueueReply, scope: Scope) -> Result<Answer, ApiError>
     }
 }
 
-/// The server is up.
+// `GET /health`: the Worker is up, and its version.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "openapi", schemars(rename = "Health"))]
@@ -118,7 +124,7 @@ impl Default for HealthView {
     }
 }
 
-/// The enqueued job's id, and whether it is new (201) or an idempotent repeat (200).
+// `POST /jobs`: the job's id, and whether it is new (201) or an idempotent repeat (200).
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct EnqueuedView<'a> {
@@ -135,7 +141,7 @@ impl<'a> EnqueuedView<'a> {
     }
 }
 
-/// One job of a bulk enqueue.
+// One entry of a bulk enqueue's `succeeded`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "openapi", schemars(inline))]
@@ -335,7 +341,7 @@ impl<'a> SummaryView<'a> {
     }
 }
 
-/// The jobs a claim leased to the caller.
+// `POST /jobs/claim`: the leased jobs.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ClaimView<'a> {
@@ -387,7 +393,7 @@ impl<'a> ClaimedView<'a> {
     }
 }
 
-/// The job is completed.
+// `POST /jobs/{id}/complete`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SuccessView {
@@ -395,7 +401,7 @@ pub struct SuccessView {
     success: bool,
 }
 
-/// Where the failed attempt left the job.
+// `POST /jobs/{id}/fail`: where the failed attempt left the job.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FailView {
@@ -422,7 +428,7 @@ impl FailView {
     }
 }
 
-/// The lease's new end.
+// `POST /jobs/{id}/heartbeat`: the lease's new end.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HeartbeatView {
@@ -431,7 +437,7 @@ pub struct HeartbeatView {
     lease_expires_at: Time,
 }
 
-/// The replayed jobs, of every queue the request reached.
+// `POST /jobs/dlq/retry`: the replayed jobs (of every queue the request reached).
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ReplayedView<'a> {
@@ -448,7 +454,7 @@ impl<'a> ReplayedView<'a> {
     }
 }
 
-/// How many dead-lettered jobs were deleted.
+// `POST /jobs/dlq/purge`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PurgedView {
@@ -456,7 +462,7 @@ pub struct PurgedView {
     purged_count: usize,
 }
 
-/// A job's status.
+// One entry of `GET /jobs/status`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct JobStatusView<'a> {
@@ -566,7 +572,7 @@ impl<'a> QueueStatsView<'a> {
     }
 }
 
-/// The job's priority before and after the change.
+// `PUT /jobs/{id}/priority`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PriorityView<'a> {
@@ -661,7 +667,7 @@ impl<'a> QueueConfigView<'a> {
     }
 }
 
-/// A queue in a list.
+// One queue of `GET /queues`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QueueSummaryView<'a> {
@@ -691,7 +697,7 @@ impl<'a> QueueSummaryView<'a> {
     }
 }
 
-/// The queue is paused.
+// `POST /queues/{name}/pause`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PausedView<'a> {
@@ -706,7 +712,7 @@ pub struct PausedView<'a> {
     reason: Option<&'a str>,
 }
 
-/// The queue is running again.
+// `POST /queues/{name}/resume`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ResumedView<'a> {
@@ -898,7 +904,7 @@ impl<'a> WorkerView<'a> {
     }
 }
 
-/// The registered worker's id, and how it should lease and heartbeat.
+// `POST /workers/register`: the worker's id and how it should lease and heartbeat.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RegisteredWorkerView<'a> {
@@ -926,7 +932,7 @@ impl<'a> RegisteredWorkerView<'a> {
     }
 }
 
-/// The heartbeat is recorded.
+// `POST /workers/{id}/heartbeat`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HeartbeatAckView {
@@ -936,7 +942,7 @@ pub struct HeartbeatAckView {
     next_heartbeat_seconds: u32,
 }
 
-/// The new organization and its first key, raw key included (shown once).
+// `POST /organizations`: the organization and its first key, raw key included (shown once).
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OrganizationView<'a> {
@@ -944,7 +950,6 @@ pub struct OrganizationView<'a> {
     api_key: FirstKeyView<'a>,
 }
 
-/// An organization (tenant).
 // The organization part of [`OrganizationView`].
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
