@@ -8,7 +8,7 @@ use crate::api::views::Time;
 use crate::model::{spec, JobStatus};
 use crate::tenant::workers::WORKER_STATUSES;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::borrow::Cow;
 
 /// A millisecond RFC 3339 UTC time, as every response renders one.
@@ -212,6 +212,15 @@ pub fn reported_status(_: &mut SchemaGenerator) -> Schema {
     let mut statuses: Vec<Value> = WORKER_STATUSES.iter().map(|status| Value::from(*status)).collect();
     statuses.push(Value::Null);
     json_schema!({"type": ["string", "null"], "enum": statuses, "default": WORKER_STATUSES[0]})
+}
+
+/// `ApiError.details`: a JSON value whose shape depends on the error's code, a rule the
+/// `Value` it is stored as does not state. Each shape is a component of its own.
+pub fn error_details(_: &mut SchemaGenerator) -> Schema {
+    let details = ["ValidationDetails", "RateLimitDetails", "AlreadyCompletedDetails", "WorkerLimitDetails"];
+    let shapes: Vec<Value> =
+        details.iter().map(|name| json!({"$ref": format!("#/components/schemas/{name}")})).collect();
+    json_schema!({"anyOf": shapes})
 }
 
 /// `BulkView.failed`: always empty, but Spooled's shape says what an entry would be.

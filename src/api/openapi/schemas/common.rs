@@ -4,7 +4,7 @@ use super::component;
 use crate::api::error::status;
 use crate::api::openapi::wire;
 use crate::api::views::Time;
-use crate::model::{ErrorKind, JobStatus};
+use crate::model::{ApiError, ErrorKind, JobStatus};
 use serde_json::{json, Value};
 
 /// The schemas, in the document's order.
@@ -27,31 +27,7 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
         ("Priority", component::<wire::Priority>()),
         ("Tags", component::<wire::Tags>()),
         ("ErrorCode", json!({"type": "string", "enum": super::variants::<ErrorKind>(), "description": statuses()})),
-        (
-            "Error",
-            json!({
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"$ref": "#/components/schemas/ErrorCode"},
-                    "message": {
-                        "type": "string",
-                        "minLength": 1,
-                        "description": "A sentence for humans (not for matching: branch on `code`)."
-                    },
-                    "details": {
-                        "description": "Present on some errors only. `VALIDATION_ERROR`: `[{field, message, code}]`. `RATE_LIMIT_EXCEEDED`: `{retry_after_secs, limit, remaining, reset_at}`. `ALREADY_COMPLETED`: `{result_sha256}`. `WORKER_LIMIT`: `{resource, current, limit}`.",
-                        "anyOf": [
-                            {"$ref": "#/components/schemas/ValidationDetails"},
-                            {"$ref": "#/components/schemas/RateLimitDetails"},
-                            {"$ref": "#/components/schemas/AlreadyCompletedDetails"},
-                            {"$ref": "#/components/schemas/WorkerLimitDetails"}
-                        ]
-                    }
-                },
-                "description": "Every error response. A rejected request changes nothing."
-            }),
-        ),
+        ("Error", super::derived_view::<ApiError>()),
         (
             "ValidationDetails",
             json!({
