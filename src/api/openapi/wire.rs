@@ -14,13 +14,24 @@ use std::borrow::Cow;
 /// A millisecond RFC 3339 UTC time, as every response renders one.
 const TIMESTAMP_PATTERN: &str = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$";
 
-/// Declares a marker type whose schema is the named component `$name`.
+/// Declares a marker type whose schema is the named component of its name, or (`inline`) a
+/// schema written in place wherever a field refers to it.
 macro_rules! component {
     ($(#[$doc:meta])* $ty:ident, $schema:expr) => {
+        component!(@ $(#[$doc])* $ty, false, $schema);
+    };
+    (inline $(#[$doc:meta])* $ty:ident, $schema:expr) => {
+        component!(@ $(#[$doc])* $ty, true, $schema);
+    };
+    (@ $(#[$doc:meta])* $ty:ident, $inline:expr, $schema:expr) => {
         $(#[$doc])*
         pub struct $ty;
 
         impl JsonSchema for $ty {
+            fn inline_schema() -> bool {
+                $inline
+            }
+
             fn schema_name() -> Cow<'static, str> {
                 stringify!($ty).into()
             }
@@ -153,39 +164,19 @@ component!(
     })
 );
 
-/// A JSON object of the client's own (`settings`, `metadata`).
-pub struct Object;
+component!(
+    inline
+    /// A JSON object of the client's own (`settings`, `metadata`).
+    Object,
+    json_schema!({"type": "object"})
+);
 
-impl JsonSchema for Object {
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn schema_name() -> Cow<'static, str> {
-        "Object".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "object"})
-    }
-}
-
-/// An entry of a key's `queues`: a queue name or `*`, every queue.
-pub struct KeyQueue;
-
-impl JsonSchema for KeyQueue {
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn schema_name() -> Cow<'static, str> {
-        "KeyQueue".into()
-    }
-
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        json_schema!({"anyOf": [generator.subschema_for::<QueueName>(), {"const": "*"}]})
-    }
-}
+component!(
+    inline
+    /// An entry of a key's `queues`: a queue name or `*`, every queue.
+    KeyQueue,
+    json_schema!({"anyOf": [{"$ref": "#/components/schemas/QueueName"}, {"const": "*"}]})
+);
 
 /// A container transform for the serde alias `alias` of field `of`, which schemars does not
 /// see: the alias is documented beside the field, with its schema. Both at once are refused.
