@@ -1,6 +1,6 @@
 //! Component schemas of the job routes.
 
-use super::{derived_view, view};
+use super::{checked_view, derived_view};
 use crate::api::views::{
     AckItemView, AckView, BulkView, ClaimView, ClaimedView, EnqueuedView, FailView, HeartbeatView, JobStatsView,
     JobStatusView, JobView, PriorityView, PurgedView, ReplayedView, SuccessView, SummaryView,
@@ -28,7 +28,7 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
         // `success`), a "one of" rule that its type does not state.
         (
             "AckResult",
-            view::<AckItemView>(json!({
+            checked_view::<AckItemView>(json!({
                 "oneOf": [
                     {
                         "type": "object",

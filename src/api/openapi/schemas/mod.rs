@@ -45,13 +45,14 @@ fn component<T: JsonSchema>() -> Value {
 }
 
 /// What schemars adds that the document leaves out, and the document's names for what it
-/// spells out: integer `format`s (`int64`, `uint`…; the bounds say more), `default: null`, doc
-/// comment line breaks inside a paragraph, and `Option<Time>` as `NullableTimestamp`.
+/// spells out: numeric `format`s (`int64`, `uint`, `double`…; the bounds say more), a `const`'s
+/// `type`, `default: null`, floats as whole bounds, doc comment line breaks inside a
+/// paragraph, and `Option<Time>` as `NullableTimestamp`.
 fn tidy(schema: &mut Schema) {
-    const INTEGER_FORMATS: [&str; 10] =
-        ["int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "double"];
+    const NUMBER_FORMATS: [&str; 11] =
+        ["int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float", "double"];
     let Some(object) = schema.as_object_mut() else { return };
-    if object.get("format").and_then(Value::as_str).is_some_and(|format| INTEGER_FORMATS.contains(&format)) {
+    if object.get("format").and_then(Value::as_str).is_some_and(|format| NUMBER_FORMATS.contains(&format)) {
         object.remove("format");
     }
     // A `const` (`extend("const" = true)`) says the type.
@@ -72,19 +73,18 @@ fn tidy(schema: &mut Schema) {
     if let Some(Value::String(about)) = object.get_mut("description") {
         *about = about.split("\n\n").map(|paragraph| paragraph.replace('\n', " ")).collect::<Vec<_>>().join("\n\n");
     }
-    let nullable_time = serde_json::json!([{"$ref": "#/components/schemas/Timestamp"}, {"type": "null"}]);
+    let nullable_time = json!([{"$ref": "#/components/schemas/Timestamp"}, {"type": "null"}]);
     if object.get("anyOf") == Some(&nullable_time) {
         object.remove("anyOf");
         object.insert("$ref".into(), "#/components/schemas/NullableTimestamp".into());
     }
 }
 
-/// The documented schema of a response object, checked against the view `T` that renders it:
-/// the same properties in the same order, and every field the view always sends required. A
-/// field the view may leave out may be left out of a component, or of one of its `oneOf`
-/// shapes (`ApiKey` has no `key`, `CreatedApiKey` requires it). So a field added to a view, or
-/// one that becomes optional, cannot go undocumented: generation fails.
-fn view<T: JsonSchema>(documented: Value) -> Value {
+/// A response schema written by hand (`AckResult`: one view, two `oneOf` shapes), checked
+/// against the view `T` that renders it: each shape's properties are fields of the view, in
+/// its order, and every field the view always sends is required. So a field added to the
+/// view, or one that becomes optional, cannot go undocumented: generation fails.
+fn checked_view<T: JsonSchema>(documented: Value) -> Value {
     let derived = SchemaSettings::draft2020_12().for_serialize().into_generator().into_root_schema_for::<T>();
     let (fields, always) = (names(derived.as_value(), "properties"), names(derived.as_value(), "required"));
     let name = T::schema_name();
