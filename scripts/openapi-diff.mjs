@@ -1,4 +1,5 @@
-// Compares two OpenAPI documents as JSON values, ignoring key order and formatting, and prints
+// Compares two OpenAPI documents as JSON values, ignoring key order, the order of a schema's
+// `required` names (a set in JSON Schema) and formatting, and prints
 // each difference as a JSON pointer with both sides. Exit 1 if they differ.
 // Usage: node scripts/openapi-diff.mjs OLD.json NEW.json
 // e.g. the generated document against an earlier commit's:
@@ -16,6 +17,7 @@ const pointer = (parts) => "/" + parts.map((p) => String(p).replaceAll("~", "~0"
 
 /** Every place where `a` and `b` differ: [path, a, b], absent sides as undefined. */
 function differences(a, b, path = [], out = []) {
+  if (path.at(-1) === "required" && Array.isArray(a) && Array.isArray(b)) [a, b] = [[...a].sort(), [...b].sort()];
   if (isObject(a) && isObject(b)) {
     for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) differences(a[key], b[key], [...path, key], out);
   } else if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {

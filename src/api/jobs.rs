@@ -6,6 +6,8 @@ use super::body::{
 };
 use super::calls::{Call, Merge};
 use super::routes::JobRoute;
+#[cfg(feature = "openapi")]
+use crate::api::openapi::wire;
 use crate::model::ids::validate_queue_name;
 use crate::model::lease::Fence;
 use crate::model::spec::{self, check_range};
@@ -18,6 +20,11 @@ use crate::tenant::Principal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
+
+/// Jobs a claim takes when it sets no `limit`.
+const DEFAULT_CLAIM_LIMIT: i64 = 1;
+/// Dead letters a replay without `job_ids` takes when it sets no `limit`.
+const DEFAULT_REPLAY_LIMIT: i64 = 100;
 
 /// Builds the call for a route that acts on jobs of one queue.
 pub fn build(route: JobRoute, body: &[u8], principal: &Principal) -> Result<Call, ApiError> {
@@ -110,26 +117,43 @@ fn on_job(principal: &Principal, id: &str, command: impl FnOnce(String) -> Queue
     Ok(Call::Queue { queue: job.queue, command: command(job.text) })
 }
 
-/// `POST /jobs` (also accepts the seed names `queue` and `scheduled_for`), and each item of
-/// a bulk enqueue (where `queue_name` is ignored: the batch names the queue). No
-/// `#[serde(flatten)]` here or below: it would buffer the body and break raw payloads.
+// `POST /jobs` (also accepts the seed names `queue` and `scheduled_for`), and each item of
+// a bulk enqueue (where `queue_name` is ignored: the batch names the queue). No
+// `#[serde(flatten)]` here or below: it would buffer the body and break raw payloads.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(transform = wire::alias("queue", "queue_name")))]
+#[cfg_attr(feature = "openapi", schemars(transform = wire::alias("scheduled_for", "scheduled_at")))]
 pub(crate) struct JobFields {
     #[serde(alias = "queue")]
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: Option<String>,
+    /// Any JSON value but `null`, at most 1 MiB serialized (413 beyond).
+    #[cfg_attr(feature = "openapi", schemars(extend("not" = {"type": "null"})))]
     payload: Option<Box<RawValue>>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
-    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::PRIORITY.start(), max = *spec::PRIORITY.end())))]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<wire::Priority>"))]
     priority: Option<i64>,
+    /// Default: the queue's `max_retries` (3).
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_RETRIES.start(), max = *spec::MAX_RETRIES.end())))]
     max_retries: Option<i64>,
+    /// Default: the queue's `default_timeout` (300).
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::TIMEOUT_SECS.start(), max = *spec::TIMEOUT_SECS.end())))]
     timeout_seconds: Option<i64>,
+    /// RFC 3339 with any offset. In the future, the job starts `scheduled`.
     #[serde(alias = "scheduled_for")]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<wire::RequestTime>"))]
     scheduled_at: Option<String>,
+    /// An unclaimed job is cancelled at this time.
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<wire::RequestTime>"))]
     expires_at: Option<String>,
+    /// Unique within the queue while the job is kept: a repeat returns the existing job's id
+    /// with `created: false`.
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = spec::MAX_IDEMPOTENCY_KEY_LEN)))]
     idempotency_key: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Tags"))]
     tags: Option<Box<RawValue>>,
 }
 
@@ -176,21 +200,34 @@ impl JobFields {
     }
 }
 
-/// `POST /jobs/bulk`.
+// `POST /jobs/bulk`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(transform = wire::alias("queue", "queue_name")))]
 pub(crate) struct BulkBody {
     #[serde(alias = "queue")]
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: Option<String>,
     #[serde(default, deserialize_with = "crate::model::wire::objects")]
+    // The items' schema is `EnqueueRequest`'s fields but the queue (see `api::openapi::schemas`).
+    #[cfg_attr(feature = "openapi", schemars(with = "Vec<JobFields>"))]
+    #[cfg_attr(feature = "openapi", schemars(length(min = *spec::BULK_JOBS.start(), max = *spec::BULK_JOBS.end())))]
     jobs: Option<Vec<JobFields>>,
+    /// For items that set no `priority`.
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<wire::Priority>"))]
     default_priority: Option<i64>,
+    /// For items that set no `max_retries`.
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_RETRIES.start(), max = *spec::MAX_RETRIES.end())))]
     default_max_retries: Option<i64>,
+    /// For items that set no `timeout_seconds`.
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::TIMEOUT_SECS.start(), max = *spec::TIMEOUT_SECS.end())))]
     default_timeout_seconds: Option<i64>,
-    /// Makes the whole batch retry-safe: item `i` without a key of its own gets `"{key}:{i}"`.
+    /// Makes the batch retry-safe: item `i` without a key of its own gets
+    /// `{idempotency_key}:{i}` (hence at most 252 characters: the item keys must fit in 255).
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = spec::MAX_BATCH_IDEMPOTENCY_KEY_LEN)))]
     idempotency_key: Option<String>,
 }
 
@@ -224,35 +261,52 @@ impl BulkBody {
     }
 }
 
-/// `POST /jobs/claim`.
+// `POST /jobs/claim`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(transform = wire::alias("queue", "queue_name")))]
 pub(crate) struct ClaimBody {
     #[serde(alias = "queue")]
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: Option<String>,
+    /// Recorded on the job (`assigned_worker_id`); complete/fail/heartbeat without a `lease_id`
+    /// are fenced by it.
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = spec::MAX_WORKER_ID_LEN)))]
     worker_id: Option<String>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::CLAIM_LIMIT.start(), max = *spec::CLAIM_LIMIT.end())))]
+    #[cfg_attr(feature = "openapi", schemars(extend("default" = DEFAULT_CLAIM_LIMIT)))]
     limit: Option<i64>,
+    /// Lease (visibility timeout). Default: the queue's `lease_duration_secs` (30).
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::LEASE_SECS.start(), max = *spec::LEASE_SECS.end())))]
     lease_duration_secs: Option<i64>,
+    /// Alias of `lease_duration_secs`.
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::LEASE_SECS.start(), max = *spec::LEASE_SECS.end())))]
     visibility: Option<i64>,
     #[serde(default, deserialize_with = "crate::model::wire::object")]
     filter: Option<ClaimFilter>,
+    /// Long polling: when nothing is claimable, wait up to this long for a job (woken by
+    /// enqueue or the alarm); then answer `{jobs: []}`.
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::WAIT_SECS.start(), max = *spec::WAIT_SECS.end())))]
+    #[cfg_attr(feature = "openapi", schemars(extend("default" = 0)))]
     wait_secs: Option<i64>,
 }
 
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(inline))]
 pub(crate) struct ClaimFilter {
     #[serde(default, deserialize_with = "crate::model::wire::object")]
     priority: Option<PriorityFilter>,
 }
 
-/// Bounds on the priorities a claim takes; several bounds combine.
+/// Bounds on the priorities to claim; several combine. Unknown operators are a 400.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(inline))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PriorityFilter {
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
@@ -294,7 +348,7 @@ impl ClaimBody {
         Ok((
             queue,
             ClaimRequest {
-                limit: check_range("limit", self.limit.unwrap_or(1), &spec::CLAIM_LIMIT)? as u32,
+                limit: check_range("limit", self.limit.unwrap_or(DEFAULT_CLAIM_LIMIT), &spec::CLAIM_LIMIT)? as u32,
                 lease_secs: optional_u32(
                     "lease_duration_secs",
                     self.lease_duration_secs.or(self.visibility),
@@ -309,52 +363,82 @@ impl ClaimBody {
     }
 }
 
-/// `POST /jobs/{id}/complete`.
+/// `lease_id` (or, for legacy clients, `worker_id`) fences the job.
+// `POST /jobs/{id}/complete`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct CompleteBody {
+    #[cfg_attr(feature = "openapi", schemars(with = "String"))]
     lease_id: Option<String>,
+    /// Fences by the claiming worker when no `lease_id` is sent, unless the queue sets
+    /// `require_lease_id`.
+    #[cfg_attr(feature = "openapi", schemars(with = "String"))]
     worker_id: Option<String>,
+    /// Stored as the job's `result`; at most 1 MiB serialized (413).
     result: Option<Box<RawValue>>,
 }
 
-/// `POST /jobs/{id}/fail` (`reason` is accepted for `error`).
+/// `lease_id` (or `worker_id`) fences the job.
+// `POST /jobs/{id}/fail` (`reason` is accepted for `error`).
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct FailBody {
+    #[cfg_attr(feature = "openapi", schemars(with = "String"))]
     lease_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(with = "String"))]
     worker_id: Option<String>,
+    /// Why the attempt failed (stored as `last_error`, truncated to 2048 characters). Required
+    /// (or `reason`).
+    #[cfg_attr(feature = "openapi", schemars(with = "String"))]
     error: Option<String>,
+    /// Alias of `error`.
+    #[cfg_attr(feature = "openapi", schemars(with = "String"))]
     reason: Option<String>,
+    /// Explicit retry delay instead of the queue's backoff curve.
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::RETRY_AFTER_SECS.start(), max = *spec::RETRY_AFTER_SECS.end())))]
     retry_after_secs: Option<i64>,
 }
 
-/// `POST /jobs/{id}/heartbeat`.
+// `POST /jobs/{id}/heartbeat`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct HeartbeatBody {
+    #[cfg_attr(feature = "openapi", schemars(with = "String"))]
     lease_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(with = "String"))]
     worker_id: Option<String>,
+    /// New lease from now. Default: the length the job was claimed with.
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::LEASE_SECS.start(), max = *spec::LEASE_SECS.end())))]
     lease_duration_secs: Option<i64>,
+    /// Alias of `lease_duration_secs`.
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::LEASE_SECS.start(), max = *spec::LEASE_SECS.end())))]
     visibility: Option<i64>,
 }
 
-/// `POST /jobs/dlq/retry`.
+// `POST /jobs/dlq/retry`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(transform = wire::alias("queue", "queue_name")))]
 pub(crate) struct ReplayBody {
     #[serde(alias = "queue")]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<wire::QueueName>"))]
     queue_name: Option<String>,
+    /// Replay these jobs (ids that are not dead letters, or not in `queue_name` when given, are
+    /// skipped). At most `limit` (400 `BAD_REQUEST`).
     job_ids: Option<Vec<String>>,
+    /// Without `job_ids`: replay the oldest `limit` dead letters of the queue (or of every
+    /// queue the key may change).
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::LIST_LIMIT.start(), max = *spec::LIST_LIMIT.end())))]
+    #[cfg_attr(feature = "openapi", schemars(extend("default" = DEFAULT_REPLAY_LIMIT)))]
     limit: Option<i64>,
 }
 
 fn replay_dead_letters(b: ReplayBody, principal: &Principal) -> Result<Call, ApiError> {
-    let limit = check_range("limit", b.limit.unwrap_or(100), &spec::LIST_LIMIT)?;
+    let limit = check_range("limit", b.limit.unwrap_or(DEFAULT_REPLAY_LIMIT), &spec::LIST_LIMIT)?;
     let command = |selection| QueueCommand::ReplayDeadLetters { selection };
     // A named queue must be a queue name even when no id could match it.
     b.queue_name.as_deref().map(validate_queue_name).transpose()?;
@@ -385,19 +469,23 @@ fn replay_dead_letters(b: ReplayBody, principal: &Principal) -> Result<Call, Api
     }
 }
 
-/// `PUT /jobs/{id}/priority`.
+// `PUT /jobs/{id}/priority`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct PriorityBody {
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Priority"))]
     priority: Option<i64>,
 }
 
-/// `POST /jobs/ack`.
+/// At most 200 items (acks plus fails), all of one queue, each fenced by its `lease_id`.
+// `POST /jobs/ack`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(transform = wire::alias("queue", "queue_name")))]
 pub(crate) struct AckBody {
     #[serde(alias = "queue")]
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: Option<String>,
     #[serde(default, deserialize_with = "crate::model::wire::objects")]
     acks: Option<Vec<AckItem>>,
@@ -405,15 +493,24 @@ pub(crate) struct AckBody {
     fails: Option<Vec<FailItem>>,
 }
 
-/// `POST /jobs/dlq/purge`.
+// `POST /jobs/dlq/purge`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(transform = wire::alias("queue", "queue_name")))]
 pub(crate) struct PurgeBody {
     #[serde(alias = "queue")]
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: Option<String>,
+    /// Only dead letters dead-lettered before this time.
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<wire::RequestTime>"))]
     older_than: Option<String>,
+    /// Purge at most this many, oldest first.
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::PURGE_LIMIT.start(), max = *spec::PURGE_LIMIT.end())))]
+    #[cfg_attr(feature = "openapi", schemars(extend("default" = *spec::PURGE_LIMIT.end())))]
     limit: Option<i64>,
+    /// Must be `true` (else 400 `BAD_REQUEST`).
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = true)))]
     confirm: Option<bool>,
 }
 

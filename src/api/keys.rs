@@ -2,6 +2,8 @@
 
 use super::body::{optional_time, parse_json, parse_optional_fields, required_name};
 use super::routes::KeyRoute;
+#[cfg(feature = "openapi")]
+use crate::api::openapi::wire;
 use crate::model::ids::validate_queue_name;
 use crate::model::{spec, ApiError, Entropy, EpochMs, ErrorKind};
 use crate::tenant::key_store::{KeyChanges, NewKey};
@@ -84,21 +86,34 @@ pub fn build(
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct CreateKeyBody {
+    #[cfg_attr(feature = "openapi", schemars(with = "String", length(min = 1, max = spec::MAX_NAME_LEN)))]
     name: Option<String>,
+    /// Queue names, or `["*"]` (default) for every queue; `[]` is refused.
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<Vec<wire::KeyQueue>>", length(min = 1, max = spec::MAX_KEY_QUEUES)))]
     queues: Option<Vec<String>>,
+    /// Requests per minute, at most the creating key's. Absent: the default, or the creator's
+    /// lower limit.
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::KEY_RATE_LIMIT.start(), max = *spec::KEY_RATE_LIMIT.end())))]
     rate_limit: Option<i64>,
+    /// Ahead, at most 2100-01-01T00:00:00Z and the creator's expiry (inherited when absent).
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<wire::RequestTime>"))]
     expires_at: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct UpdateKeyBody {
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = spec::MAX_NAME_LEN)))]
     name: Option<String>,
+    /// Queue names, or `["*"]`; `[]` is refused.
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<Vec<wire::KeyQueue>>", length(min = 1, max = spec::MAX_KEY_QUEUES)))]
     queues: Option<Vec<String>>,
-    /// Absent: unchanged; `null`: no limit; a number: the new limit.
+    /// `null` removes the key's own limit; absent keeps it.
     #[serde(default, deserialize_with = "crate::model::wire::present_whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::KEY_RATE_LIMIT.start(), max = *spec::KEY_RATE_LIMIT.end())))]
     rate_limit: Option<Option<i64>>,
+    /// `false` deactivates the key (401 from then on); `true` reactivates it.
     is_active: Option<bool>,
 }
 

@@ -17,7 +17,10 @@ pub const FIRST_KEY_NAME: &str = "default";
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct OrganizationBody {
+    #[cfg_attr(feature = "openapi", schemars(with = "String", length(min = 1, max = crate::model::spec::MAX_NAME_LEN)))]
     name: Option<String>,
+    /// Default: derived from `name`.
+    #[cfg_attr(feature = "openapi", schemars(pattern("^[a-z0-9-]{1,64}$")))]
     slug: Option<String>,
 }
 

@@ -3,6 +3,8 @@
 use super::body::{optional_u32, parse_json_or_empty, parse_optional_fields, Query};
 use super::calls::{Call, Merge};
 use super::routes::QueueRoute;
+#[cfg(feature = "openapi")]
+use crate::api::openapi::wire;
 use crate::model::spec::{
     self, check_range, BACKOFF_SECS, MAX_JOBS, MAX_PAUSE_REASON_LEN, QUEUE_RATE_LIMIT, RETENTION_SECS,
 };
@@ -43,28 +45,46 @@ pub fn build(route: QueueRoute, body: &[u8], query: &Query, principal: &Principa
     }
 }
 
-/// `PUT /queues/{name}/config`; absent fields keep their current value.
+/// Fields not sent keep their current value.
+// `PUT /queues/{name}/config`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct ConfigBody {
+    /// Optional; must equal the queue in the path.
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<wire::QueueName>"))]
     queue_name: Option<String>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_RETRIES.start(), max = *spec::MAX_RETRIES.end())))]
     max_retries: Option<i64>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::TIMEOUT_SECS.start(), max = *spec::TIMEOUT_SECS.end())))]
     default_timeout: Option<i64>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::LEASE_SECS.start(), max = *spec::LEASE_SECS.end())))]
     lease_duration_secs: Option<i64>,
+    /// At most `backoff_cap_secs` (sent or stored).
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::BACKOFF_SECS.start(), max = *spec::BACKOFF_SECS.end())))]
     backoff_base_secs: Option<f64>,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::BACKOFF_SECS.start(), max = *spec::BACKOFF_SECS.end())))]
     backoff_cap_secs: Option<f64>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::RETENTION_SECS.start(), max = *spec::RETENTION_SECS.end())))]
     retention_secs: Option<i64>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_JOBS.start(), max = *spec::MAX_JOBS.end())))]
     max_jobs: Option<i64>,
+    /// `false` pauses claims, `true` resumes them.
     enabled: Option<bool>,
+    /// `true` (recommended): complete, fail and heartbeat need the `lease_id`; `false`
+    /// (default): `worker_id` alone also fences.
+    #[cfg_attr(feature = "openapi", schemars(with = "bool"))]
     require_lease_id: Option<bool>,
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<wire::Object>"))]
     settings: Option<Value>,
-    /// Absent: unchanged; `null`: unlimited; a number: jobs claimed per second.
+    /// Jobs claimed per second; `null` removes the limit.
+    // Absent: unchanged; `null`: unlimited; a number: jobs claimed per second.
     #[serde(default, deserialize_with = "crate::model::wire::present_whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::QUEUE_RATE_LIMIT.start(), max = *spec::QUEUE_RATE_LIMIT.end())))]
     rate_limit: Option<Option<i64>>,
 }
 
@@ -109,10 +129,11 @@ fn backoff_ms(field: &str, secs: f64) -> Result<EpochMs, ApiError> {
     Ok((secs * SECOND_MS as f64).round() as EpochMs)
 }
 
-/// `POST /queues/{name}/pause` (the body is optional).
+// `POST /queues/{name}/pause` (the body is optional).
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct PauseBody {
+    #[cfg_attr(feature = "openapi", schemars(length(max = spec::MAX_PAUSE_REASON_LEN)))]
     reason: Option<String>,
 }
 

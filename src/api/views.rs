@@ -2,6 +2,12 @@
 //! successful answer becomes a public JSON body (errors become theirs in `api::error`). Each
 //! shape is a named struct that borrows from the reply it renders, so payloads and results
 //! are copied out as the raw JSON text they were stored as.
+//!
+//! The views are also the document's response schemas (`api::openapi`, cargo feature
+//! `openapi`): a field's `///` comment is its public description, written for API users, and so
+//! is a view's own `///` comment; a view whose component has no description says what it is
+//! for in a `//` comment. The `schemars(…)` attributes give bounds from `model::spec` and the
+//! named components (`wire::JobId`…) a field refers to.
 
 use crate::model::time::{format_rfc3339, SECOND_MS};
 use crate::model::wire::to_json;
@@ -19,6 +25,15 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
+
+#[cfg(feature = "openapi")]
+use crate::api::openapi::wire;
+#[cfg(feature = "openapi")]
+use crate::api::organizations::FIRST_KEY_NAME;
+#[cfg(feature = "openapi")]
+use crate::model::spec;
+#[cfg(feature = "openapi")]
+use crate::tenant::keys::DISPLAY_PREFIX_LEN;
 
 /// A rendered response: HTTP status and JSON body (empty for 204).
 pub type Answer = (u16, String);
@@ -92,11 +107,14 @@ pub fn queue_reply(reply: &QueueReply, scope: Scope) -> Result<Answer, ApiError>
     }
 }
 
-/// `GET /health`: the Worker is up, and its version.
+// `GET /health`: the Worker is up, and its version.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "Health"))]
 pub struct HealthView {
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = "healthy")))]
     status: &'static str,
+    /// The server's version.
     version: &'static str,
 }
 
@@ -106,13 +124,14 @@ impl Default for HealthView {
     }
 }
 
-/// `POST /jobs`: the job's id, and whether it is new (201) or an idempotent repeat (200).
+// `POST /jobs`: the job's id, and whether it is new (201) or an idempotent repeat (200).
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct EnqueuedView<'a> {
-    /// The new job's id, or the existing job's id for a duplicate idempotency key.
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::JobId"))]
     id: &'a str,
-    /// False when an existing job with the same idempotency key was found instead.
+    /// `false` when a job with the same `idempotency_key` already existed in the queue; `id` is
+    /// then that job's id and nothing was stored.
     created: bool,
 }
 
@@ -122,23 +141,34 @@ impl<'a> EnqueuedView<'a> {
     }
 }
 
-/// One entry of a bulk enqueue's `succeeded`.
+// One entry of a bulk enqueue's `succeeded`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(inline))]
 pub struct BulkItemView<'a> {
+    /// Position of the item in the request.
+    #[cfg_attr(feature = "openapi", schemars(range(max = spec::BULK_JOBS.end() - 1)))]
     index: usize,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::JobId"))]
     job_id: &'a str,
+    /// `false` for an item whose idempotency key named an existing job.
     created: bool,
 }
 
-/// Spooled's bulk enqueue reply (a batch is atomic, so `failed` is always empty).
+/// Spooled's bulk reply: one `succeeded` entry per item, in request order.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BulkView<'a> {
     succeeded: Vec<BulkItemView<'a>>,
+    /// Always empty: a batch is atomic, so an invalid item fails the whole request. Kept for
+    /// Spooled's shape.
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "wire::no_failures"))]
     failed: [(); 0],
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::BULK_JOBS.start(), max = *spec::BULK_JOBS.end())))]
     total: usize,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::BULK_JOBS.start(), max = *spec::BULK_JOBS.end())))]
     success_count: usize,
+    #[cfg_attr(feature = "openapi", schemars(range(max = 0)))]
     failure_count: usize,
 }
 
@@ -154,38 +184,75 @@ impl<'a> BulkView<'a> {
     }
 }
 
-/// The full Spooled `Job` object (`GET /jobs/{id}`).
+/// The full job (Spooled's `Job`).
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct JobView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::JobId"))]
     id: &'a str,
+    /// The tenant (organization) id.
+    #[cfg_attr(feature = "openapi", schemars(pattern("^[0-9a-z]{20}$")))]
     organization_id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
     status: JobStatus,
+    /// The JSON value given at enqueue (any JSON but `null`), returned as sent (minified).
     payload: &'a RawValue,
+    /// The JSON value given at complete, or `null`.
     result: Option<&'a RawValue>,
+    /// Failed attempts so far (fails and expired leases); at most `max_retries + 1`.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0, max = spec::MAX_ATTEMPTS)))]
     retry_count: i64,
+    /// The job runs at most `max_retries + 1` times.
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_RETRIES.start(), max = *spec::MAX_RETRIES.end())))]
     max_retries: i64,
+    /// Error of the last failed attempt (truncated to 2048 characters).
+    #[cfg_attr(feature = "openapi", schemars(length(max = spec::MAX_ERROR_LEN)))]
     last_error: Option<&'a str>,
     created_at: Time,
+    /// When a scheduled or retry-delayed job may run.
     scheduled_at: Option<Time>,
+    /// When the job was last claimed.
     started_at: Option<Time>,
+    /// When the job completed or was cancelled.
     completed_at: Option<Time>,
+    /// After this time an unclaimed job is cancelled instead of run.
     expires_at: Option<Time>,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Priority"))]
     priority: i64,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Tags"))]
     tags: Option<&'a RawValue>,
+    /// Advisory run-time limit handed to workers (default 300 or the queue's
+    /// `default_timeout`); only the lease is enforced.
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::TIMEOUT_SECS.start(), max = *spec::TIMEOUT_SECS.end())))]
     timeout_seconds: i64,
+    /// Spooled field; always `null` (job dependencies are not supported).
+    #[cfg_attr(feature = "openapi", schemars(with = "()"))]
     parent_job_id: Option<&'a str>,
+    /// Spooled field; always `null` (completion webhooks are not supported).
+    #[cfg_attr(feature = "openapi", schemars(with = "()"))]
     completion_webhook: Option<&'a str>,
+    /// The `worker_id` of the claim holding the lease, when it gave one.
     assigned_worker_id: Option<&'a str>,
-    /// Always `null`: Spooled's shape has the field, but the lease id is the claimer's secret
-    /// (shown to every reader it would let any of them complete or extend the lease).
+    /// Always `null`: only the claimer sees the lease id (`ClaimedJob.lease_id`).
+    // Spooled's shape has the field, but the lease id is the claimer's secret: shown to every
+    // reader it would let any of them complete or extend the lease.
+    #[cfg_attr(feature = "openapi", schemars(with = "()"))]
     lease_id: Option<&'a str>,
+    /// Set exactly while the job is `processing`.
     lease_expires_at: Option<Time>,
+    /// As sent, or `{batch key}:{index}` for a bulk item that took its key from the batch's.
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = spec::MAX_IDEMPOTENCY_KEY_LEN)))]
     idempotency_key: Option<&'a str>,
     updated_at: Time,
+    /// Spooled field; always `null` (workflows are not supported).
+    #[cfg_attr(feature = "openapi", schemars(with = "()"))]
     workflow_id: Option<&'a str>,
+    /// Spooled field; always `null`.
+    #[cfg_attr(feature = "openapi", schemars(with = "()"))]
     dependency_mode: Option<&'a str>,
+    /// Spooled field; always `null`.
+    #[cfg_attr(feature = "openapi", schemars(with = "()"))]
     dependencies_met: Option<bool>,
 }
 
@@ -224,23 +291,32 @@ impl<'a> JobView<'a> {
     }
 }
 
-/// Spooled's `JobSummary` for lists; carries both `attempt` and `retry_count`, the payload's
-/// `job_type` (empty when it has none) and the last error.
+/// A job in a list (Spooled's `JobSummary`); carries both `attempt` and `retry_count`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SummaryView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::JobId"))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
     status: JobStatus,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Priority"))]
     priority: i64,
+    /// Same as `retry_count` (Spooled's dashboard name).
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0, max = spec::MAX_ATTEMPTS)))]
     attempt: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0, max = spec::MAX_ATTEMPTS)))]
     retry_count: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_RETRIES.start(), max = *spec::MAX_RETRIES.end())))]
     max_retries: i64,
     created_at: Time,
     scheduled_at: Option<Time>,
     started_at: Option<Time>,
     completed_at: Option<Time>,
+    /// The payload's `job_type` when it is a string, else `""`.
     job_type: &'a str,
+    /// Error of the last failed attempt.
+    #[cfg_attr(feature = "openapi", schemars(length(max = spec::MAX_ERROR_LEN)))]
     last_error: Option<&'a str>,
 }
 
@@ -265,25 +341,38 @@ impl<'a> SummaryView<'a> {
     }
 }
 
-/// `POST /jobs/claim`: the leased jobs.
+// `POST /jobs/claim`: the leased jobs.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ClaimView<'a> {
+    /// Claimed jobs in claim order (priority descending, then FIFO); empty when nothing is
+    /// claimable, the queue is paused, or the wait ended.
+    #[cfg_attr(feature = "openapi", schemars(length(max = *spec::CLAIM_LIMIT.end())))]
     jobs: Vec<ClaimedView<'a>>,
 }
 
-/// A job handed to a worker by claim, with the lease that fences it.
+/// A job leased to the caller by claim, with the lease that fences complete, fail and heartbeat.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "ClaimedJob"))]
 pub struct ClaimedView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::JobId"))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    /// The job's payload (any JSON but `null`).
     payload: &'a RawValue,
+    // A job with `MAX_ATTEMPTS` failures is dead-lettered, never claimed.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0, max = *spec::MAX_RETRIES.end())))]
     retry_count: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_RETRIES.start(), max = *spec::MAX_RETRIES.end())))]
     max_retries: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::TIMEOUT_SECS.start(), max = *spec::TIMEOUT_SECS.end())))]
     timeout_seconds: i64,
     lease_expires_at: Time,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::LeaseId"))]
     lease_id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Priority"))]
     priority: i64,
 }
 
@@ -304,20 +393,27 @@ impl<'a> ClaimedView<'a> {
     }
 }
 
-/// `POST /jobs/{id}/complete`.
+// `POST /jobs/{id}/complete`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SuccessView {
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = true)))]
     success: bool,
 }
 
-/// `POST /jobs/{id}/fail`: where the failed attempt left the job.
+// `POST /jobs/{id}/fail`: where the failed attempt left the job.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FailView {
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = true)))]
     success: bool,
+    /// `pending`: the job will run again at `retry_at`; `deadletter`: it was out of retries.
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "wire::retry_or_deadletter"))]
     status: JobStatus,
+    /// Failed attempts counted, this one included.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 1, max = spec::MAX_ATTEMPTS)))]
     retry_count: u32,
+    /// When the retry may run (`null` when dead-lettered).
     retry_at: Option<Time>,
 }
 
@@ -332,19 +428,22 @@ impl FailView {
     }
 }
 
-/// `POST /jobs/{id}/heartbeat`: the lease's new end.
+// `POST /jobs/{id}/heartbeat`: the lease's new end.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HeartbeatView {
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = true)))]
     success: bool,
     lease_expires_at: Time,
 }
 
-/// `POST /jobs/dlq/retry`: the replayed jobs (of every queue the request reached).
+// `POST /jobs/dlq/retry`: the replayed jobs (of every queue the request reached).
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ReplayedView<'a> {
     retried_count: usize,
+    /// Ids of the replayed jobs, now `pending`.
+    #[cfg_attr(feature = "openapi", schemars(with = "Vec<wire::JobId>"))]
     retried_jobs: Vec<&'a str>,
 }
 
@@ -355,20 +454,24 @@ impl<'a> ReplayedView<'a> {
     }
 }
 
-/// `POST /jobs/dlq/purge`.
+// `POST /jobs/dlq/purge`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PurgedView {
+    #[cfg_attr(feature = "openapi", schemars(range(max = *spec::PURGE_LIMIT.end())))]
     purged_count: usize,
 }
 
-/// One entry of `GET /jobs/status`.
+// One entry of `GET /jobs/status`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct JobStatusView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::JobId"))]
     id: &'a str,
     status: JobStatus,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0, max = spec::MAX_ATTEMPTS)))]
     retry_count: i64,
     created_at: Time,
     completed_at: Option<Time>,
@@ -388,17 +491,25 @@ impl<'a> JobStatusView<'a> {
     }
 }
 
-/// `GET /jobs/stats`: jobs per status, and in all, over the queues asked.
+/// Jobs stored per status, and in total.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct JobStatsView {
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     pending: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     scheduled: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     processing: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     completed: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     failed: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     deadletter: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     cancelled: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     total: i64,
 }
 
@@ -410,19 +521,36 @@ impl JobStatsView {
     }
 }
 
-/// Spooled's `QueueStats` (`GET /queues/{name}/stats`).
+/// Spooled's queue stats. A queue that never existed has all zeros.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QueueStatsView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    /// `pending` plus `scheduled` jobs.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     pending_jobs: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     processing_jobs: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     completed_jobs_24h: i64,
+    /// Jobs dead-lettered in the last 24 hours.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     failed_jobs_24h: i64,
+    /// Mean `completed_at - started_at` of the last 24 hours' completions; `null` when none.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     avg_processing_time_ms: Option<f64>,
+    /// Age of the oldest waiting (`pending`/`scheduled`) job; `null` when none.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     max_job_age_seconds: Option<i64>,
+    /// Distinct workers holding leases now.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     active_workers: i64,
+    /// Jobs stored, any status (bounded by `max_jobs`).
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     total_jobs: i64,
+    /// Size of the queue's SQLite database.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     database_bytes: i64,
 }
 
@@ -444,36 +572,72 @@ impl<'a> QueueStatsView<'a> {
     }
 }
 
-/// `PUT /jobs/{id}/priority`.
+// `PUT /jobs/{id}/priority`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PriorityView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::JobId"))]
     job_id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Priority"))]
     old_priority: i64,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Priority"))]
     new_priority: i64,
 }
 
-/// Spooled's `QueueConfig` (plus edgespool's own fields), from the queue's settings.
+/// A queue's settings (Spooled's `QueueConfig` plus edgespool's own fields). Enqueue and
+/// claim apply these defaults.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QueueConfigView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(pattern("^[0-9a-z]{20}$")))]
     organization_id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    /// Default `max_retries` for jobs that set none (default 3).
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_RETRIES.start(), max = *spec::MAX_RETRIES.end())))]
     max_retries: u32,
+    /// Default `timeout_seconds` for jobs that set none (default 300).
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::TIMEOUT_SECS.start(), max = *spec::TIMEOUT_SECS.end())))]
     default_timeout: u32,
+    /// Most jobs claimed per second, across all workers (claims beyond it get fewer or no jobs;
+    /// a long-polling claim waits for the next token); `null`: unlimited (default).
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::QUEUE_RATE_LIMIT.start(), max = *spec::QUEUE_RATE_LIMIT.end())))]
     rate_limit: Option<u32>,
+    /// `false` while paused: claims return no jobs; enqueue still works.
     enabled: bool,
+    /// Free-form settings stored with the queue (default `{}`).
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Object"))]
     settings: &'a Value,
+    /// Lease of claims that set none (default 30).
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::LEASE_SECS.start(), max = *spec::LEASE_SECS.end())))]
     lease_duration_secs: u32,
+    /// First retry delay after a failed attempt (default 1).
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::BACKOFF_SECS.start(), max = *spec::BACKOFF_SECS.end())))]
     backoff_base_secs: f64,
+    /// Longest retry delay before jitter (default 60).
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::BACKOFF_SECS.start(), max = *spec::BACKOFF_SECS.end())))]
     backoff_cap_secs: f64,
+    /// How long completed and cancelled jobs are kept (default 604800, 7 days).
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::RETENTION_SECS.start(), max = *spec::RETENTION_SECS.end())))]
     retention_secs: i64,
+    /// Most jobs stored at once, any status (default 1,000,000); past it enqueue answers 429
+    /// `QUEUE_FULL`.
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_JOBS.start(), max = *spec::MAX_JOBS.end())))]
     max_jobs: u32,
+    /// Whether worker operations need the `lease_id`.
     require_lease_id: bool,
     paused_at: Option<Time>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = spec::MAX_PAUSE_REASON_LEN)))]
     paused_reason: Option<&'a str>,
+    /// When the queue first had a job or a setting. A queue never configured reports its oldest
+    /// stored job's enqueue time (finished jobs are pruned after retention); its first setting
+    /// fixes the value.
+    #[cfg_attr(feature = "openapi", schemars(with = "Time"))]
     created_at: Option<Time>,
+    /// When the settings last changed; `created_at` for a queue never configured.
+    #[cfg_attr(feature = "openapi", schemars(with = "Time"))]
     updated_at: Option<Time>,
 }
 
@@ -503,14 +667,20 @@ impl<'a> QueueConfigView<'a> {
     }
 }
 
-/// One queue of `GET /queues`.
+// One queue of `GET /queues`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QueueSummaryView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_RETRIES.start(), max = *spec::MAX_RETRIES.end())))]
     max_retries: u32,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::TIMEOUT_SECS.start(), max = *spec::TIMEOUT_SECS.end())))]
     default_timeout: u32,
+    /// Most jobs claimed per second across all workers; `null`: unlimited.
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::QUEUE_RATE_LIMIT.start(), max = *spec::QUEUE_RATE_LIMIT.end())))]
     rate_limit: Option<u32>,
+    /// `false` while paused.
     enabled: bool,
 }
 
@@ -527,29 +697,39 @@ impl<'a> QueueSummaryView<'a> {
     }
 }
 
-/// `POST /queues/{name}/pause`.
+// `POST /queues/{name}/pause`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PausedView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = true)))]
     paused: bool,
+    // A paused queue always has its pause time.
+    #[cfg_attr(feature = "openapi", schemars(with = "Time"))]
     paused_at: Option<Time>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = spec::MAX_PAUSE_REASON_LEN)))]
     reason: Option<&'a str>,
 }
 
-/// `POST /queues/{name}/resume`.
+// `POST /queues/{name}/resume`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ResumedView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = true)))]
     resumed: bool,
+    /// How long the queue had been paused (0 when it was not).
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0)))]
     paused_duration_secs: i64,
 }
 
-/// `POST /jobs/ack`: every item's outcome, and how many succeeded and failed.
+/// Per-item outcomes of a batch ack; each item succeeds or fails on its own.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AckView<'a> {
+    /// One outcome per item, acks first, then fails, each in request order.
     results: Vec<AckItemView<'a>>,
     succeeded: usize,
     failed: usize,
@@ -558,6 +738,7 @@ pub struct AckView<'a> {
 /// One item of an ack: `{id, success: true, status}` or `{id, success: false, code, message}`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "AckResult"))]
 pub struct AckItemView<'a> {
     id: &'a str,
     success: bool,
@@ -613,20 +794,30 @@ pub fn tenant_reply(reply: &TenantReply) -> Result<Answer, ApiError> {
     }
 }
 
-/// An API key without its secret; `key` (the raw key) only in the response that created it.
+/// An API key without its secret.
+// `key` (the raw key) is sent only in the response that created it.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct KeyView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::ApiKeyId"))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = spec::MAX_NAME_LEN)))]
     name: &'a str,
+    /// The key's first 16 characters, for recognising it.
+    #[cfg_attr(feature = "openapi", schemars(length(min = DISPLAY_PREFIX_LEN, max = DISPLAY_PREFIX_LEN)))]
     key_prefix: &'a str,
+    /// Queue names, or `["*"]` for every queue.
+    #[cfg_attr(feature = "openapi", schemars(length(max = spec::MAX_KEY_QUEUES)))]
     queues: &'a [String],
+    /// Requests per minute for this key; `null`: the server default.
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::KEY_RATE_LIMIT.start(), max = *spec::KEY_RATE_LIMIT.end())))]
     rate_limit: Option<i64>,
     is_active: bool,
     created_at: Time,
     last_used: Option<Time>,
     expires_at: Option<Time>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::RawApiKey"))]
     key: Option<&'a str>,
 }
 
@@ -660,21 +851,33 @@ impl Serialize for Metadata<'_> {
     }
 }
 
-/// A registered worker.
+/// A registered worker. Offline workers are forgotten a day after their last heartbeat.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct WorkerView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::WorkerId"))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "[wire::QueueName; 1]"))]
     queue_names: [&'a str; 1],
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = spec::MAX_HOSTNAME_LEN)))]
     hostname: &'a str,
+    /// As last reported; `offline` once silent for 2 minutes.
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "wire::worker_status"))]
     status: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::CURRENT_JOBS.start(), max = *spec::CURRENT_JOBS.end())))]
     current_jobs: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_CONCURRENCY.start(), max = *spec::MAX_CONCURRENCY.end())))]
     max_concurrency: i64,
     last_heartbeat: Time,
+    #[cfg_attr(feature = "openapi", schemars(length(max = spec::MAX_WORKER_LABEL_LEN)))]
     worker_type: Option<&'a str>,
+    /// Free-form object (default `{}`); left out of `GET /workers`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::Object"))]
     metadata: Option<Metadata<'a>>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = spec::MAX_WORKER_LABEL_LEN)))]
     version: Option<&'a str>,
     registered_at: Time,
     updated_at: Time,
@@ -701,13 +904,19 @@ impl<'a> WorkerView<'a> {
     }
 }
 
-/// `POST /workers/register`: the worker's id and how it should lease and heartbeat.
+// `POST /workers/register`: the worker's id and how it should lease and heartbeat.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RegisteredWorkerView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::WorkerId"))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: &'a str,
+    /// The queue's default lease.
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::LEASE_SECS.start(), max = *spec::LEASE_SECS.end())))]
     lease_duration_secs: u32,
+    /// How often to call `POST /workers/{id}/heartbeat` (10).
+    #[cfg_attr(feature = "openapi", schemars(range(min = 1)))]
     heartbeat_interval_secs: u32,
 }
 
@@ -723,15 +932,17 @@ impl<'a> RegisteredWorkerView<'a> {
     }
 }
 
-/// `POST /workers/{id}/heartbeat`.
+// `POST /workers/{id}/heartbeat`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HeartbeatAckView {
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = true)))]
     acknowledged: bool,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 1)))]
     next_heartbeat_seconds: u32,
 }
 
-/// `POST /organizations`: the organization and its first key, raw key included (shown once).
+// `POST /organizations`: the organization and its first key, raw key included (shown once).
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OrganizationView<'a> {
@@ -739,25 +950,36 @@ pub struct OrganizationView<'a> {
     api_key: FirstKeyView<'a>,
 }
 
-/// The organization part of [`OrganizationView`].
+// The organization part of [`OrganizationView`].
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "Organization"))]
 pub struct OrganizationFields<'a> {
+    /// The tenant id (also part of every API key).
+    #[cfg_attr(feature = "openapi", schemars(pattern("^[0-9a-z]{20}$")))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = spec::MAX_NAME_LEN)))]
     name: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(pattern("^[a-z0-9-]{1,64}$")))]
     slug: &'a str,
+    /// edgespool has no billing tiers.
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = PLAN_TIER)))]
     plan_tier: &'a str,
     created_at: Time,
     updated_at: Time,
 }
 
-/// The key part of [`OrganizationView`].
+/// The organization's first key (access to every queue); `key` is shown only here.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(inline))]
 pub struct FirstKeyView<'a> {
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::ApiKeyId"))]
     id: &'a str,
+    #[cfg_attr(feature = "openapi", schemars(extend("const" = FIRST_KEY_NAME)))]
     name: &'a str,
     created_at: Time,
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::RawApiKey"))]
     key: &'a str,
 }
 

@@ -2,26 +2,42 @@
 
 use super::body::{parse_json, parse_json_or_empty, required_queue, Query};
 use super::routes::WorkerRoute;
+#[cfg(feature = "openapi")]
+use crate::api::openapi::wire;
 use crate::model::ids::random_token;
 use crate::model::spec::{self, MAX_METADATA_BYTES, MAX_WORKER_OFFSET, WORKER_PAGE};
 use crate::model::{ApiError, Entropy};
 use crate::tenant::protocol::TenantCommand;
-use crate::tenant::workers::{NewWorker, WorkerBeat, WorkerRecord};
+use crate::tenant::workers::{NewWorker, WorkerBeat, WorkerRecord, WORKER_STATUSES};
 use crate::tenant::Principal;
 use serde::Deserialize;
 use serde_json::Value;
 
+/// `max_concurrency` of a worker that registers without one.
+const DEFAULT_CONCURRENCY: i64 = 5;
+
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(transform = wire::alias("queue", "queue_name")))]
 pub(crate) struct RegisterBody {
     #[serde(alias = "queue")]
+    #[cfg_attr(feature = "openapi", schemars(with = "wire::QueueName"))]
     queue_name: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(with = "String", length(min = 1, max = spec::MAX_HOSTNAME_LEN)))]
     hostname: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = spec::MAX_WORKER_LABEL_LEN)))]
     worker_type: Option<String>,
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::MAX_CONCURRENCY.start(), max = *spec::MAX_CONCURRENCY.end())))]
+    #[cfg_attr(feature = "openapi", schemars(extend("default" = DEFAULT_CONCURRENCY)))]
     max_concurrency: Option<i64>,
+    /// At most 16 KiB serialized.
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<wire::Object>"))]
     metadata: Option<Value>,
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = spec::MAX_WORKER_LABEL_LEN)))]
     version: Option<String>,
+    /// Client-chosen id: registering it again updates the worker (upsert).
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<wire::WorkerId>"))]
     worker_id: Option<String>,
 }
 
@@ -29,8 +45,13 @@ pub(crate) struct RegisterBody {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct HeartbeatBody {
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = *spec::CURRENT_JOBS.start(), max = *spec::CURRENT_JOBS.end())))]
+    #[cfg_attr(feature = "openapi", schemars(extend("default" = 0)))]
     current_jobs: Option<i64>,
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "wire::reported_status"))]
     status: Option<String>,
+    /// Replaces the stored metadata when given (≤ 16 KiB).
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<wire::Object>"))]
     metadata: Option<Value>,
 }
 
@@ -57,7 +78,7 @@ pub fn build(
                 worker_type: bounded_text("worker_type", b.worker_type, spec::MAX_WORKER_LABEL_LEN)?,
                 max_concurrency: spec::check_range(
                     "max_concurrency",
-                    b.max_concurrency.unwrap_or(5),
+                    b.max_concurrency.unwrap_or(DEFAULT_CONCURRENCY),
                     &spec::MAX_CONCURRENCY,
                 )? as u32,
                 metadata: metadata(b.metadata)?,
@@ -68,7 +89,7 @@ pub fn build(
         WorkerRoute::Heartbeat(id) => {
             let b: HeartbeatBody = parse_json_or_empty(body)?;
             let status = b.status.unwrap_or_else(|| "healthy".into());
-            if !["healthy", "degraded", "draining", "offline"].contains(&status.as_str()) {
+            if !WORKER_STATUSES.contains(&status.as_str()) {
                 return Err(ApiError::validation("status", "must be healthy, degraded, draining or offline"));
             }
             let current_jobs =

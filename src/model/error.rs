@@ -8,6 +8,7 @@ use std::fmt;
 /// What went wrong, as callers branch on it. The wire `code` is the UPPER_SNAKE name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "ErrorCode"))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorKind {
     /// A field is missing, malformed or out of range.
@@ -46,14 +47,23 @@ pub enum ErrorKind {
 
 /// An error with its human message and optional structured details.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schemars(rename = "Error", description = "Every error response. A rejected request changes nothing.")
+)]
 pub struct ApiError {
-    /// The category callers branch on.
+    // The category callers branch on.
     #[serde(rename = "code")]
     pub kind: ErrorKind,
-    /// A sentence for humans.
+    /// A sentence for humans (not for matching: branch on `code`).
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1)))]
     pub message: String,
-    /// Extra structure, e.g. `[{field, message, code}]` for validation errors.
+    /// Present on some errors only. `VALIDATION_ERROR`: `[{field, message, code}]`.
+    /// `RATE_LIMIT_EXCEEDED`: `{retry_after_secs, limit, remaining, reset_at}`.
+    /// `ALREADY_COMPLETED`: `{result_sha256}`. `WORKER_LIMIT` and `QUEUE_LIMIT`: `{resource, current, limit}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "crate::api::openapi::wire::error_details"))]
     pub details: Option<Value>,
 }
 

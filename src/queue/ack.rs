@@ -17,27 +17,35 @@ use std::sync::LazyLock;
 /// One acknowledgement in a batch ack.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(inline))]
 pub struct AckItem {
-    /// The job.
+    /// The job. An id that names no job of this queue, malformed ones included, fails only its
+    /// item (`NOT_FOUND`).
     pub id: String,
     /// Its lease.
     pub lease_id: String,
-    /// Stored as the job's result.
+    /// Stored as the job's result (≤ 1 MiB).
     pub result: Option<Box<RawValue>>,
 }
 
 /// One failure in a batch ack.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(inline))]
 pub struct FailItem {
-    /// The job.
+    /// The job. An id that names no job of this queue, malformed ones included, fails only its
+    /// item (`NOT_FOUND`).
     pub id: String,
     /// Its lease.
     pub lease_id: String,
     /// Why the attempt failed.
     pub error: String,
-    /// Explicit retry delay instead of the backoff curve.
+    /// Explicit retry delay instead of the queue's backoff curve.
     #[serde(default, deserialize_with = "crate::model::wire::whole")]
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(range(min = *crate::model::spec::RETRY_AFTER_SECS.start(), max = *crate::model::spec::RETRY_AFTER_SECS.end()))
+    )]
     pub retry_after_secs: Option<u32>,
 }
 

@@ -17,6 +17,9 @@ pub const OFFLINE_AFTER_MS: EpochMs = 120 * SECOND_MS;
 pub const FORGET_AFTER_MS: EpochMs = 24 * 3600 * SECOND_MS;
 /// How often workers are asked to heartbeat.
 pub const HEARTBEAT_INTERVAL_SECS: u32 = 10;
+
+/// The statuses a worker may report (`offline` is also what silence makes it).
+pub const WORKER_STATUSES: [&str; 4] = ["healthy", "degraded", "draining", "offline"];
 /// Workers a tenant may have registered at once, unless the `WORKER_LIMIT` variable says
 /// otherwise.
 pub const DEFAULT_WORKER_LIMIT: u32 = 1_000;

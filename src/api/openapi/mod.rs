@@ -18,6 +18,8 @@ mod param;
 mod paths;
 #[cfg(feature = "openapi")]
 mod schemas;
+#[cfg(feature = "openapi")]
+pub(crate) mod wire;
 
 /// The whole document, rendered from the route table and the wire types.
 #[cfg(feature = "openapi")]

@@ -250,15 +250,6 @@ pub fn thousands(count: usize) -> String {
     out
 }
 
-/// A bound kept as `f64` in Rust, written as an integer when it is whole (`86400`, not `86400.0`).
-pub fn number(bound: f64) -> Value {
-    if bound.fract() == 0.0 {
-        json!(bound as i64)
-    } else {
-        json!(bound)
-    }
-}
-
 /// One operation: its method and path template, and the Operation Object written from it.
 #[derive(Debug)]
 pub struct Op {

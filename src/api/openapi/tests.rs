@@ -71,3 +71,26 @@ fn the_documented_bounds_are_the_spec_constants() {
     assert_eq!(schemas["QueueName"]["maxLength"], json!(spec::MAX_QUEUE_NAME_LEN));
     assert_eq!(schemas["Job"]["properties"]["retry_count"]["maximum"], json!(spec::MAX_ATTEMPTS));
 }
+
+/// Every `$ref` names a component the document has: a derived schema that refers to a type
+/// by a name no component carries (a struct without its `schemars(rename)`) fails here.
+#[test]
+fn every_reference_resolves() {
+    fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(object) => {
+                out.extend(object.get("$ref").and_then(Value::as_str));
+                object.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let document = generate();
+    let mut found = Vec::new();
+    refs(&document, &mut found);
+    for reference in found {
+        let pointer = reference.strip_prefix('#').expect("a local reference");
+        assert!(document.pointer(pointer).is_some(), "{reference} names nothing");
+    }
+}
