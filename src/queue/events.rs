@@ -181,12 +181,12 @@ fn trigger(transition: Transition, wanted: &[EventKind]) -> Option<String> {
 /// consumer. Run when the subscriptions change and when the actor starts (a rebuilt jobs table
 /// lost its triggers, and a new version may write other data).
 pub fn sync_triggers(sql: &dyn Sql) -> Result<(), ApiError> {
-    let rows = sql.query("SELECT kinds FROM event_consumers", &[])?;
-    let mut wanted: Vec<EventKind> = Vec::new();
-    for row in &rows {
-        let kinds: Vec<EventKind> = crate::model::wire::from_json(row.text(0)?, "stored event kinds")?;
-        wanted.extend(kinds);
-    }
+    let rows = sql.query("SELECT DISTINCT value FROM event_consumers, json_each(event_consumers.kinds)", &[])?;
+    let wanted: Vec<EventKind> = rows
+        .iter()
+        .map(|r| r.text(0).map(EventKind::parse))
+        .collect::<Result<Option<_>, _>>()?
+        .ok_or_else(|| ApiError::internal("unknown stored event kind"))?;
     let stale = sql.query("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'job_events_%'", &[])?;
     for row in &stale {
         sql.query(&format!("DROP TRIGGER {}", row.text(0)?), &[])?;
