@@ -118,6 +118,8 @@ fn commands_that_find_nothing() -> Vec<QueueCommand> {
         QueueCommand::DeleteQueue { delete_jobs: true },
         QueueCommand::Ack { acks: vec![ack], fails: vec![fail] },
         QueueCommand::ReleaseWorker { worker_id: "w1".into() },
+        QueueCommand::SetSubscriptions { version: 0, consumers: vec![] },
+        QueueCommand::ReadEvents { consumer: "c".into(), after: 0, limit: 10 },
     ]
 }
 

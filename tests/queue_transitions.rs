@@ -2,13 +2,14 @@
 //! statement [`Transition::statement`] builds from the rule, and once through the queue
 //! operation that applies it. A transition must act exactly on its rule's from-states, enter
 //! its to-state, change no column its rule does not name, and change nothing at all when it is
-//! refused.
+//! refused. Each also writes exactly the events its rule names when they are subscribed, and
+//! none when they are not or when it is refused.
 
 mod common;
 mod support;
 use common::*;
 use edgespool::model::lease::Fence;
-use edgespool::model::{ErrorKind, JobStatus};
+use edgespool::model::{ErrorKind, EventKind, JobStatus};
 use edgespool::queue::transition::{Target, Transition};
 use edgespool::queue::{Row, RowExt, Sql, SqlValue};
 use support::*;
@@ -59,8 +60,11 @@ fn every_rule_applies_exactly_to_its_from_states_and_sets_only_what_it_names() {
         if rule.from.is_empty() {
             continue; // stores a new job: covered by the enqueue tests
         }
-        for status in JobStatus::ALL {
+        for (status, subscribed) in JobStatus::ALL.into_iter().flat_map(|s| [(s, false), (s, true)]) {
             let (fx, id) = job_in(status);
+            if subscribed {
+                fx.subscribe("all", &EventKind::ALL);
+            }
             let rows = format!("jobs.id = '{id}'");
             // Every input any rule uses, as a literal a job in any state can take.
             let inputs = [
@@ -78,12 +82,16 @@ fn every_rule_applies_exactly_to_its_from_states_and_sets_only_what_it_names() {
             let before = row_of(&fx, &id);
             let touched = fx.sql.query(&transition.statement(&target), &[]).unwrap().len();
             let after = row_of(&fx, &id);
-            let pair = format!("{transition:?} on a {status} job");
+            let pair = format!("{transition:?} on a {status} job (subscribed: {subscribed})");
+            let emitted = fx.event_kinds_after(0);
             if !transition.allows(status) {
                 assert_eq!(touched, 0, "{pair} must be refused");
                 assert_eq!(before, after, "{pair} must change nothing");
+                assert_eq!(emitted, Vec::<String>::new(), "{pair} must emit nothing");
                 continue;
             }
+            let named: Vec<String> = rule.events.iter().filter(|_| subscribed).map(|k| k.to_string()).collect();
+            assert_eq!(emitted, named, "{pair} must emit exactly its rule's events");
             assert_eq!(touched, 1, "{pair} must apply");
             assert_eq!(status_of(&fx, &id), rule.to.unwrap_or(status), "{pair}: wrong state");
             let named: Vec<&str> = rule.sets.iter().map(|(c, _)| *c).chain(["status", "updated_at"]).collect();
@@ -141,23 +149,44 @@ fn every_operation_allows_what_its_rule_allows_and_refuses_the_rest_unchanged() 
     for op in operations {
         for status in JobStatus::ALL {
             let (mut fx, id) = job_in(status);
+            fx.subscribe("all", &EventKind::ALL);
             let before = fx.dump();
             let pair = format!("{op:?} on a {status} job");
             // A repeated complete under the job's own last lease is the one idempotent refusal.
             let repeat = op == Transition::Complete && status == JobStatus::Completed;
             match operate(&mut fx, &id, op) {
-                Ok(after) if repeat => assert_eq!((after, fx.dump()), (status, before), "{pair}"),
+                Ok(after) if repeat => {
+                    assert_eq!((after, fx.dump()), (status, before), "{pair}");
+                    assert!(fx.events().is_empty(), "{pair} must emit nothing");
+                }
                 Ok(after) => {
                     assert!(op.allows(status), "{pair} must be refused");
                     let expected = op.rule().to.unwrap_or(status);
                     // A failed attempt's outcome is Retry's or DeadLetter's, by retries left.
                     let failed = [JobStatus::Pending, JobStatus::Deadletter].contains(&after);
                     assert!(after == expected || (op == Transition::Retry && failed), "{pair} entered {after}");
+                    let taken = if after == JobStatus::Deadletter { Transition::DeadLetter } else { op };
+                    let named: Vec<String> = taken.rule().events.iter().map(|k| k.to_string()).collect();
+                    assert_eq!(fx.event_kinds_after(0), named, "{pair} must emit exactly its rule's events");
                 }
                 Err(kind) => {
                     assert!(!op.allows(status), "{pair} must be allowed, got {kind:?}");
                     assert_eq!(fx.dump(), before, "{pair} was refused but changed the queue");
+                    assert!(fx.events().is_empty(), "{pair} was refused but emitted events");
                 }
+            }
+        }
+    }
+}
+
+#[test]
+fn transitions_between_the_same_states_name_the_same_events() {
+    // The outbox's triggers see a job's states, not the cause of the change.
+    for a in Transition::ALL {
+        for b in Transition::ALL {
+            let (ra, rb) = (a.rule(), b.rule());
+            if ra.from == rb.from && ra.to == rb.to {
+                assert_eq!(ra.events, rb.events, "{a:?} and {b:?}");
             }
         }
     }

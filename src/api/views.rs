@@ -104,6 +104,10 @@ pub fn queue_reply(reply: &QueueReply, scope: Scope) -> Result<Answer, ApiError>
         QueueReply::Acked(outcomes) => json(200, &AckView::new(outcomes)),
         // A release answers a departing worker, whose deregistration says nothing more.
         QueueReply::Released(_) | QueueReply::Done => Ok((204, String::new())),
+        // Answers to the tenant and to event consumers, which no route asks for.
+        QueueReply::Subscribed(_) | QueueReply::Events(_) => {
+            Err(ApiError::internal("this queue reply is not a response of its own"))
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use super::{Queue, Sql};
 use crate::model::retry::RetryPolicy;
 use crate::model::spec::{DEFAULT_LEASE_SECS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SECS};
 use crate::model::time::SECOND_MS;
-use crate::model::{wire::to_json, ApiError, EpochMs};
+use crate::model::{wire::to_json, ApiError, EpochMs, EventKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -168,7 +168,7 @@ impl Queue<'_> {
     /// never used.
     pub fn resume(&self, now: EpochMs) -> Result<i64, ApiError> {
         self.require_existing()?;
-        let paused_for = self.settings.paused_at.map_or(0, |at| (now - at).max(0) / SECOND_MS);
+        let paused_for = self.paused_secs(now);
         let mut s = self.settings.clone();
         set_paused(&mut s, false, None, now);
         self.save(s, now)?;
@@ -203,6 +203,11 @@ impl Queue<'_> {
         self.sql.query_one("SELECT created_at FROM jobs ORDER BY seq LIMIT 1", &[])?.map(|row| row.int(0)).transpose()
     }
 
+    /// How long the queue has been paused at `now`, in seconds (0 when it is not).
+    fn paused_secs(&self, now: EpochMs) -> i64 {
+        self.settings.paused_at.map_or(0, |at| (now - at).max(0) / SECOND_MS)
+    }
+
     fn save(&self, mut s: QueueSettings, now: EpochMs) -> Result<QueueSettings, ApiError> {
         // A queue that had jobs before its first setting was created by its first job.
         s.created_at = match s.created_at {
@@ -210,6 +215,15 @@ impl Queue<'_> {
             None => Some(self.oldest_job_created_at()?.unwrap_or(now)),
         };
         s.updated_at = Some(now);
+        // Every path that pauses or resumes (pause, resume, `enabled` in a settings change).
+        if s.enabled != self.settings.enabled {
+            let (kind, data) = if s.enabled {
+                (EventKind::QueueResumed, json!({ "paused_duration_secs": self.paused_secs(now) }))
+            } else {
+                (EventKind::QueuePaused, json!({ "reason": s.paused_reason }))
+            };
+            self.record_queue_event(kind, &data.to_string(), now)?;
+        }
         self.sql.query(
             "INSERT INTO queue_config (id, body) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET body = excluded.body",
             &[to_json(&s)?.into()],

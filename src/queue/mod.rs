@@ -9,6 +9,7 @@
 //! - [`transition`]: the job state machine; the only writer of a job's `status`.
 //! - [`config`]: the queue's settings (defaults, backoff, retention, pause), stored in its database.
 //! - [`identity`]: the tenant and queue name a queue actor stores, for its alarm.
+//! - [`events`]: the event outbox: job and queue events, their subscribers and cursors.
 //! - [`enqueue`]: single and bulk inserts with idempotency keys.
 //! - [`insert`]: the batch insert statement, reading from each row only what differs.
 //! - [`lease`]: the worker loop: claim, complete, fail, heartbeat.
@@ -24,6 +25,7 @@
 pub mod ack;
 pub mod config;
 pub mod enqueue;
+pub mod events;
 pub mod identity;
 pub mod insert;
 pub mod lease;

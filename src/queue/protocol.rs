@@ -8,6 +8,7 @@
 use super::ack::{AckItem, FailItem};
 use super::config::ConfigChanges;
 use super::enqueue::Enqueued;
+use super::events::{EventPage, Subscriber};
 use super::lease::{result_needs_own_row, ClaimRequest, FailOutcome};
 use super::listing::ListFilter;
 use super::maintenance::DueTimes;
@@ -68,6 +69,11 @@ pub enum QueueCommand {
     Ack { acks: Vec<AckItem>, fails: Vec<FailItem> },
     /// Return a departing worker's leased jobs to pending.
     ReleaseWorker { worker_id: String },
+    /// Replace who consumes the queue's events (pushed by the tenant; an older `version` than
+    /// the one in force is ignored).
+    SetSubscriptions { version: u64, consumers: Vec<Subscriber> },
+    /// Read a consumer's events after `after`, acknowledging every event up to it.
+    ReadEvents { consumer: String, after: i64, limit: u32 },
 }
 
 wire_record! {
@@ -126,6 +132,10 @@ pub enum QueueReply {
     Acked(Vec<AckOutcome>),
     /// `ReleaseWorker`: how many leases went back to pending.
     Released(usize),
+    /// `SetSubscriptions`: the subscriptions' version now in force (0: none stored).
+    Subscribed(u64),
+    /// `ReadEvents`: the consumer's next events.
+    Events(EventPage),
     /// `Cancel` and `DeleteQueue`: done, with nothing to say.
     Done,
 }
@@ -197,6 +207,7 @@ impl QueueCommand {
             QueueCommand::Pause { .. } => Traits { creates_queue: true, changes_settings: true, ..WRITES },
             QueueCommand::Resume => Traits { may_free_jobs: true, changes_settings: true, ..WRITES },
             QueueCommand::DeleteQueue { .. } => Traits { changes_settings: true, deletes_queue: true, ..WRITES },
+            QueueCommand::SetSubscriptions { .. } | QueueCommand::ReadEvents { .. } => WRITES,
         }
     }
 }
@@ -233,6 +244,9 @@ impl QueueCommand {
             QueueCommand::ReplayDeadLetters { .. } => Some(Ok(QueueReply::Replayed(Vec::new()))),
             QueueCommand::PurgeDeadLetters { .. } => Some(Ok(QueueReply::Purged(0))),
             QueueCommand::ReleaseWorker { .. } => Some(Ok(QueueReply::Released(0))),
+            // Subscriptions are not data of the queue's own: a queue learns them once it exists.
+            QueueCommand::SetSubscriptions { .. } => Some(Ok(QueueReply::Subscribed(0))),
+            QueueCommand::ReadEvents { .. } => Some(Err(ApiError::not_found("event consumer"))),
             QueueCommand::Ack { acks, fails } => {
                 let ids = acks.iter().map(|a| &a.id).chain(fails.iter().map(|f| &f.id));
                 let outcome = |id: &String| AckOutcome { id: id.clone(), result: Err(ApiError::not_found("job")) };
@@ -324,6 +338,12 @@ pub fn execute(
         }
         QueueCommand::ReleaseWorker { worker_id } => {
             unknown(QueueReply::Released(queue.release_worker(&worker_id, now)?))
+        }
+        QueueCommand::SetSubscriptions { version, consumers } => {
+            done(QueueReply::Subscribed(queue.set_subscriptions(version, &consumers)?), DueTimes::Unchanged)
+        }
+        QueueCommand::ReadEvents { consumer, after, limit } => {
+            done(QueueReply::Events(queue.read_events(&consumer, after, limit)?), DueTimes::Unchanged)
         }
     }
 }

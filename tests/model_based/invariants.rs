@@ -44,6 +44,22 @@ impl Run {
         rows.iter().map(|r| r.text(0).map(str::to_owned).map_err(|e| e.message)).collect()
     }
 
+    /// Each job's last event kind, by job id.
+    fn last_events(&self) -> Result<std::collections::HashMap<String, String>, String> {
+        let rows = db(
+            "read events",
+            self.fx.sql.query(
+                "SELECT job_id, kind FROM events WHERE seq IN \
+                 (SELECT max(seq) FROM events WHERE job_id IS NOT NULL GROUP BY job_id)",
+                &[],
+            ),
+        )?;
+        rows.iter()
+            .map(|r| Ok((r.text(0)?.to_owned(), r.text(1)?.to_owned())))
+            .collect::<Result<_, ApiError>>()
+            .map_err(|e| format!("read events: {}", e.message))
+    }
+
     pub(crate) fn check(&self) -> Check {
         let now = self.m.now;
         let stored = self.read_jobs()?;
@@ -59,8 +75,21 @@ impl Run {
         let claimable = self.claimable_ids()?;
         let mut leases = std::collections::HashSet::new();
         let mut keys = std::collections::HashSet::new();
+        let last_events = self.last_events()?;
         for (d, &(j, m)) in stored.iter().zip(&live) {
             let who = format!("{} {}", self.name(j), d.id);
+            // The job's last event names the state it is in (a promotion emits none).
+            let last = last_events.get(&d.id).map(String::as_str);
+            let states: &[&str] = match last {
+                Some("job.created") => &["pending", "scheduled"],
+                Some("job.started") => &["processing"],
+                Some("job.completed") => &["completed"],
+                Some("job.retried") => &["pending"],
+                Some("job.deadlettered") => &["deadletter"],
+                Some("job.cancelled") => &["cancelled"],
+                _ => &[],
+            };
+            ensure!(states.contains(&d.status.as_str()), "{who}: last event {last:?} in status {}", d.status);
             // Status and counters agree with the model.
             ensure!(d.status == m.status.name(), "{who}: stored status {}, model {}", d.status, m.status.name());
             ensure!(

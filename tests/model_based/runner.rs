@@ -41,6 +41,8 @@ impl Run {
     pub(crate) fn new() -> Run {
         let mut fx = Fixture::with_settings(settings());
         fx.entropy.jitter = JITTER;
+        // Every event is written, so each job's events can be checked against its state.
+        fx.subscribe("model", &edgespool::model::EventKind::ALL);
         Run {
             fx,
             m: Model { now: T0, jobs: Vec::new(), issued: Vec::new() },

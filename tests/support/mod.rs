@@ -6,13 +6,16 @@
 
 use crate::common::*;
 use edgespool::api::views::{queue_reply, ClaimedView, JobView, Scope, SummaryView};
-use edgespool::model::{lease::Fence, time::parse_rfc3339, ApiError, EpochMs, ErrorKind, JobSpec, JobStatus};
+use edgespool::model::{
+    lease::Fence, time::parse_rfc3339, ApiError, EpochMs, ErrorKind, EventKind, JobSpec, JobStatus,
+};
 use edgespool::queue::enqueue::Enqueued;
+use edgespool::queue::events::Subscriber;
 use edgespool::queue::lease::{ClaimRequest, FailOutcome};
 use edgespool::queue::listing::ListFilter;
 use edgespool::queue::protocol::QueueReply;
 use edgespool::queue::record::{ClaimedJob, JobRecord, JobSummary};
-use edgespool::queue::{Queue, QueueSettings, Row, Sql};
+use edgespool::queue::{Queue, QueueSettings, Row, RowExt, Sql};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -153,6 +156,25 @@ impl Fixture {
     /// Every stored row of the jobs table, in enqueue order.
     pub fn dump(&self) -> Vec<Row> {
         self.sql.query("SELECT * FROM jobs ORDER BY seq", &[]).expect("dump")
+    }
+
+    /// Subscribes consumer `name` to `kinds` (the subscriptions' next version).
+    pub fn subscribe(&self, name: &str, kinds: &[EventKind]) {
+        let version = self.sql.query("SELECT coalesce(max(version), 0) + 1 FROM event_subscriptions", &[]).unwrap();
+        let Some(edgespool::queue::SqlValue::Integer(version)) = version[0].first().cloned() else { panic!() };
+        let consumers = [Subscriber { name: name.into(), kinds: kinds.to_vec() }];
+        self.q().set_subscriptions(version as u64, &consumers).expect("subscribe");
+    }
+
+    /// Every stored event as `(kind, job id)`, in commit order.
+    pub fn events(&self) -> Vec<(String, Option<String>)> {
+        let rows = self.sql.query("SELECT kind, job_id FROM events ORDER BY seq", &[]).expect("events");
+        rows.iter().map(|r| (r.text(0).unwrap().to_owned(), r.opt_text(1).unwrap().map(str::to_owned))).collect()
+    }
+
+    /// The kinds of the stored events after the first `skip`, in commit order.
+    pub fn event_kinds_after(&self, skip: usize) -> Vec<String> {
+        self.events().into_iter().skip(skip).map(|(kind, _)| kind).collect()
     }
 
     /// How many jobs are stored.
