@@ -5,6 +5,7 @@
 mod common;
 mod support;
 use common::*;
+use edgespool::model::spec::MAX_INLINE_RESULT_BYTES;
 use edgespool::model::EventKind;
 use edgespool::queue::events::{EventPage, Subscriber, CAP_STEP, OUTBOX_CAP};
 use edgespool::queue::maintenance::LEASE_EXPIRED_ERROR;
@@ -45,6 +46,21 @@ fn a_job_s_life_writes_its_events_in_commit_order_with_stable_ids() {
     assert_eq!(page.events[2].at, T0 + SEC);
     let started: Value = serde_json::from_str(page.events[1].data.get()).unwrap();
     assert_eq!((started["worker_id"].as_str(), started["attempt"].as_i64()), (Some("w1"), Some(1)));
+}
+
+#[test]
+fn a_result_in_a_row_of_its_own_still_gives_its_size() {
+    let mut fx = Fixture::new();
+    fx.subscribe("all", &EventKind::ALL);
+    let id = fx.add(spec("{}"), T0);
+    let job = fx.claim_one(T0);
+    let large = format!(r#""{}""#, "x".repeat(MAX_INLINE_RESULT_BYTES + 1));
+    fx.q().complete(&id, &by_lease(&job), Some(&*raw(&large)), T0 + SEC).unwrap();
+    let page = read(&fx, "all", 0);
+    let data: Value = serde_json::from_str(page.events[2].data.get()).unwrap();
+    assert_eq!(page.events[2].kind, EventKind::JobCompleted);
+    assert_eq!(data["result"], Value::Null);
+    assert_eq!(data["result_bytes"], large.len());
 }
 
 #[test]

@@ -107,6 +107,13 @@ const READ: &str = "SELECT seq, ?2 || '.' || seq, kind, at, \
     WHERE seq > ?1 AND kind IN (SELECT value FROM json_each((SELECT kinds FROM event_consumers WHERE name = ?3))) \
     ORDER BY seq LIMIT ?4";
 
+/// A result too large for the job's row is written to `job_results` after the completing
+/// update, whose trigger saw no result: this gives that `job.completed` event its size.
+const OWN_ROW_RESULT_SIZE: &str = "CREATE TRIGGER job_events_own_row_result AFTER INSERT ON job_results \
+    BEGIN UPDATE events SET data = json_set(data, '$.result_bytes', length(new.result)) \
+    WHERE seq = (SELECT max(seq) FROM events WHERE kind = 'job.completed' \
+    AND job_id = (SELECT id FROM jobs WHERE jobs.seq = new.seq)); END";
+
 /// The name of the trigger that writes `transition`'s events.
 fn trigger_name(transition: Transition) -> String {
     format!("job_events_{transition:?}").to_lowercase()
@@ -193,6 +200,9 @@ pub fn sync_triggers(sql: &dyn Sql) -> Result<(), ApiError> {
     }
     for create in Transition::ALL.into_iter().filter_map(|t| trigger(t, &wanted)) {
         sql.query(&create, &[])?;
+    }
+    if wanted.contains(&EventKind::JobCompleted) {
+        sql.query(OWN_ROW_RESULT_SIZE, &[])?;
     }
     Ok(())
 }
