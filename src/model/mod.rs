@@ -12,6 +12,7 @@
 //! - [`time`]: epoch milliseconds to and from RFC 3339.
 //! - [`wire`]: serde helpers for request fields: integers written `30.0`, `null` vs absent.
 //! - [`json_text`]: checks, minifying and digests over raw JSON text.
+//! - [`mac`]: HMAC-SHA256 signatures and their hex form.
 //! - [`error`]: the typed error every layer returns, rendered to HTTP in one place.
 
 pub mod error;
@@ -19,6 +20,7 @@ pub mod event;
 pub mod ids;
 pub mod json_text;
 pub mod lease;
+pub mod mac;
 pub mod retry;
 pub mod spec;
 pub mod status;
