@@ -790,11 +790,13 @@ pub fn tenant_reply(reply: &TenantReply) -> Result<Answer, ApiError> {
             json(200, &HeartbeatAckView { acknowledged: true, next_heartbeat_seconds: HEARTBEAT_INTERVAL_SECS })
         }
         TenantReply::Deregistered(_) | TenantReply::Done => Ok((204, String::new())),
-        // These answer the Worker itself (a key check, the queue catalog), or need what only
-        // it holds (the raw key of a new organization).
-        TenantReply::Organization(_) | TenantReply::Principal(_) | TenantReply::Queues(..) => {
-            Err(ApiError::internal("this tenant reply is not a response of its own"))
-        }
+        // These answer the Worker itself (a key check, the queue catalog) or another actor
+        // (subscriptions), or need what only the Worker holds (the raw key of a new organization).
+        TenantReply::Organization(_)
+        | TenantReply::Principal(_)
+        | TenantReply::Queues(..)
+        | TenantReply::Registered(_)
+        | TenantReply::Subscribed(..) => Err(ApiError::internal("this tenant reply is not a response of its own")),
     }
 }
 

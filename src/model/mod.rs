@@ -24,6 +24,7 @@ pub mod mac;
 pub mod retry;
 pub mod spec;
 pub mod status;
+pub mod target_url;
 pub mod time;
 pub mod wire;
 

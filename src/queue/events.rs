@@ -207,6 +207,15 @@ pub fn sync_triggers(sql: &dyn Sql) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Whether any consumer reads the outbox (a queue whose tables are not made yet has none).
+pub fn has_consumers(sql: &dyn Sql) -> Result<bool, ApiError> {
+    let found = sql.query_one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'event_consumers'", &[])?;
+    if found.is_none() {
+        return Ok(false);
+    }
+    Ok(sql.query_one("SELECT 1 FROM event_consumers LIMIT 1", &[])?.is_some())
+}
+
 impl Queue<'_> {
     /// Replaces the queue's consumers with `consumers`, unless `version` is not newer than the
     /// version in force; returns the version in force. A consumer that stays keeps its cursor;

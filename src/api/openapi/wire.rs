@@ -238,3 +238,13 @@ pub fn worker_status(_: &mut SchemaGenerator) -> Schema {
 pub fn retry_or_deadletter(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"type": "string", "enum": [JobStatus::Pending, JobStatus::Deadletter]})
 }
+
+component!(
+    /// An event name (`model::EventKind`): one of the 14 Spooled's SDK lists.
+    EventName,
+    json_schema!({
+        "type": "string",
+        "enum": crate::model::EventKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        "description": "What happened: a job, queue, worker, schedule or workflow event."
+    })
+);
