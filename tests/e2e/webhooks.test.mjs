@@ -100,6 +100,27 @@ describe("outgoing webhooks", () => {
     }
   });
 
+  test("a queue that existed before the webhook is told to record its events", async () => {
+    const { client } = await newOrg(mf);
+    const queue = queueName();
+    await client.enqueue(queue, {});
+    const hook = await receiver();
+    try {
+      assertStatus(
+        await client.post("/api/v1/outgoing-webhooks", { name: "late", url: hook.url, events: ["job.created", "queue.paused"], secret: SECRET }),
+        201,
+      );
+      const id = await client.enqueue(queue, {});
+      assertStatus(await client.post(`/api/v1/queues/${queue}/pause`, { reason: "maintenance" }), 200);
+      await eventually(() => hook.received.length >= 2);
+      assert.deepEqual(hook.received.map((e) => e.json.event), ["job.created", "queue.paused"]);
+      assert.equal(hook.received[0].json.data.job_id, id);
+      assert.equal(hook.received[1].json.data.queue_name, queue);
+    } finally {
+      await hook.close();
+    }
+  });
+
   test("a receiver that fails the first attempts gets the delivery later, with a higher attempt number", async () => {
     const { client } = await newOrg(mf);
     let calls = 0;
