@@ -8,7 +8,7 @@ use super::alarm::AlarmSlot;
 use super::client::{call_queue, call_tenant};
 use super::outbound;
 use super::storage::{transaction, ActorSql};
-use crate::delivery::envelope::{envelope, headers, TEST_EVENT};
+use crate::delivery::envelope::{envelope, headers, Sender, TEST_EVENT};
 use crate::delivery::outbox::{Attempt, AttemptOutcome};
 use crate::delivery::protocol::{execute, DeliveryCommand, DeliveryEnvelope, DeliveryReply, TestOutcome};
 use crate::delivery::retry::DeliveryRetry;
@@ -107,12 +107,13 @@ impl DeliveryActor {
         let deliveries = Deliveries { sql: &self.sql };
         if !self.migrated.get() {
             match &command {
-                DeliveryCommand::CreateWebhook { .. } => {
+                DeliveryCommand::CreateWebhook { .. } | DeliveryCommand::AcceptCompletions { .. } => {
                     deliveries.migrate_for(&tenant)?;
                     self.migrated.set(true);
                 }
                 // Without a webhook there is nothing to list, find or deliver, and nothing is stored.
                 DeliveryCommand::ListWebhooks => return Ok(DeliveryReply::Webhooks(Vec::new())),
+                DeliveryCommand::ListJobDeliveries { .. } => return Ok(DeliveryReply::Deliveries(Vec::new())),
                 DeliveryCommand::Accept { .. } => return Ok(DeliveryReply::Done),
                 _ => return Err(ApiError::not_found("Webhook")),
             }
@@ -194,11 +195,12 @@ impl DeliveryActor {
     /// Makes one attempt: the URL rules again (they may have changed since the webhook was
     /// saved), then the signed POST.
     async fn attempt(&self, attempt: Attempt) -> AttemptOutcome {
+        let sender = if attempt.is_completion() { Sender::Completion } else { Sender::Webhook };
         let Attempt { webhook_id, id, event, body, attempt, url, secret } = attempt;
         let (status_code, response_body, error) = match check_target_url(&url, self.policy) {
             Err(refusal) => (None, None, Some(format!("refused URL: {refusal}"))),
             Ok(_) => {
-                let sent = headers(&event, attempt, &secret, &body, super::now());
+                let sent = headers(sender, &event, attempt, secret.as_deref(), &body, super::now());
                 match outbound::post(&url, &sent, &body, REQUEST_TIMEOUT_MS).await {
                     Ok(answer) => {
                         let failed = !(200..300).contains(&answer.status);
@@ -238,7 +240,7 @@ impl DeliveryActor {
         let data = RawValue::from_string(data).map_err(|e| ApiError::internal(e.to_string()))?;
         let now = super::now();
         let body = envelope(&random_uuid(&mut OsEntropy), TEST_EVENT, now, &data)?;
-        let sent = headers(TEST_EVENT, 1, &secret, &body, now);
+        let sent = headers(Sender::Webhook, TEST_EVENT, 1, Some(&secret), &body, now);
         let answer = outbound::post(&webhook.url, &sent, &body, REQUEST_TIMEOUT_MS).await;
         let response_time_ms = super::now() - now;
         Ok(match answer {

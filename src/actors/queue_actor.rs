@@ -196,6 +196,8 @@ impl QueueActor {
             self.settings.borrow().merged(changes, super::now())?;
         }
         let traits = envelope.command.traits();
+        let adds_consumer =
+            matches!(&envelope.command, QueueCommand::Enqueue { job } if job.completion_webhook.is_some());
         if !self.migrated.get() {
             if let Some(answer) = envelope.command.answer_for_missing_queue() {
                 return answer;
@@ -260,6 +262,10 @@ impl QueueActor {
         if let QueueReply::Subscribed(_) = &reply {
             self.has_consumers.set(events::has_consumers(&self.sql)?);
         }
+        if adds_consumer {
+            // Its completion webhook subscribed the queue's own consumer.
+            self.has_consumers.set(true);
+        }
         if traits.writes && self.has_consumers.get() {
             self.start_drain(now).await?;
         }
@@ -311,29 +317,50 @@ struct DrainJob {
     draining: Rc<Cell<bool>>,
 }
 
-/// Hands the webhook consumer's events to the tenant's delivery actor, page by page in commit
-/// order, acknowledging each page once the delivery actor stored it. Returns whether the
-/// outbox was drained (false: the next alarm tries again). Events arriving meanwhile are
-/// taken by the same loop.
+/// Hands the outbox's events to the tenant's delivery actor — those of the webhooks, and those
+/// of jobs' own completion webhooks — page by page in commit order, acknowledging each page once
+/// the delivery actor stored it. Returns whether the outbox was drained (false: the next alarm
+/// tries again). Events arriving meanwhile are taken by the same loop.
 async fn drain(job: DrainJob) -> bool {
     let settings = QueueSettings::default();
     let QueueIdentity { tenant, name } = &job.identity;
     let queue = Queue { sql: &job.sql, tenant, name, settings: &settings };
+    let webhooks = hand_over(&job, |after| {
+        let page = queue.read_events(WEBHOOK_CONSUMER, after, MAX_EVENT_PAGE)?;
+        let last = page.events.last().map(|e| e.seq);
+        Ok(last.map(|last| (last, Some(DeliveryCommand::Accept { queue: name.clone(), events: page.events }))))
+    })
+    .await;
+    let completions = hand_over(&job, |after| {
+        let page = queue.read_completions(after)?;
+        let command = (!page.events.is_empty())
+            .then(|| DeliveryCommand::AcceptCompletions { queue: name.clone(), events: page.events });
+        Ok(page.last.map(|last| (last, command)))
+    })
+    .await;
+    job.draining.set(false);
+    webhooks && completions
+}
+
+/// Reads pages with `next(after)` — the last sequence read and what to send for it, `None` at
+/// the end — and sends each to the delivery actor before acknowledging it by the next read.
+/// A consumer the queue does not have is drained already.
+async fn hand_over(
+    job: &DrainJob,
+    mut next: impl FnMut(i64) -> std::result::Result<Option<(i64, Option<DeliveryCommand>)>, ApiError>,
+) -> bool {
     let mut after = 0;
-    let drained = loop {
-        let page = match queue.read_events(WEBHOOK_CONSUMER, after, MAX_EVENT_PAGE) {
-            Ok(page) => page,
-            // No webhook consumer (any more): nothing to hand over.
-            Err(e) if e.kind == ErrorKind::NotFound => break true,
-            Err(_) => break false,
+    loop {
+        let (last, command) = match next(after) {
+            Ok(Some(page)) => page,
+            Ok(None) => return true,
+            Err(e) => return e.kind == ErrorKind::NotFound,
         };
-        let Some(last) = page.events.last().map(|e| e.seq) else { break true };
-        let accept = DeliveryCommand::Accept { queue: name.clone(), events: page.events };
-        if call_delivery(&job.env, tenant, accept).await.is_err() {
-            break false;
+        if let Some(command) = command {
+            if call_delivery(&job.env, &job.identity.tenant, command).await.is_err() {
+                return false;
+            }
         }
         after = last;
-    };
-    job.draining.set(false);
-    drained
+    }
 }

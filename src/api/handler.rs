@@ -59,7 +59,7 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
         TenantRoute::Keys(route) => return manage_keys(env, route, &body, &principal, now).await,
         TenantRoute::Workers(route) => return serve_workers(env, route, &body, &query, &principal, extra).await,
         TenantRoute::Webhooks(route) => return serve_webhooks(env, route, &body, &query, &principal).await,
-        TenantRoute::Jobs(route) => jobs::build(route, &body, &principal)?,
+        TenantRoute::Jobs(route) => jobs::build(route, &body, &principal, crate::actors::url_policy(env))?,
         TenantRoute::Reads(route) => reads::build(route, &query, &principal)?,
         TenantRoute::Queues(route) => queues::build(route, &body, &query, &principal)?,
     };

@@ -148,6 +148,8 @@ pub enum WebhookRoute {
     Deliveries(String),
     /// `POST /api/v1/outgoing-webhooks/{id}/retry/{delivery_id}`.
     Retry(String, String),
+    /// `GET /api/v1/jobs/{id}/webhook-deliveries`: the job's own completion webhook.
+    JobDeliveries(String),
 }
 
 /// `From` each group into [`Route`], so the table below names routes briefly.
@@ -190,6 +192,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
             ["jobs", job, "fail"] => vec![("POST", J::Fail(id(job)).into())],
             ["jobs", job, "heartbeat"] => vec![("POST", J::Heartbeat(id(job)).into())],
             ["jobs", job, "priority"] => vec![("PUT", J::SetPriority(id(job)).into())],
+            ["jobs", job, "webhook-deliveries"] => vec![("GET", H::JobDeliveries(id(job)).into())],
             ["queues"] => vec![("GET", Q::List.into())],
             ["queues", name] => vec![("GET", Q::Get(id(name)).into()), ("DELETE", Q::Delete(id(name)).into())],
             ["queues", name, "config"] => vec![("PUT", Q::Configure(id(name)).into())],

@@ -233,8 +233,7 @@ pub struct JobView<'a> {
     /// Spooled field; always `null` (job dependencies are not supported).
     #[cfg_attr(feature = "openapi", schemars(with = "()"))]
     parent_job_id: Option<&'a str>,
-    /// Spooled field; always `null` (completion webhooks are not supported).
-    #[cfg_attr(feature = "openapi", schemars(with = "()"))]
+    /// The job's own completion webhook URL (its deliveries: `GET /jobs/{id}/webhook-deliveries`).
     completion_webhook: Option<&'a str>,
     /// The `worker_id` of the claim holding the lease, when it gave one.
     assigned_worker_id: Option<&'a str>,
@@ -282,7 +281,7 @@ impl<'a> JobView<'a> {
             tags: job.tags.as_deref(),
             timeout_seconds: job.timeout_seconds,
             parent_job_id: None,
-            completion_webhook: None,
+            completion_webhook: job.completion_webhook.as_deref(),
             assigned_worker_id: job.worker_id.as_deref(),
             lease_id: None,
             lease_expires_at: time(job.lease_expires_at),

@@ -9,7 +9,7 @@ use crate::delivery::protocol::DeliveryCommand;
 use crate::delivery::webhooks::{NewWebhook, WebhookChanges};
 use crate::model::ids::{random_token, random_uuid};
 use crate::model::target_url::{check_target_url, UrlPolicy};
-use crate::model::{ApiError, Entropy, ErrorKind, EventKind};
+use crate::model::{ApiError, Entropy, ErrorKind, EventKind, JobId};
 use crate::tenant::Principal;
 use serde::Deserialize;
 
@@ -46,7 +46,9 @@ pub fn build(
     policy: UrlPolicy,
     entropy: &mut dyn Entropy,
 ) -> Result<WebhookCall, ApiError> {
-    if !principal.is_unscoped() {
+    // A job's own webhook is the job's: whoever may see the job may see its deliveries.
+    let organization_wide = !matches!(route, WebhookRoute::JobDeliveries(_));
+    if organization_wide && !principal.is_unscoped() {
         return Err(ApiError::new(ErrorKind::AccessDenied, "only keys with access to all queues can manage webhooks"));
     }
     let plain = |command| Ok(WebhookCall { command, new_secret: None });
@@ -110,6 +112,11 @@ pub fn build(
             plain(DeliveryCommand::ListDeliveries { webhook_id, filter: DeliveryFilter { status, limit, offset } })
         }
         WebhookRoute::Retry(webhook_id, id) => plain(DeliveryCommand::RetryDelivery { webhook_id, id }),
+        WebhookRoute::JobDeliveries(id) => {
+            let job = JobId::parse(&id).filter(|j| principal.allows_queue(&j.queue));
+            let job = job.ok_or_else(|| ApiError::not_found("job"))?;
+            plain(DeliveryCommand::ListJobDeliveries { job_id: job.text })
+        }
     }
 }
 
@@ -160,11 +167,13 @@ fn check_name(name: String) -> Result<String, ApiError> {
     Ok(name)
 }
 
-fn check_url(url: String, policy: UrlPolicy) -> Result<String, ApiError> {
+/// A webhook target, as the URL rules under `policy` normalise it.
+pub(crate) fn check_url(url: String, policy: UrlPolicy) -> Result<String, ApiError> {
     Ok(check_target_url(&url, policy)?.url)
 }
 
-fn check_secret(secret: String) -> Result<String, ApiError> {
+/// A signing secret of 16–255 characters.
+pub(crate) fn check_secret(secret: String) -> Result<String, ApiError> {
     if !(MIN_SECRET_LEN..=MAX_WEBHOOK_TEXT).contains(&secret.chars().count()) {
         return Err(ApiError::validation("secret", &format!("must be {MIN_SECRET_LEN}-{MAX_WEBHOOK_TEXT} characters")));
     }

@@ -8,8 +8,10 @@ use crate::model::{ApiError, EpochMs};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-/// `User-Agent` of every delivery.
+/// `User-Agent` of an organization webhook's deliveries.
 pub const USER_AGENT: &str = "Spooled-OutgoingWebhook/1.0";
+/// `User-Agent` of a job's own completion webhook.
+pub const COMPLETION_USER_AGENT: &str = "Spooled-CompletionWebhook/1.0";
 /// The event name of a test delivery.
 pub const TEST_EVENT: &str = "webhook.test";
 
@@ -33,17 +35,39 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     format!("sha256={}", hex(&mac))
 }
 
-/// The headers of attempt `attempt` of a delivery of `event` with `body`, signed at `now`.
-pub fn headers(event: &str, attempt: u32, secret: &str, body: &str, now: EpochMs) -> Vec<(&'static str, String)> {
+/// What sends a delivery: an organization's webhook, or a job's own completion webhook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sender {
+    /// `Spooled-OutgoingWebhook/1.0`.
+    Webhook,
+    /// `Spooled-CompletionWebhook/1.0`.
+    Completion,
+}
+
+/// The headers of attempt `attempt` of a delivery of `event` with `body` at `now`, signed
+/// when there is a secret (an organization's webhook always has one).
+pub fn headers(
+    sender: Sender,
+    event: &str,
+    attempt: u32,
+    secret: Option<&str>,
+    body: &str,
+    now: EpochMs,
+) -> Vec<(&'static str, String)> {
     let timestamp = now.div_euclid(1_000);
-    vec![
+    let agent = match sender {
+        Sender::Webhook => USER_AGENT,
+        Sender::Completion => COMPLETION_USER_AGENT,
+    };
+    let mut headers = vec![
         ("Content-Type", "application/json".to_owned()),
-        ("User-Agent", USER_AGENT.to_owned()),
+        ("User-Agent", agent.to_owned()),
         ("X-Spooled-Event", event.to_owned()),
         ("X-Spooled-Timestamp", timestamp.to_string()),
         ("X-Spooled-Delivery-Attempt", attempt.to_string()),
-        ("X-Spooled-Signature", signature(secret, timestamp, body)),
-    ]
+    ];
+    headers.extend(secret.map(|secret| ("X-Spooled-Signature", signature(secret, timestamp, body))));
+    headers
 }
 
 #[cfg(test)]
@@ -61,7 +85,10 @@ mod tests {
         let expected = format!("sha256={}", hex(&hmac_sha256(b"s", &[format!("12.{body}").as_bytes()])));
         assert_eq!(signature("s", 12, &body), expected);
         assert_ne!(signature("s", 13, &body), expected);
-        let sent = headers("job.completed", 2, "s", &body, 12_999);
+        let sent = headers(Sender::Webhook, "job.completed", 2, Some("s"), &body, 12_999);
+        let unsigned = headers(Sender::Completion, "job.completed", 1, None, &body, 12_999);
+        assert!(unsigned.iter().all(|(name, _)| *name != "X-Spooled-Signature"));
+        assert!(unsigned.contains(&("User-Agent", COMPLETION_USER_AGENT.into())));
         assert!(sent.contains(&("X-Spooled-Timestamp", "12".into())));
         assert!(sent.contains(&("X-Spooled-Delivery-Attempt", "2".into())));
         assert!(sent.contains(&("X-Spooled-Signature", expected)));

@@ -34,11 +34,12 @@ const SCHEMA: &[&str] = &[
         created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)",
     // One row per (webhook, event): `id` is the event's id, the same on every attempt, so a
     // receiver dedupes by it. `body` is the envelope exactly as sent. `attempts_started` runs
-    // ahead of `attempts` while an attempt is in flight.
+    // ahead of `attempts` while an attempt is in flight. A job's own completion webhook has no
+    // webhook row: its deliveries carry `url` and `secret` themselves (`webhook_id` `job:<id>`).
     "CREATE TABLE IF NOT EXISTS deliveries (webhook_id TEXT NOT NULL, id TEXT NOT NULL, \
         event TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, \
         attempts_started INTEGER NOT NULL, \
-        next_attempt_at INTEGER, status_code INTEGER, response_body TEXT, error TEXT, \
+        next_attempt_at INTEGER, status_code INTEGER, response_body TEXT, error TEXT, url TEXT, secret TEXT, \
         created_at INTEGER NOT NULL, delivered_at INTEGER, last_attempt_at INTEGER, \
         PRIMARY KEY (webhook_id, id)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending'",

@@ -8,11 +8,15 @@ use super::webhooks::{AUTO_DISABLE_AFTER, LAST_AUTO_DISABLED, LAST_FAILED, LAST_
 use super::Deliveries;
 use crate::model::wire::{to_json, wire_record};
 use crate::model::{ApiError, EpochMs};
+use crate::queue::completion::CompletionEvent;
 use crate::queue::events::EventRecord;
 use crate::queue::sql::Columns;
 use crate::queue::{Row, RowExt};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+
+/// The `webhook_id` prefix of a job's own completion webhook deliveries.
+pub const JOB_HOOK_PREFIX: &str = "job:";
 
 /// How long an attempt holds its delivery: longer than the request's 10 s timeout.
 pub const ATTEMPT_LEASE_MS: EpochMs = 30_000;
@@ -70,8 +74,15 @@ wire_record! {
         pub attempt: u32,
         /// The target.
         pub url: String,
-        /// Signs the request.
-        pub secret: String,
+        /// Signs the request (a job's completion webhook may have none).
+        pub secret: Option<String>,
+    }
+}
+
+impl Attempt {
+    /// Whether this is a job's own completion webhook rather than an organization's webhook.
+    pub fn is_completion(&self) -> bool {
+        self.webhook_id.starts_with(JOB_HOOK_PREFIX)
     }
 }
 
@@ -152,9 +163,10 @@ const DUE: &str = "WITH busy AS (SELECT webhook_id, count(*) AS n FROM deliverie
     ranked AS (SELECT d.webhook_id, d.id, d.next_attempt_at, \
         row_number() OVER (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.created_at) AS r \
         FROM deliveries d INDEXED BY deliveries_due WHERE d.status = 'pending' AND d.next_attempt_at <= ?1) \
-    SELECT ranked.webhook_id, ranked.id FROM ranked JOIN webhooks w ON w.id = ranked.webhook_id AND w.enabled \
+    SELECT ranked.webhook_id, ranked.id FROM ranked LEFT JOIN webhooks w ON w.id = ranked.webhook_id \
     LEFT JOIN busy ON busy.webhook_id = ranked.webhook_id \
-    WHERE ranked.r + coalesce(busy.n, 0) <= ?3 ORDER BY ranked.next_attempt_at LIMIT ?2";
+    WHERE (w.enabled OR ranked.webhook_id LIKE 'job:%') AND ranked.r + coalesce(busy.n, 0) <= ?3 \
+    ORDER BY ranked.next_attempt_at LIMIT ?2";
 
 impl Deliveries<'_> {
     /// Stores one delivery of each event for every enabled webhook that wants its kind (none
@@ -187,6 +199,43 @@ impl Deliveries<'_> {
                  FROM json_each(?1) AS e JOIN webhooks AS w ON w.enabled \
                  AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = e.value ->> 'event') \
                  WHERE true ON CONFLICT DO NOTHING",
+                &[to_json(&incoming)?.into(), now.into()],
+            )
+            .map(drop)
+    }
+
+    /// Stores one delivery of each event of a job with its own completion webhook, due at `now`.
+    pub fn accept_completions(&self, events: &[CompletionEvent], now: EpochMs) -> Result<(), ApiError> {
+        #[derive(Serialize)]
+        struct Incoming<'a> {
+            hook: String,
+            id: &'a str,
+            event: &'a str,
+            body: String,
+            url: &'a str,
+            secret: Option<&'a str>,
+        }
+        let incoming = events
+            .iter()
+            .map(|c| {
+                let e = &c.event;
+                let job_id = job_of(e)?;
+                Ok(Incoming {
+                    hook: format!("{JOB_HOOK_PREFIX}{job_id}"),
+                    id: &e.id,
+                    event: e.kind.as_str(),
+                    body: envelope(&e.id, e.kind.as_str(), e.at, &e.data)?,
+                    url: &c.url,
+                    secret: c.secret.as_deref(),
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        self.sql
+            .query(
+                "INSERT INTO deliveries (webhook_id, id, event, body, status, attempts, attempts_started, \
+                 next_attempt_at, created_at, url, secret) \
+                 SELECT value ->> 'hook', value ->> 'id', value ->> 'event', value ->> 'body', 'pending', 0, 0, ?2, ?2, \
+                 value ->> 'url', value ->> 'secret' FROM json_each(?1) WHERE true ON CONFLICT DO NOTHING",
                 &[to_json(&incoming)?.into(), now.into()],
             )
             .map(drop)
@@ -226,13 +275,14 @@ impl Deliveries<'_> {
                 "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, attempts_started = attempts + 1 \
                  WHERE webhook_id = ?1 AND id = ?2 \
                  RETURNING webhook_id, id, event, body, attempts + 1, \
-                 (SELECT url FROM webhooks WHERE id = ?1), (SELECT secret FROM webhooks WHERE id = ?1)",
+                 coalesce(url, (SELECT url FROM webhooks WHERE id = ?1)), \
+                 coalesce(secret, (SELECT secret FROM webhooks WHERE id = ?1))",
                 &[webhook_id.into(), id.into(), (now + ATTEMPT_LEASE_MS).into()],
             )?
             .ok_or_else(|| ApiError::not_found("Delivery"))?;
         let mut c = Columns::new(row);
         let (webhook_id, id, event, body, attempt, url, secret) =
-            (c.text(), c.text(), c.text(), c.text(), c.int(), c.text(), c.text());
+            (c.text(), c.text(), c.text(), c.text(), c.int(), c.text(), c.opt_text());
         c.finish()?;
         Ok(Attempt { webhook_id, id, event, body, attempt: attempt as u32, url, secret })
     }
@@ -302,6 +352,18 @@ impl Deliveries<'_> {
     /// A page of `webhook_id`'s deliveries, newest first.
     pub fn list_deliveries(&self, webhook_id: &str, filter: &DeliveryFilter) -> Result<Vec<DeliveryRecord>, ApiError> {
         self.webhook(webhook_id)?;
+        self.deliveries_of(webhook_id, filter)
+    }
+
+    /// The deliveries of job `job_id`'s own completion webhook, newest first.
+    pub fn list_job_deliveries(&self, job_id: &str) -> Result<Vec<DeliveryRecord>, ApiError> {
+        self.deliveries_of(
+            &format!("{JOB_HOOK_PREFIX}{job_id}"),
+            &DeliveryFilter { status: None, limit: 100, offset: 0 },
+        )
+    }
+
+    fn deliveries_of(&self, webhook_id: &str, filter: &DeliveryFilter) -> Result<Vec<DeliveryRecord>, ApiError> {
         let rows = self.sql.query(
             "SELECT id, webhook_id, event, body, status, status_code, response_body, error, attempts, created_at, \
              delivered_at, last_attempt_at, CASE WHEN status = 'pending' THEN next_attempt_at END \
@@ -325,7 +387,8 @@ impl Deliveries<'_> {
         }
         let row = self.sql.query_one(
             "SELECT min(d.next_attempt_at) FROM deliveries d INDEXED BY deliveries_due \
-             JOIN webhooks w ON w.id = d.webhook_id AND w.enabled WHERE d.status = 'pending'",
+             LEFT JOIN webhooks w ON w.id = d.webhook_id \
+             WHERE d.status = 'pending' AND (w.enabled OR d.webhook_id LIKE 'job:%')",
             &[],
         )?;
         Ok(row.map(|r| r.opt_int(0)).transpose()?.flatten())
@@ -364,4 +427,13 @@ fn read_delivery(row: Row) -> Result<DeliveryRecord, ApiError> {
         last_attempt_at,
         next_attempt_at,
     })
+}
+
+/// The job an event is about (its `data.job_id`).
+fn job_of(event: &EventRecord) -> Result<String, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct About {
+        job_id: String,
+    }
+    Ok(crate::model::wire::from_json::<About>(event.data.get(), "event data")?.job_id)
 }

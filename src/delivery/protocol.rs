@@ -6,6 +6,7 @@ use super::webhooks::{NewWebhook, WebhookChanges, WebhookRecord};
 use super::Deliveries;
 use crate::model::wire::wire_record;
 use crate::model::{ApiError, EpochMs};
+use crate::queue::completion::CompletionEvent;
 use crate::queue::events::EventRecord;
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +40,10 @@ pub enum DeliveryCommand {
     /// Events from queue `queue`'s outbox, in commit order: each becomes a delivery for every
     /// webhook that wants it.
     Accept { queue: String, events: Vec<EventRecord> },
+    /// Events of jobs with their own completion webhook, from queue `queue`'s outbox.
+    AcceptCompletions { queue: String, events: Vec<CompletionEvent> },
+    /// A job's completion webhook deliveries.
+    ListJobDeliveries { job_id: String },
     /// Attempt a delivery again now (a manual retry).
     RetryDelivery { webhook_id: String, id: String },
     /// Send a test delivery to a webhook.
@@ -59,7 +64,7 @@ pub enum DeliveryReply {
     Retried(bool),
     /// `TestWebhook`: what the receiver answered.
     Tested(TestOutcome),
-    /// `Accept`, `DeleteWebhook`: done.
+    /// `Accept`, `AcceptCompletions`, `DeleteWebhook`: done.
     Done,
 }
 
@@ -94,10 +99,11 @@ impl DeliveryCommand {
             DeliveryCommand::CreateWebhook { .. }
             | DeliveryCommand::UpdateWebhook { .. }
             | DeliveryCommand::DeleteWebhook { .. } => (true, false),
-            DeliveryCommand::Accept { .. } => (false, true),
+            DeliveryCommand::Accept { .. } | DeliveryCommand::AcceptCompletions { .. } => (false, true),
             DeliveryCommand::ListWebhooks
             | DeliveryCommand::GetWebhook { .. }
             | DeliveryCommand::ListDeliveries { .. }
+            | DeliveryCommand::ListJobDeliveries { .. }
             | DeliveryCommand::RetryDelivery { .. }
             | DeliveryCommand::TestWebhook { .. } => (false, false),
         };
@@ -132,6 +138,13 @@ pub fn execute(
         DeliveryCommand::Accept { events, .. } => {
             deliveries.accept(events, now)?;
             DeliveryReply::Done
+        }
+        DeliveryCommand::AcceptCompletions { events, .. } => {
+            deliveries.accept_completions(events, now)?;
+            DeliveryReply::Done
+        }
+        DeliveryCommand::ListJobDeliveries { job_id } => {
+            DeliveryReply::Deliveries(deliveries.list_job_deliveries(job_id)?)
         }
         DeliveryCommand::RetryDelivery { .. } | DeliveryCommand::TestWebhook { .. } => return Ok(None),
     }))

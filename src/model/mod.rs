@@ -32,6 +32,6 @@ pub use error::{ApiError, ErrorKind};
 pub use event::EventKind;
 pub use ids::{Entropy, JobId, OsEntropy};
 pub use retry::RetryPolicy;
-pub use spec::JobSpec;
+pub use spec::{CompletionHook, JobSpec};
 pub use status::JobStatus;
 pub use time::EpochMs;

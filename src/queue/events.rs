@@ -93,7 +93,7 @@ wire_record! {
 }
 
 /// The last sequence number the outbox handed out (0 before its first event).
-const LAST_SEQ: &str = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)";
+pub(super) const LAST_SEQ: &str = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)";
 
 /// Inserts queue event ?1 at ?2 with data ?3 when some consumer subscribes to it.
 const QUEUE_EVENT: &str = "INSERT INTO events (kind, job_id, at, data) SELECT ?1, NULL, ?2, ?3 \
@@ -228,8 +228,9 @@ impl Queue<'_> {
         }
         let consumers = to_json(consumers)?;
         self.sql.query(
-            "DELETE FROM event_consumers WHERE name NOT IN (SELECT value ->> 'name' FROM json_each(?1))",
-            &[consumers.as_str().into()],
+            // The queue's own consumers are not the tenant's to remove.
+            "DELETE FROM event_consumers WHERE name NOT IN (SELECT value ->> 'name' FROM json_each(?1)) AND name <> ?2",
+            &[consumers.as_str().into(), super::completion::COMPLETION_CONSUMER.into()],
         )?;
         self.sql.query(
             &format!(

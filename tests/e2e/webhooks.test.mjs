@@ -279,4 +279,48 @@ describe("outgoing webhooks", () => {
       await hook.close();
     }
   });
+
+  test("a job's own completion webhook fires on complete and on a terminal failure, signed when it has a secret", async () => {
+    const { client } = await newOrg(mf);
+    const { client: scoped } = await createKey(client, { name: "other-queue", queues: ["elsewhere"] });
+    const hook = await receiver();
+    try {
+      const queue = queueName();
+      const signed = await client.enqueue(queue, { completion_webhook: hook.url, completion_webhook_secret: SECRET });
+      const unsigned = await client.enqueue(queue, { completion_webhook: hook.url, max_retries: 0 });
+      const plain = await client.enqueue(queue, {});
+      assert.equal((await client.job(signed)).completion_webhook, hook.url);
+      assert.equal((await client.job(plain)).completion_webhook, null);
+      for (let n = 0; n < 3; n++) {
+        const [job] = await client.claim(queue, { limit: 1 });
+        if (job.id === unsigned) assertStatus(await workerOp(client, job, "fail", { error: "boom" }), 200);
+        else assertStatus(await workerOp(client, job, "complete", { result: { n } }), 200);
+      }
+      await eventually(() => hook.received.length >= 2);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(hook.received.length, 2, "the job without a hook sends nothing");
+      const byJob = Object.fromEntries(hook.received.map((e) => [e.json.data.job_id, e]));
+      assert.equal(byJob[signed].json.event, "job.completed");
+      assert.equal(byJob[signed].headers["user-agent"], "Spooled-CompletionWebhook/1.0");
+      assert.ok(verify(byJob[signed], SECRET));
+      assert.equal(byJob[unsigned].json.event, "job.failed");
+      assert.equal(byJob[unsigned].json.data.status, "deadletter");
+      assert.equal(byJob[unsigned].headers["x-spooled-signature"], undefined, "no secret, no signature");
+      const deliveries = assertStatus(await client.get(`/api/v1/jobs/${signed}/webhook-deliveries`), 200);
+      assert.equal(deliveries.length, 1);
+      assert.equal(deliveries[0].status, "success");
+      assert.equal(deliveries[0].webhook_id, `job:${signed}`);
+      assert.deepEqual(assertStatus(await client.get(`/api/v1/jobs/${plain}/webhook-deliveries`), 200), []);
+      assertError(await scoped.get(`/api/v1/jobs/${signed}/webhook-deliveries`), 404, "NOT_FOUND");
+      assertError(await client.post("/api/v1/jobs", { queue_name: queue, payload: {}, completion_webhook: "http://example.com/" }), 400, "VALIDATION_ERROR");
+      assertError(await client.post("/api/v1/jobs", { queue_name: queue, payload: {}, completion_webhook_secret: SECRET }), 400, "VALIDATION_ERROR");
+      assertError(
+        await client.post("/api/v1/jobs/bulk", { queue_name: queue, jobs: [{ payload: {}, completion_webhook: hook.url }] }),
+        400,
+        "VALIDATION_ERROR",
+      );
+    } finally {
+      await hook.close();
+    }
+  });
 });

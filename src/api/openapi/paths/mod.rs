@@ -103,5 +103,6 @@ pub fn routes() -> Vec<Route> {
         H::Test(id()).into(),
         H::Deliveries(id()).into(),
         H::Retry(id(), id()).into(),
+        H::JobDeliveries(id()).into(),
     ]
 }

@@ -71,5 +71,11 @@ pub(super) fn operation(route: &WebhookRoute) -> Op {
             .respond(400, refer_as(Shared::BadRequest, "The delivery succeeded already."))
             .respond(403, refer_as(Shared::AccessDenied, SCOPED))
             .respond(404, refer_as(Shared::NotFound, "No such webhook or delivery.")),
+        WebhookRoute::JobDeliveries(_) => Op::new("get", "/api/v1/jobs/{id}/webhook-deliveries", "listJobWebhookDeliveries", Tag::Webhooks, "List the deliveries of a job's completion webhook")
+            .about("The job's own `completion_webhook`: one delivery when it completes or fails for good (again after a replay), newest first. Any key that may see the job's queue.")
+            .params(vec![param::job_id()])
+            .respond(200, success("The deliveries (`webhook_id` is `job:<job id>`).", Headers::RateLimited, json!({"type": "array", "items": {"$ref": "#/components/schemas/OutgoingWebhookDelivery"}})))
+            .respond(400, refer_as(Shared::BadRequest, "The request body could not be read."))
+            .respond(404, refer_as(Shared::NotFound, "No such job id, or its queue is outside the API key's scope.")),
     }
 }
