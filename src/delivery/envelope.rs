@@ -33,17 +33,21 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     format!("sha256={}", hex(&mac))
 }
 
-/// The headers of attempt `attempt` of a delivery of `event` with `body`, signed at `now`.
+/// The headers of attempt `attempt` of a delivery of `event` with `body`, signed at `now`
+/// unless `secret` is empty (a cleared secret: no `X-Spooled-Signature`).
 pub fn headers(event: &str, attempt: u32, secret: &str, body: &str, now: EpochMs) -> Vec<(&'static str, String)> {
     let timestamp = now.div_euclid(1_000);
-    vec![
+    let mut headers = vec![
         ("Content-Type", "application/json".to_owned()),
         ("User-Agent", USER_AGENT.to_owned()),
         ("X-Spooled-Event", event.to_owned()),
         ("X-Spooled-Timestamp", timestamp.to_string()),
         ("X-Spooled-Delivery-Attempt", attempt.to_string()),
-        ("X-Spooled-Signature", signature(secret, timestamp, body)),
-    ]
+    ];
+    if !secret.is_empty() {
+        headers.push(("X-Spooled-Signature", signature(secret, timestamp, body)));
+    }
+    headers
 }
 
 #[cfg(test)]
@@ -65,5 +69,12 @@ mod tests {
         assert!(sent.contains(&("X-Spooled-Timestamp", "12".into())));
         assert!(sent.contains(&("X-Spooled-Delivery-Attempt", "2".into())));
         assert!(sent.contains(&("X-Spooled-Signature", expected)));
+    }
+
+    #[test]
+    fn a_cleared_secret_sends_no_signature() {
+        let sent = headers("job.completed", 1, "", "{}", 12_999);
+        assert!(sent.iter().all(|(name, _)| *name != "X-Spooled-Signature"));
+        assert!(sent.contains(&("X-Spooled-Timestamp", "12".into())));
     }
 }
