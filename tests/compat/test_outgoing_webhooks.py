@@ -13,6 +13,7 @@ import hmac
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -166,6 +167,7 @@ def test_completed_job_is_delivered_signed(fresh_client: SpooledClient, receiver
     assert envelope["data"]["queue_name"] == queue
     assert envelope["data"]["status"] == "completed"
     assert envelope["data"]["result"] == {"invoice": 42}
+    time.sleep(0.3)
     assert len(receiver.received) == 1, "created and started are not subscribed"
 
     # The SDK always sends status/limit/offset; each filter is honoured.
