@@ -76,12 +76,9 @@ pub fn build(
         WebhookRoute::Update(id) => {
             let b: UpdateWebhookBody = parse_optional_fields(body)?;
             let secret = match b.secret {
-                Some(None) => {
-                    return Err(ApiError::validation(
-                        "secret",
-                        "every delivery is signed: a secret can be replaced, not removed",
-                    ))
-                }
+                // Spooled's three states: `null` clears the secret (the SDK's `secret=None`),
+                // and the delivery actor stores no secret as an empty one.
+                Some(None) => Some(String::new()),
                 Some(Some(secret)) => Some(check_secret(secret)?),
                 None => None,
             };
@@ -151,7 +148,7 @@ pub(crate) struct UpdateWebhookBody {
     url: Option<String>,
     #[cfg_attr(feature = "openapi", schemars(with = "Option<Vec<wire::EventName>>", length(min = 1)))]
     events: Option<Vec<String>>,
-    /// A new secret; `null` is refused (every delivery is signed).
+    /// A new secret; `null` clears it, and deliveries go out unsigned from then on.
     #[serde(default, deserialize_with = "crate::model::wire::present")]
     #[cfg_attr(feature = "openapi", schemars(with = "Option<String>", length(min = MIN_SECRET_LEN, max = MAX_WEBHOOK_TEXT)))]
     secret: Option<Option<String>>,

@@ -45,7 +45,8 @@ pub enum Sender {
 }
 
 /// The headers of attempt `attempt` of a delivery of `event` with `body` at `now`, signed
-/// when there is a secret (an organization's webhook always has one).
+/// when there is a secret (none, or an empty one — a webhook whose secret was cleared — sends
+/// no `X-Spooled-Signature`).
 pub fn headers(
     sender: Sender,
     event: &str,
@@ -66,6 +67,7 @@ pub fn headers(
         ("X-Spooled-Timestamp", timestamp.to_string()),
         ("X-Spooled-Delivery-Attempt", attempt.to_string()),
     ];
+    let secret = secret.filter(|s| !s.is_empty());
     headers.extend(secret.map(|secret| ("X-Spooled-Signature", signature(secret, timestamp, body))));
     headers
 }
@@ -92,5 +94,12 @@ mod tests {
         assert!(sent.contains(&("X-Spooled-Timestamp", "12".into())));
         assert!(sent.contains(&("X-Spooled-Delivery-Attempt", "2".into())));
         assert!(sent.contains(&("X-Spooled-Signature", expected)));
+    }
+
+    #[test]
+    fn a_cleared_secret_sends_no_signature() {
+        let sent = headers("job.completed", 1, "", "{}", 12_999);
+        assert!(sent.iter().all(|(name, _)| *name != "X-Spooled-Signature"));
+        assert!(sent.contains(&("X-Spooled-Timestamp", "12".into())));
     }
 }

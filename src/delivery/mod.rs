@@ -27,7 +27,8 @@ use crate::queue::{RowExt, Sql};
 pub const WEBHOOK_CONSUMER: &str = "webhooks";
 
 const SCHEMA: &[&str] = &[
-    // `events` is a JSON array of event names; `secret` signs every delivery.
+    // `events` is a JSON array of event names; `secret` signs every delivery, unless empty
+    // (cleared by an update: unsigned).
     "CREATE TABLE IF NOT EXISTS webhooks (id TEXT PRIMARY KEY, name TEXT NOT NULL, url TEXT NOT NULL, \
         events TEXT NOT NULL, secret TEXT NOT NULL, enabled INTEGER NOT NULL, format TEXT NOT NULL, \
         failure_count INTEGER NOT NULL DEFAULT 0, last_triggered_at INTEGER, last_status TEXT, \

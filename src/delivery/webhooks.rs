@@ -52,7 +52,7 @@ pub struct WebhookChanges {
     pub url: Option<String>,
     /// New event list.
     pub events: Option<Vec<EventKind>>,
-    /// New secret.
+    /// New secret; empty clears it (deliveries go out unsigned).
     pub secret: Option<String>,
     /// Enable or disable (enabling resets the failure count).
     pub enabled: Option<bool>,

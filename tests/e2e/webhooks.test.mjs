@@ -226,7 +226,11 @@ describe("outgoing webhooks", () => {
       await eventually(() => hook.received.length >= 1);
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(hook.received.map((e) => e.json.event), ["job.cancelled"]);
-      assertError(await client.put(`/api/v1/outgoing-webhooks/${first.id}`, { secret: null }), 400, "VALIDATION_ERROR");
+      // `secret: null` clears the secret: deliveries go out unsigned from then on.
+      assertStatus(await client.put(`/api/v1/outgoing-webhooks/${first.id}`, { secret: null }), 200);
+      assertStatus(await client.post(`/api/v1/outgoing-webhooks/${first.id}/test`), 200);
+      assert.equal(hook.received.at(-1).json.event, "webhook.test");
+      assert.equal(hook.received.at(-1).headers["x-spooled-signature"], undefined);
       assert.equal((await client.delete(`/api/v1/outgoing-webhooks/${second.id}`)).status, 204);
       assertError(await client.get(`/api/v1/outgoing-webhooks/${second.id}`), 404, "NOT_FOUND");
       assertError(await client.delete(`/api/v1/outgoing-webhooks/${second.id}`), 404, "NOT_FOUND");
