@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn a_cleared_secret_sends_no_signature() {
-        let sent = headers("job.completed", 1, "", "{}", 12_999);
+        let sent = headers(Sender::Webhook, "job.completed", 1, Some(""), "{}", 12_999);
         assert!(sent.iter().all(|(name, _)| *name != "X-Spooled-Signature"));
         assert!(sent.contains(&("X-Spooled-Timestamp", "12".into())));
     }
