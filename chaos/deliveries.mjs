@@ -64,7 +64,13 @@ export async function waitForDeliveries(http, receiver, webhookId, expected, { t
     if (Date.now() - t0 > timeoutMs) return { settledMs: Date.now() - t0, missing, pending };
     if (Date.now() - lastLog > 10_000) {
       lastLog = Date.now();
-      log(`waiting for deliveries: ${missing} events not received yet, ${receiver.taken.length} deliveries taken`);
+      const open = await pendingDeliveries(http, webhookId);
+      const due = open.map((d) => Date.parse(d.next_attempt_at) - Date.now()).filter(Number.isFinite);
+      const attempts = open.map((d) => d.attempts);
+      log(`waiting for deliveries: ${missing} events not received yet, ${receiver.taken.length} deliveries taken; ` +
+        `${open.length}${open.length === 100 ? "+" : ""} pending` +
+        (open.length ? ` (attempts made ${Math.min(...attempts)}–${Math.max(...attempts)}, next due in ` +
+          `${(Math.min(...due) / 1000).toFixed(1)}–${(Math.max(...due) / 1000).toFixed(1)} s)` : ""));
     }
     await sleep(250);
   }

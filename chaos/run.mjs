@@ -176,7 +176,8 @@ async function main() {
   const waited = await waitForDeliveries(http, receiver, webhookId, expected, { timeoutMs: DELIVERY_WAIT_MS, log });
   log(`deliveries ${waited.missing === 0 && waited.pending === 0 ? "settled" : "did not settle"} ` +
     `${secs(Date.now() - lastKill.restartedAt)} s after the restart (${secs(waited.settledMs)} s after the state was read): ` +
-    `${waited.missing} events not received, ${waited.pending ?? "?"} deliveries pending`);
+    `${waited.missing} events not received, ${waited.pending ?? "?"} deliveries pending; the last delivery arrived ` +
+    `${secs(Math.max(...receiver.taken.map((t) => t.at)) - lastKill.restartedAt)} s after the restart`);
   const webhook = checkDeliveries(receiver.taken, expected, state);
   const r = receiver.counts;
   log(`receiver: ${r.requests} requests (${r.torn} torn by a kill), ${r.answered_500} answered 500, ` +
