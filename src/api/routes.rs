@@ -218,9 +218,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
             ],
             ["outgoing-webhooks", hook, "test"] => vec![("POST", H::Test(id(hook)).into())],
             ["outgoing-webhooks", hook, "deliveries"] => vec![("GET", H::Deliveries(id(hook)).into())],
-            ["outgoing-webhooks", hook, "retry", delivery] => {
-                vec![("POST", H::Retry(id(hook), id(delivery)).into())]
-            }
+            ["outgoing-webhooks", h, "retry", d] => vec![("POST", H::Retry(id(h), id(d)).into())],
             _ => vec![],
         },
         _ => vec![],
