@@ -136,6 +136,7 @@ pub(crate) struct CreateWebhookBody {
     /// Whether deliveries are made (default true).
     enabled: Option<bool>,
     /// The body format: `json` (the default) is the only one.
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<wire::WebhookFormat>"))]
     format: Option<String>,
 }
 
@@ -154,6 +155,7 @@ pub(crate) struct UpdateWebhookBody {
     secret: Option<Option<String>>,
     /// Enabling a disabled (or auto-disabled) webhook starts its failure count afresh.
     enabled: Option<bool>,
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<wire::WebhookFormat>"))]
     format: Option<String>,
 }
 

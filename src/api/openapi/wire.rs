@@ -248,3 +248,10 @@ component!(
         "description": "What happened: a job, queue, worker, schedule or workflow event."
     })
 );
+
+component!(
+    inline
+    /// A webhook's body format: only `json` (the SDK sends it; chat formats are refused).
+    WebhookFormat,
+    json_schema!({"type": "string", "enum": ["json"], "description": "The body format: `json`, the only one."})
+);

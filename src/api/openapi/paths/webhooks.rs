@@ -1,13 +1,19 @@
 //! Outgoing webhooks: their operations.
 
-use super::super::operation::{no_content, refer_as, schema, success, Headers, Op, Shared, Tag};
+use super::super::operation::{no_content, rate_limited_or, refer_as, schema, success, Headers, Op, Shared, Tag};
 use super::super::param;
 use crate::api::routes::WebhookRoute;
+use crate::model::ErrorKind;
 use serde_json::json;
 
 const SCOPED: &str =
     "A queue-scoped key: only keys reaching every queue manage webhooks (a webhook sees every queue's events).";
 const NO_WEBHOOK: &str = "No such webhook.";
+/// Why creating or enabling a webhook may be refused with 429 besides the rate limit.
+const WEBHOOK_QUOTA: (&str, ErrorKind) = (
+    "the organization already has `WEBHOOK_LIMIT` enabled webhooks and this would enable another (`QUOTA_EXCEEDED`; disable or delete one first)",
+    ErrorKind::QuotaExceeded,
+);
 
 /// The operation `route` names.
 pub(super) fn operation(route: &WebhookRoute) -> Op {
@@ -18,7 +24,7 @@ pub(super) fn operation(route: &WebhookRoute) -> Op {
             .respond(201, success("Created.", Headers::RateLimited, schema("OutgoingWebhook")))
             .respond(400, refer_as(Shared::BadRequest, "A field missing or invalid: `name` not 1–255 characters, `url` refused by the URL rules (`https` to a public host), an unknown event, `secret` not 16–255 characters, a `format` other than `json`."))
             .respond(403, refer_as(Shared::AccessDenied, SCOPED))
-            .respond(429, refer_as(Shared::TooManyRequests, "The rate limit, or `QUOTA_EXCEEDED`: the organization has `WEBHOOK_LIMIT` enabled webhooks.")),
+            .respond(429, rate_limited_or(&[WEBHOOK_QUOTA])),
         WebhookRoute::List => Op::new("get", "/api/v1/outgoing-webhooks", "listOutgoingWebhooks", Tag::Webhooks, "List outgoing webhooks")
             .about("Newest first, without secrets.")
             .respond(200, success("The webhooks.", Headers::RateLimited, json!({"type": "array", "items": {"$ref": "#/components/schemas/OutgoingWebhook"}})))
@@ -38,7 +44,7 @@ pub(super) fn operation(route: &WebhookRoute) -> Op {
             .respond(400, refer_as(Shared::BadRequest, "An invalid field, `secret: null`, or a body naming none of the fields."))
             .respond(403, refer_as(Shared::AccessDenied, SCOPED))
             .respond(404, refer_as(Shared::NotFound, NO_WEBHOOK))
-            .respond(429, refer_as(Shared::TooManyRequests, "The rate limit, or `QUOTA_EXCEEDED` when enabling past `WEBHOOK_LIMIT`.")),
+            .respond(429, rate_limited_or(&[WEBHOOK_QUOTA])),
         WebhookRoute::Delete(_) => Op::new("delete", "/api/v1/outgoing-webhooks/{id}", "deleteOutgoingWebhook", Tag::Webhooks, "Delete an outgoing webhook and its deliveries")
             .params(vec![param::webhook_path()])
             .respond(204, no_content("Deleted.", Headers::RateLimited))

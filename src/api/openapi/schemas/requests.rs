@@ -80,6 +80,9 @@ fn bulk(rules: Value) -> Value {
     let fields = item["properties"].as_object_mut().expect("JobFields has properties");
     fields.remove("queue_name");
     fields.remove("queue");
+    // A job's own webhook is for `POST /jobs` only (a bulk item naming one is a 400).
+    fields.remove("completion_webhook");
+    fields.remove("completion_webhook_secret");
     bulk["properties"]["jobs"]["items"] = item;
     bulk
 }
