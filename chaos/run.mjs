@@ -9,16 +9,25 @@
 // process tree is killed with SIGKILL at random moments and started again on the same state.
 // After the last restart only reads are sent: the alarm alone must handle the leases and
 // schedules that came due while the runtime was down. Then the surviving state is checked
-// against everything the server acknowledged, and one line sums it up:
+// against everything the server acknowledged. A webhook subscribed to job.created and
+// job.completed points at a receiver in this process (it survives the kills), which verifies
+// every signature and answers a tenth of the deliveries 500; once the deliveries settle, every
+// event of every surviving transition must have reached it, and nothing else. One line sums
+// it up:
 //
 //   acked=N lost=0 duplicated=0 double_leased=0 completed=M stuck=0 kills=K
+//   webhook_events=E webhook_missing=0 webhook_invented=0 webhook_duplicates=D bad_signatures=0
 //
 // The exit status is non-zero when anything was lost, duplicated or double-leased, a due
-// lease or schedule was left unhandled, fewer than 5 kills happened, or the harness failed.
+// lease or schedule was left unhandled, an event never reached the receiver or one reached it
+// that the server never committed, a signature did not verify, fewer than 5 kills happened, or
+// the harness failed.
 // `--seed=N` replays a run's random choices (not its timing).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { checkDeliveries, createWebhook, expectedEvents, selfTestDeliveries, waitForDeliveries } from "./deliveries.mjs";
+import { Receiver } from "./receiver.mjs";
 import { ADMIN_KEY, Runtime } from "./runtime.mjs";
 import { check, dueWhileDown, readState, selfTest, waitForAlarms } from "./verify.mjs";
 import { Http, MAX_AHEAD_MS, MAX_LEASE_MS, Pace, QUEUES, Record, consumer, producer, rng, sleep } from "./workload.mjs";
@@ -27,6 +36,15 @@ const QUICK = process.argv.includes("--quick");
 const seedArg = process.argv.find((a) => a.startsWith("--seed="));
 const SEED = seedArg ? Number(seedArg.slice(7)) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
 const MIN_KILLS = 5;
+/** The webhook's secret, which the receiver verifies every signature with. */
+const WEBHOOK_SECRET = "chaos-webhook-secret-0123456789";
+/** The share of validly signed deliveries the receiver answers 500. */
+const RECEIVER_FAIL_SHARE = 0.1;
+/**
+ * How long the deliveries may take to settle once the state is read: a delivery in flight at
+ * the last kill is tried again when its 30 s attempt lease ends, then on the 1 s retry curve.
+ */
+const DELIVERY_WAIT_MS = 50_000;
 
 /** What one mode runs. Times in ms. */
 const PLAN = QUICK
@@ -49,17 +67,22 @@ const persistDir = fs.mkdtempSync(path.join(os.tmpdir(), "edgespool-chaos-"));
 const runtime = new Runtime(persistDir);
 const record = new Record();
 const random = rng(SEED);
+const receiver = new Receiver({ secret: WEBHOOK_SECRET, failShare: RECEIVER_FAIL_SHARE, random: rng(SEED + 201) });
 let kills = 0;
 
 function cleanup() {
   runtime.killNow();
+  receiver.close();
   fs.rmSync(persistDir, { recursive: true, force: true });
 }
 
 function fail(message) {
   console.log(`chaos: FAILED: ${message}`);
   if (runtime.output.length) console.log(`last runtime output:\n  ${runtime.output.slice(-20).join("\n  ")}`);
-  console.log(`acked=${record.enqueued.size} lost=? duplicated=? double_leased=? completed=${record.completions.length} stuck=? kills=${kills}`);
+  console.log(
+    `acked=${record.enqueued.size} lost=? duplicated=? double_leased=? completed=${record.completions.length} stuck=? kills=${kills} ` +
+      `webhook_events=? webhook_missing=? webhook_invented=? webhook_duplicates=? bad_signatures=${receiver.badSignatures.length}`,
+  );
   cleanup();
   process.exit(2);
 }
@@ -72,6 +95,7 @@ async function main() {
   log(`crash test (${PLAN.mode}), seed ${SEED}: ${PLAN.producers} producers, ${PLAN.consumers} consumers, ` +
     `queues ${QUEUES.map((q) => q.name).join(", ")}, at most ${Math.round(JOBS_PER_SEC)} jobs/s, ` +
     `${PLAN.kills} kills in ${PLAN.workloadMs / 1000} s, state in ${persistDir}`);
+  await receiver.start();
   const startMs = await runtime.start();
   log(`runtime up at ${runtime.base} in ${startMs} ms (workerd on disk)`);
 
@@ -79,6 +103,9 @@ async function main() {
   const org = await admin.request("POST", "/api/v1/organizations", { name: "chaos" }, { "X-Admin-Key": ADMIN_KEY });
   if (org.status !== 201) throw new Error(`creating the organization failed: ${org.status} ${org.text}`);
   const http = new Http(runtime, record, org.json.api_key.key);
+  const webhookId = await createWebhook(http, receiver.url, WEBHOOK_SECRET);
+  log(`webhook ${webhookId} (${receiver.url}) subscribed to job.created and job.completed; the receiver answers ` +
+    `${RECEIVER_FAIL_SHARE * 100} % of deliveries 500`);
 
   // The traffic: runs until the last kill stops it.
   let running = true;
@@ -145,6 +172,19 @@ async function main() {
       `${p.distinct} distinct, of ${p.total} jobs`);
   }
   const result = await check(http, record, state);
+  const expected = expectedEvents(record, state);
+  const waited = await waitForDeliveries(http, receiver, webhookId, expected, { timeoutMs: DELIVERY_WAIT_MS, log });
+  log(`deliveries ${waited.missing === 0 && waited.pending === 0 ? "settled" : "did not settle"} ` +
+    `${secs(Date.now() - lastKill.restartedAt)} s after the restart (${secs(waited.settledMs)} s after the state was read): ` +
+    `${waited.missing} events not received, ${waited.pending ?? "?"} deliveries pending; the last delivery arrived ` +
+    `${secs(Math.max(...receiver.taken.map((t) => t.at)) - lastKill.restartedAt)} s after the restart`);
+  const webhook = checkDeliveries(receiver.taken, expected, state);
+  const r = receiver.counts;
+  log(`receiver: ${r.requests} requests (${r.torn} torn by a kill), ${r.answered_500} answered 500, ` +
+    `${receiver.taken.length} taken (${r.retried_attempts} on an attempt after the first), ${webhook.events} distinct events ` +
+    `of ${expected.all.size} expected (${expected.acknowledged.size} of acknowledged writes), ` +
+    `${webhook.duplicates} duplicate deliveries of ${webhook.duplicatedIds} events, ` +
+    `${receiver.badSignatures.length} bad signatures, ${receiver.malformed.length} malformed`);
   const c = record.counts;
   log(`traffic: ${c.requests} requests, ${c.connection_errors} connection errors, ${c.server_errors} 5xx; ` +
     `enqueue retries ${c.enqueue_retries} (${c.enqueue_dedup_on_retry} answered created:false — the lost attempt had landed), ` +
@@ -154,17 +194,23 @@ async function main() {
     `${c.given_up} operations cut short by the last kill; port changes ${runtime.portChanges}`);
   log(`leases: ${record.claims.length} on ${result.leasedJobs} jobs, ${result.leasedAgain} jobs leased more than once ` +
     `(each pair checked for overlapping live windows)`);
-  for (const p of result.problems) log(`${p.kind}: ${p.text}`);
+  for (const p of [...result.problems, ...webhook.problems]) log(`${p.kind}: ${p.text}`);
+  for (const m of receiver.malformed.slice(0, 5)) log(`malformed delivery: ${m}`);
   for (const u of record.unexpected.slice(0, 10)) log(`unexpected response: ${u}`);
   if (result.foreign || result.ackRefused || record.unexpected.length) {
     log(`also: foreign=${result.foreign} ack_refused=${result.ackRefused} unexpected=${record.unexpected.length}`);
   }
   const selfTestError = await selfTest(http, record, state);
   log(selfTestError ? `CHECKER SELF-TEST FAILED: ${selfTestError}` : "checker self-test: a planted lost enqueue, reverted completion, duplicated key and overlapping lease are each counted");
+  const webhookSelfTestError = selfTestDeliveries(receiver, expected, state);
+  log(webhookSelfTestError ? `WEBHOOK CHECKER SELF-TEST FAILED: ${webhookSelfTestError}` :
+    "webhook checker self-test: a planted missing, invented and duplicated event are each counted; changed bodies, other secrets and stale timestamps are refused");
   log(`done in ${secs(Date.now() - t0)} s`);
   console.log(
     `acked=${record.enqueued.size} lost=${result.lost} duplicated=${result.duplicated} double_leased=${result.doubleLeased} ` +
-      `completed=${record.completions.length} stuck=${stuck} kills=${kills}`,
+      `completed=${record.completions.length} stuck=${stuck} kills=${kills} ` +
+      `webhook_events=${webhook.events} webhook_missing=${webhook.missing} webhook_invented=${webhook.invented} ` +
+      `webhook_duplicates=${webhook.duplicates} bad_signatures=${receiver.badSignatures.length}`,
   );
   const ok =
     result.lost === 0 &&
@@ -176,6 +222,11 @@ async function main() {
     record.unexpected.length === 0 &&
     pagingBroken === 0 &&
     !selfTestError &&
+    webhook.missing === 0 &&
+    webhook.invented === 0 &&
+    receiver.badSignatures.length === 0 &&
+    receiver.malformed.length === 0 &&
+    !webhookSelfTestError &&
     kills >= MIN_KILLS;
   return ok;
 }

@@ -6,9 +6,10 @@
 //! - [`model`]: job states, validation limits, ids, retry curve, lease fencing, errors. Pure.
 //! - [`queue`]: one queue's transitions over a synchronous SQL interface. Pure; tested natively.
 //! - [`tenant`]: organizations and API keys over the same SQL interface. Pure.
+//! - [`delivery`]: outgoing webhooks and their durable, retried deliveries. Pure.
 //! - [`api`]: HTTP routes, request validation, authentication, and the one place each of
 //!   replies (as Spooled's JSON) and errors (as HTTP statuses) is rendered.
-//! - [`actors`]: the Durable Object glue: `QueueActor` and `TenantActor`.
+//! - [`actors`]: the Durable Object glue: `QueueActor`, `TenantActor` and `DeliveryActor`.
 //! - `bench`: the bench's ceiling routes and `BenchActor`, compiled only with the cargo feature
 //!   `bench` (the build of the wrangler environment `bench`), never into the production Worker.
 
@@ -16,6 +17,7 @@ pub mod actors;
 pub mod api;
 #[cfg(feature = "bench")]
 pub mod bench;
+pub mod delivery;
 pub mod model;
 pub mod queue;
 pub mod tenant;

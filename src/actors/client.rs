@@ -14,6 +14,7 @@
 //! The bench's ceiling routes use this same call, so ceilings and workloads pay the same
 //! transport.
 
+use crate::delivery::protocol::{DeliveryCommand, DeliveryEnvelope, DeliveryReply};
 use crate::model::wire::{from_json, to_json};
 use crate::model::ApiError;
 use crate::queue::protocol::{QueueCommand, QueueEnvelope, QueueReply};
@@ -50,6 +51,14 @@ pub async fn call_queue(env: &Env, tenant: &str, queue: &str, command: QueueComm
     let name = format!("{tenant}/{queue}");
     let envelope = QueueEnvelope { tenant: tenant.to_owned(), queue: queue.to_owned(), command };
     ask(env, QUEUE_BINDING, &name, &envelope).await
+}
+
+/// Durable Object binding of the delivery actors.
+const DELIVERY_BINDING: &str = "DELIVERY";
+
+/// Sends one command to the delivery actor of `tenant` and returns its reply.
+pub async fn call_delivery(env: &Env, tenant: &str, command: DeliveryCommand) -> Result<DeliveryReply, ApiError> {
+    ask(env, DELIVERY_BINDING, tenant, &DeliveryEnvelope { tenant: tenant.to_owned(), command }).await
 }
 
 /// Sends one command to the actor of `tenant` and returns its reply.

@@ -2,6 +2,8 @@
 //!
 //! - [`queue_actor`]: one actor per (tenant, queue); runs queue commands and the alarm.
 //! - [`tenant_actor`]: one actor per tenant; organization and API keys.
+//! - [`delivery_actor`]: one actor per tenant; outgoing webhooks and their deliveries.
+//! - [`outbound`]: the HTTP requests deliveries make.
 //! - [`client`]: how the Worker (and one actor) calls an actor: a typed command in a lean POST
 //!   through the stub, answered by the typed outcome.
 //! - [`alarm`]: the one alarm per actor, written only when its due time changes.
@@ -10,6 +12,8 @@
 
 pub mod alarm;
 pub mod client;
+pub mod delivery_actor;
+pub mod outbound;
 pub mod queue_actor;
 pub mod storage;
 pub mod tenant_actor;
@@ -35,4 +39,12 @@ pub fn default_rate_limit(env: &worker::Env) -> Option<u32> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(crate::tenant::rate_limit::DEFAULT_RATE_LIMIT);
     (default > 0).then_some(default)
+}
+
+/// Which webhook targets the deployment accepts: `http` to loopback only when the
+/// `ALLOW_HTTP_LOOPBACK_WEBHOOKS` variable is `true` (local development; never in production).
+pub fn url_policy(env: &worker::Env) -> crate::model::target_url::UrlPolicy {
+    crate::model::target_url::UrlPolicy {
+        allow_http_loopback: var(env, "ALLOW_HTTP_LOOPBACK_WEBHOOKS").as_deref() == Some("true"),
+    }
 }

@@ -3,19 +3,23 @@
 //! holds long-polling claims until a job is claimable or their wait ends.
 
 use super::alarm::AlarmSlot;
-use super::client::call_tenant;
+use super::client::{call_delivery, call_tenant};
 use super::storage::{transaction, ActorSql};
+use crate::delivery::protocol::DeliveryCommand;
+use crate::delivery::WEBHOOK_CONSUMER;
 use crate::model::time::SECOND_MS;
 use crate::model::wire::from_json;
-use crate::model::{ApiError, EpochMs, OsEntropy};
+use crate::model::{ApiError, EpochMs, ErrorKind, OsEntropy};
+use crate::queue::events::MAX_EVENT_PAGE;
 use crate::queue::identity::{self, QueueIdentity};
 use crate::queue::maintenance::{rearm, Rearm};
 use crate::queue::protocol::{execute, QueueCommand, QueueEnvelope, QueueReply};
 use crate::queue::throttle::ClaimThrottle;
-use crate::queue::{config, schema, Queue, QueueSettings};
-use crate::tenant::protocol::TenantCommand;
+use crate::queue::{config, events, schema, Queue, QueueSettings};
+use crate::tenant::protocol::{TenantCommand, TenantReply};
 use futures::channel::oneshot;
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::time::Duration;
 use worker::{durable_object, Delay, DurableObject, Env, Request, Response, Result, State};
 
@@ -45,6 +49,10 @@ pub struct QueueActor {
     waiters: RefCell<Vec<oneshot::Sender<()>>>,
     /// The claim rate limit's tokens (when the queue has a `rate_limit`).
     throttle: RefCell<ClaimThrottle>,
+    /// Whether anybody reads the event outbox: only then is it drained after writes.
+    has_consumers: Cell<bool>,
+    /// Whether a drain of the outbox is running (one at a time, so events leave in order).
+    draining: Rc<Cell<bool>>,
     /// Test-only fault injection (`FAULT_ALARM=once`): the next alarm fails after doing its
     /// work, to show the rollback and the runtime's retry leave the queue consistent.
     #[cfg(feature = "bench")]
@@ -62,6 +70,7 @@ impl DurableObject for QueueActor {
             schema::migrate(&sql)?;
             Ok(Some((config::load(&sql)?, identity::load(&sql)?)))
         });
+        let has_consumers = matches!(loaded, Ok(Some(_))) && events::has_consumers(&sql).unwrap_or(true);
         let (ready, migrated, (settings, known)) = match loaded {
             Ok(Some(stored)) => (Ok(()), true, stored),
             Ok(None) => (Ok(()), false, Default::default()),
@@ -78,6 +87,8 @@ impl DurableObject for QueueActor {
             identity: RefCell::new(known),
             waiters: RefCell::new(Vec::new()),
             throttle: RefCell::new(ClaimThrottle::default()),
+            has_consumers: Cell::new(has_consumers),
+            draining: Rc::new(Cell::new(false)),
             #[cfg(feature = "bench")]
             alarm_fault: Cell::new(env.var("FAULT_ALARM").is_ok_and(|v| v.to_string() == "once")),
             env,
@@ -108,7 +119,15 @@ impl DurableObject for QueueActor {
             queue.next_wake(now)
         });
         // An error makes the runtime retry the alarm; the sweep rolled back whole.
-        let wake = wake.map_err(|e| worker::Error::RustError(e.message))?;
+        let mut wake = wake.map_err(|e| worker::Error::RustError(e.message))?;
+        if self.has_consumers.get() {
+            // The backstop of the drain after each write: events a failed (or running) drain
+            // left behind leave with the next alarm.
+            let drained = !self.draining.get() && drain(self.drain_job()).await;
+            if !drained {
+                wake = Some(wake.map_or(now + DRAIN_RETRY_MS, |at| at.min(now + DRAIN_RETRY_MS)));
+            }
+        }
         self.alarm.arm(&self.state.storage(), wake).await?;
         // Scheduled jobs came due or retry delays ended: waiting claims try again.
         self.wake_waiters();
@@ -177,6 +196,8 @@ impl QueueActor {
             self.settings.borrow().merged(changes, super::now())?;
         }
         let traits = envelope.command.traits();
+        let adds_consumer =
+            matches!(&envelope.command, QueueCommand::Enqueue { job } if job.completion_webhook.is_some());
         if !self.migrated.get() {
             if let Some(answer) = envelope.command.answer_for_missing_queue() {
                 return answer;
@@ -185,10 +206,17 @@ impl QueueActor {
         if traits.creates_queue && !self.registered.get() {
             // Before the first job or setting, so the catalog never misses a queue.
             let register = TenantCommand::RegisterQueue { queue: envelope.queue.clone() };
-            call_tenant(&self.env, &envelope.tenant, register).await?;
+            let registered = call_tenant(&self.env, &envelope.tenant, register).await?;
             if !self.migrated.get() {
                 schema::migrate(&self.sql)?;
                 self.migrated.set(true);
+            }
+            if let TenantReply::Registered(subscriptions) = registered {
+                let settings = self.settings.borrow().clone();
+                let queue =
+                    Queue { sql: &self.sql, tenant: &envelope.tenant, name: &envelope.queue, settings: &settings };
+                queue.set_subscriptions(subscriptions.version, &subscriptions.consumers)?;
+                self.has_consumers.set(events::has_consumers(&self.sql)?);
             }
             let me = QueueIdentity { tenant: envelope.tenant.clone(), name: envelope.queue.clone() };
             identity::store(&self.sql, &me)?;
@@ -231,12 +259,108 @@ impl QueueActor {
         if traits.may_free_jobs {
             self.wake_waiters();
         }
+        if let QueueReply::Subscribed(_) = &reply {
+            self.has_consumers.set(events::has_consumers(&self.sql)?);
+        }
+        if adds_consumer {
+            // Its completion webhook subscribed the queue's own consumer.
+            self.has_consumers.set(true);
+        }
+        if traits.writes && self.has_consumers.get() {
+            self.start_drain(now).await?;
+        }
         Ok(reply)
+    }
+
+    /// Hands the events this write recorded to their consumers, after the reply: a drain runs
+    /// in the background (or the running one picks them up), and the alarm is kept within
+    /// [`DRAIN_RETRY_MS`] in case it fails.
+    async fn start_drain(&self, now: EpochMs) -> std::result::Result<(), ApiError> {
+        self.alarm
+            .arm(&self.state.storage(), Some(now + DRAIN_RETRY_MS))
+            .await
+            .map_err(|e| ApiError::internal(format!("setting the alarm failed: {e}")))?;
+        if !self.draining.get() {
+            let job = self.drain_job();
+            self.state.wait_until(async move {
+                drain(job).await;
+            });
+        }
+        Ok(())
+    }
+
+    /// What a drain needs, owned, so it can outlive the request that started it; marks a
+    /// drain as running.
+    fn drain_job(&self) -> DrainJob {
+        let identity =
+            self.identity.borrow().clone().unwrap_or(QueueIdentity { tenant: String::new(), name: String::new() });
+        // Marked here, not when the drain first runs, so no second drain starts in between.
+        self.draining.set(true);
+        DrainJob { sql: self.sql.clone(), env: self.env.clone(), identity, draining: self.draining.clone() }
     }
 
     fn wake_waiters(&self) {
         for waiter in self.waiters.borrow_mut().drain(..) {
             let _ = waiter.send(());
         }
+    }
+}
+
+/// How soon the alarm comes back for events a drain could not hand over.
+const DRAIN_RETRY_MS: EpochMs = 5 * SECOND_MS;
+
+/// A drain of the outbox, detached from the actor's request.
+struct DrainJob {
+    sql: ActorSql,
+    env: Env,
+    identity: QueueIdentity,
+    draining: Rc<Cell<bool>>,
+}
+
+/// Hands the outbox's events to the tenant's delivery actor — those of the webhooks, and those
+/// of jobs' own completion webhooks — page by page in commit order, acknowledging each page once
+/// the delivery actor stored it. Returns whether the outbox was drained (false: the next alarm
+/// tries again). Events arriving meanwhile are taken by the same loop.
+async fn drain(job: DrainJob) -> bool {
+    let settings = QueueSettings::default();
+    let QueueIdentity { tenant, name } = &job.identity;
+    let queue = Queue { sql: &job.sql, tenant, name, settings: &settings };
+    let webhooks = hand_over(&job, |after| {
+        let page = queue.read_events(WEBHOOK_CONSUMER, after, MAX_EVENT_PAGE)?;
+        let last = page.events.last().map(|e| e.seq);
+        Ok(last.map(|last| (last, Some(DeliveryCommand::Accept { queue: name.clone(), events: page.events }))))
+    })
+    .await;
+    let completions = hand_over(&job, |after| {
+        let page = queue.read_completions(after)?;
+        let command = (!page.events.is_empty())
+            .then(|| DeliveryCommand::AcceptCompletions { queue: name.clone(), events: page.events });
+        Ok(page.last.map(|last| (last, command)))
+    })
+    .await;
+    job.draining.set(false);
+    webhooks && completions
+}
+
+/// Reads pages with `next(after)` — the last sequence read and what to send for it, `None` at
+/// the end — and sends each to the delivery actor before acknowledging it by the next read.
+/// A consumer the queue does not have is drained already.
+async fn hand_over(
+    job: &DrainJob,
+    mut next: impl FnMut(i64) -> std::result::Result<Option<(i64, Option<DeliveryCommand>)>, ApiError>,
+) -> bool {
+    let mut after = 0;
+    loop {
+        let (last, command) = match next(after) {
+            Ok(Some(page)) => page,
+            Ok(None) => return true,
+            Err(e) => return e.kind == ErrorKind::NotFound,
+        };
+        if let Some(command) = command {
+            if call_delivery(&job.env, &job.identity.tenant, command).await.is_err() {
+                return false;
+            }
+        }
+        after = last;
     }
 }

@@ -14,7 +14,11 @@ pub fn status(kind: ErrorKind) -> u16 {
         ErrorKind::MethodNotAllowed => 405,
         ErrorKind::Conflict | ErrorKind::LeaseExpired | ErrorKind::AlreadyCompleted => 409,
         ErrorKind::PayloadTooLarge => 413,
-        ErrorKind::RateLimitExceeded | ErrorKind::QueueFull | ErrorKind::WorkerLimit | ErrorKind::QueueLimit => 429,
+        ErrorKind::RateLimitExceeded
+        | ErrorKind::QueueFull
+        | ErrorKind::WorkerLimit
+        | ErrorKind::QueueLimit
+        | ErrorKind::QuotaExceeded => 429,
         ErrorKind::InternalError => 500,
     }
 }

@@ -4,10 +4,10 @@
 use super::body::{split_url, Query, MAX_BODY_BYTES};
 use super::calls::{self, Call, MAX_FAN_OUT};
 use super::error::{render_error, retry_after, status};
-use super::routes::{resolve, KeyRoute, Route, TenantRoute, WorkerRoute};
+use super::routes::{resolve, KeyRoute, Route, TenantRoute, WebhookRoute, WorkerRoute};
 use super::views::{self, Answer, Scope};
-use super::{auth, catalog, failures, jobs, keys, organizations, queues, reads, workers};
-use crate::actors::client::{call_queue, call_tenant};
+use super::{auth, catalog, failures, jobs, keys, organizations, queues, reads, webhook_views, webhooks, workers};
+use crate::actors::client::{call_delivery, call_queue, call_tenant};
 use crate::model::{ApiError, EpochMs, ErrorKind, OsEntropy};
 use crate::queue::protocol::{QueueCommand, QueueReply};
 use crate::tenant::auth_throttle::Subject;
@@ -58,7 +58,8 @@ async fn serve(req: &Request, url: &str, env: &Env, extra: &mut ExtraHeaders) ->
     let call = match route {
         TenantRoute::Keys(route) => return manage_keys(env, route, &body, &principal, now).await,
         TenantRoute::Workers(route) => return serve_workers(env, route, &body, &query, &principal, extra).await,
-        TenantRoute::Jobs(route) => jobs::build(route, &body, &principal)?,
+        TenantRoute::Webhooks(route) => return serve_webhooks(env, route, &body, &query, &principal).await,
+        TenantRoute::Jobs(route) => jobs::build(route, &body, &principal, crate::actors::url_policy(env))?,
         TenantRoute::Reads(route) => reads::build(route, &query, &principal)?,
         TenantRoute::Queues(route) => queues::build(route, &body, &query, &principal)?,
     };
@@ -109,6 +110,21 @@ fn admit(principal: &Principal, env: &Env, cost: u32, now: EpochMs, extra: &mut 
     } else {
         Err(auth::refusal(&verdict, now))
     }
+}
+
+/// Outgoing webhook routes: the tenant's delivery actor keeps webhooks and deliveries.
+async fn serve_webhooks(
+    env: &Env,
+    route: WebhookRoute,
+    body: &[u8],
+    query: &Query,
+    principal: &Principal,
+) -> Result<Answer, ApiError> {
+    let created = route == WebhookRoute::Create;
+    let policy = crate::actors::url_policy(env);
+    let call = webhooks::build(route, body, query, principal, policy, &mut OsEntropy)?;
+    let reply = call_delivery(env, &principal.tenant_id, call.command).await?;
+    webhook_views::delivery_reply(&reply, &principal.tenant_id, call.new_secret.as_deref(), created)
 }
 
 /// Worker routes: the tenant actor keeps the registry; registration also reads the queue's
@@ -266,11 +282,7 @@ fn request_id(req: &Request) -> String {
         .filter(|id| {
             (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         })
-        .unwrap_or_else(|| {
-            let mut bytes = [0u8; 16];
-            crate::model::Entropy::fill(&mut OsEntropy, &mut bytes);
-            uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
-        })
+        .unwrap_or_else(|| crate::model::ids::random_uuid(&mut OsEntropy))
 }
 
 /// The response: the JSON body (none for 204) with the standard and gathered headers.

@@ -11,6 +11,8 @@ use crate::api::openapi::wire;
 use crate::model::ids::validate_queue_name;
 use crate::model::lease::Fence;
 use crate::model::spec::{self, check_range};
+use crate::model::target_url::UrlPolicy;
+use crate::model::CompletionHook;
 use crate::model::{ApiError, ErrorKind, JobId, JobSpec};
 use crate::queue::ack::{AckItem, FailItem};
 use crate::queue::lease::ClaimRequest;
@@ -27,11 +29,11 @@ const DEFAULT_CLAIM_LIMIT: i64 = 1;
 const DEFAULT_REPLAY_LIMIT: i64 = 100;
 
 /// Builds the call for a route that acts on jobs of one queue.
-pub fn build(route: JobRoute, body: &[u8], principal: &Principal) -> Result<Call, ApiError> {
+pub fn build(route: JobRoute, body: &[u8], principal: &Principal, policy: UrlPolicy) -> Result<Call, ApiError> {
     let one = |queue: String, command| Call::Queue { queue, command };
     Ok(match route {
         JobRoute::Enqueue => {
-            let (queue, job) = parse_json::<JobFields>(body)?.validate_single()?;
+            let (queue, job) = parse_json::<JobFields>(body)?.validate_single(policy)?;
             one(principal.writable_queue(queue)?, QueueCommand::Enqueue { job })
         }
         JobRoute::EnqueueBulk => {
@@ -155,6 +157,14 @@ pub(crate) struct JobFields {
     idempotency_key: Option<String>,
     #[cfg_attr(feature = "openapi", schemars(with = "wire::Tags"))]
     tags: Option<Box<RawValue>>,
+    /// `POST /jobs` only: a URL (the webhook URL rules apply) POSTed the signed envelope of
+    /// `job.completed` or `job.failed` when the job completes or fails for good, retried like
+    /// any webhook delivery.
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = 2048)))]
+    completion_webhook: Option<String>,
+    /// Signs the completion webhook (`X-Spooled-Signature`); without it the request is unsigned.
+    #[cfg_attr(feature = "openapi", schemars(length(min = super::webhooks::MIN_SECRET_LEN, max = super::webhooks::MAX_WEBHOOK_TEXT)))]
+    completion_webhook_secret: Option<String>,
 }
 
 /// Defaults a bulk request applies to items that do not set their own.
@@ -166,7 +176,26 @@ struct JobDefaults {
 }
 
 impl JobFields {
-    fn validate(self, defaults: &JobDefaults) -> Result<JobSpec, ApiError> {
+    /// The job's completion webhook, checked under `policy`; `None` for a bulk item, which
+    /// may not have one.
+    fn completion_hook(&mut self, policy: Option<UrlPolicy>) -> Result<Option<CompletionHook>, ApiError> {
+        let (url, secret) = (self.completion_webhook.take(), self.completion_webhook_secret.take());
+        let Some(url) = url else {
+            return match secret {
+                Some(_) => Err(ApiError::validation("completion_webhook_secret", "needs a completion_webhook")),
+                None => Ok(None),
+            };
+        };
+        let policy = policy.ok_or_else(|| {
+            ApiError::validation("completion_webhook", "is available on POST /jobs only, not on a bulk enqueue")
+        })?;
+        let url = super::webhooks::check_url(url, policy)?;
+        let secret = secret.map(super::webhooks::check_secret).transpose()?;
+        Ok(Some(CompletionHook { url, secret }))
+    }
+
+    fn validate(mut self, defaults: &JobDefaults, policy: Option<UrlPolicy>) -> Result<JobSpec, ApiError> {
+        let completion_webhook = self.completion_hook(policy)?;
         let payload = self.payload.ok_or_else(|| ApiError::validation("payload", "is required"))?;
         spec::check_job_value("payload", &payload)?;
         if let Some(key) = &self.idempotency_key {
@@ -189,14 +218,15 @@ impl JobFields {
             expires_at: optional_time("expires_at", self.expires_at)?,
             idempotency_key: self.idempotency_key,
             tags,
+            completion_webhook,
         })
     }
 }
 
 impl JobFields {
-    fn validate_single(mut self) -> Result<(String, JobSpec), ApiError> {
+    fn validate_single(mut self, policy: UrlPolicy) -> Result<(String, JobSpec), ApiError> {
         let queue = required_queue(self.queue_name.take())?;
-        Ok((queue, self.validate(&JobDefaults::default())?))
+        Ok((queue, self.validate(&JobDefaults::default(), Some(policy))?))
     }
 }
 
@@ -254,7 +284,8 @@ impl BulkBody {
                 if item.idempotency_key.is_none() {
                     item.idempotency_key = self.idempotency_key.as_ref().map(|batch| format!("{batch}:{index}"));
                 }
-                item.validate(&defaults).map_err(|e| ApiError { message: format!("jobs[{index}].{}", e.message), ..e })
+                item.validate(&defaults, None)
+                    .map_err(|e| ApiError { message: format!("jobs[{index}].{}", e.message), ..e })
             })
             .collect::<Result<_, _>>()?;
         Ok((queue, jobs))
@@ -534,11 +565,11 @@ mod tests {
     }
 
     fn build_ok(route: JobRoute, body: &str) -> Call {
-        build(route, body.as_bytes(), &admin()).unwrap()
+        build(route, body.as_bytes(), &admin(), UrlPolicy::default()).unwrap()
     }
 
     fn build_err(route: JobRoute, body: &str) -> ErrorKind {
-        build(route, body.as_bytes(), &admin()).unwrap_err().kind
+        build(route, body.as_bytes(), &admin(), UrlPolicy::default()).unwrap_err().kind
     }
 
     #[test]
@@ -644,7 +675,7 @@ mod tests {
     #[test]
     fn a_dead_letter_replay_names_a_valid_queue_even_with_no_ids() {
         let body = r#"{"job_ids":[],"queue_name":"\u00d7"}"#;
-        let err = build(JobRoute::ReplayDeadLetters, body.as_bytes(), &admin()).unwrap_err();
+        let err = build(JobRoute::ReplayDeadLetters, body.as_bytes(), &admin(), UrlPolicy::default()).unwrap_err();
         assert_eq!(err.kind, ErrorKind::ValidationError);
     }
 
@@ -654,7 +685,7 @@ mod tests {
     fn bodies_missing_what_the_route_needs_name_it() {
         let id = || "q.01JD3Q0000000000000000000A".to_string();
         let named = |route: JobRoute, body: &str, field: &str| {
-            let err = build(route, body.as_bytes(), &admin()).unwrap_err();
+            let err = build(route, body.as_bytes(), &admin(), UrlPolicy::default()).unwrap_err();
             assert_eq!(err.kind, ErrorKind::ValidationError, "{body}");
             assert!(err.message.contains(field), "{body}: {field} not in {}", err.message);
         };
@@ -666,10 +697,10 @@ mod tests {
         named(JobRoute::Heartbeat(id()), "", "lease_id or worker_id");
         named(JobRoute::Fail(id()), r#"{"error":"boom"}"#, "lease_id or worker_id");
         named(JobRoute::ReplayDeadLetters, r#"{"queue_names":["q"]}"#, "queue_names");
-        assert!(build(JobRoute::Ack, br#"{"queue_name":"q","acks":[],"v":2}"#, &admin()).is_ok());
-        assert!(build(JobRoute::Complete(id()), br#"{"lease_id":"l","v":2}"#, &admin()).is_ok());
-        assert!(build(JobRoute::ReplayDeadLetters, b"{}", &admin()).is_ok());
-        assert!(build(JobRoute::ReplayDeadLetters, br#"{"queue":"q","v":2}"#, &admin()).is_ok());
+        assert!(build(JobRoute::Ack, br#"{"queue_name":"q","acks":[],"v":2}"#, &admin(), UrlPolicy::default()).is_ok());
+        assert!(build(JobRoute::Complete(id()), br#"{"lease_id":"l","v":2}"#, &admin(), UrlPolicy::default()).is_ok());
+        assert!(build(JobRoute::ReplayDeadLetters, b"{}", &admin(), UrlPolicy::default()).is_ok());
+        assert!(build(JobRoute::ReplayDeadLetters, br#"{"queue":"q","v":2}"#, &admin(), UrlPolicy::default()).is_ok());
     }
 
     #[test]
@@ -684,9 +715,11 @@ mod tests {
     #[test]
     fn scoped_keys_are_denied_other_queues() {
         let scoped = Principal { queues: vec!["a".into()], ..admin() };
-        let err = build(JobRoute::Enqueue, br#"{"queue_name":"b","payload":1}"#, &scoped).unwrap_err();
+        let err =
+            build(JobRoute::Enqueue, br#"{"queue_name":"b","payload":1}"#, &scoped, UrlPolicy::default()).unwrap_err();
         assert_eq!(err.kind, ErrorKind::AccessDenied);
-        let err = build(JobRoute::Get("b.01JD3Q0000000000000000000A".into()), b"", &scoped).unwrap_err();
+        let err = build(JobRoute::Get("b.01JD3Q0000000000000000000A".into()), b"", &scoped, UrlPolicy::default())
+            .unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound);
     }
 }

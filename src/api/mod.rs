@@ -23,4 +23,6 @@ pub mod queues;
 pub mod reads;
 pub mod routes;
 pub mod views;
+pub mod webhook_views;
+pub mod webhooks;
 pub mod workers;

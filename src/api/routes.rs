@@ -32,6 +32,8 @@ pub enum TenantRoute {
     Workers(WorkerRoute),
     /// API key management (`api::keys`, the tenant actor).
     Keys(KeyRoute),
+    /// Outgoing webhooks and their deliveries (`api::webhooks`, the delivery actor).
+    Webhooks(WebhookRoute),
 }
 
 /// Commands on the jobs of one queue.
@@ -127,6 +129,29 @@ pub enum KeyRoute {
     Revoke(String),
 }
 
+/// Outgoing webhooks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WebhookRoute {
+    /// `POST /api/v1/outgoing-webhooks`.
+    Create,
+    /// `GET /api/v1/outgoing-webhooks`.
+    List,
+    /// `GET /api/v1/outgoing-webhooks/{id}`.
+    Get(String),
+    /// `PUT /api/v1/outgoing-webhooks/{id}`.
+    Update(String),
+    /// `DELETE /api/v1/outgoing-webhooks/{id}`.
+    Delete(String),
+    /// `POST /api/v1/outgoing-webhooks/{id}/test`.
+    Test(String),
+    /// `GET /api/v1/outgoing-webhooks/{id}/deliveries`.
+    Deliveries(String),
+    /// `POST /api/v1/outgoing-webhooks/{id}/retry/{delivery_id}`.
+    Retry(String, String),
+    /// `GET /api/v1/jobs/{id}/webhook-deliveries`: the job's own completion webhook.
+    JobDeliveries(String),
+}
+
 /// `From` each group into [`Route`], so the table below names routes briefly.
 macro_rules! tenant_routes {
     ($($group:ident => $variant:ident),* $(,)?) => {$(
@@ -138,7 +163,7 @@ macro_rules! tenant_routes {
     )*};
 }
 
-tenant_routes!(JobRoute => Jobs, ReadRoute => Reads, QueueRoute => Queues, WorkerRoute => Workers, KeyRoute => Keys);
+tenant_routes!(JobRoute => Jobs, ReadRoute => Reads, QueueRoute => Queues, WorkerRoute => Workers, KeyRoute => Keys, WebhookRoute => Webhooks);
 
 /// Resolves `method` and `path` to a route: 404 for unknown paths, 405 for a known path
 /// with another method.
@@ -146,7 +171,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
     let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     let id = |s: &str| s.to_owned();
-    use {JobRoute as J, KeyRoute as K, QueueRoute as Q, ReadRoute as R, WorkerRoute as W};
+    use {JobRoute as J, KeyRoute as K, QueueRoute as Q, ReadRoute as R, WebhookRoute as H, WorkerRoute as W};
     let by_method: Vec<(&str, Route)> = match segments.as_slice() {
         ["health"] | ["health", "live" | "ready"] => vec![("GET", Route::Health)],
         ["api", "v1", rest @ ..] => match rest {
@@ -167,6 +192,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
             ["jobs", job, "fail"] => vec![("POST", J::Fail(id(job)).into())],
             ["jobs", job, "heartbeat"] => vec![("POST", J::Heartbeat(id(job)).into())],
             ["jobs", job, "priority"] => vec![("PUT", J::SetPriority(id(job)).into())],
+            ["jobs", job, "webhook-deliveries"] => vec![("GET", H::JobDeliveries(id(job)).into())],
             ["queues"] => vec![("GET", Q::List.into())],
             ["queues", name] => vec![("GET", Q::Get(id(name)).into()), ("DELETE", Q::Delete(id(name)).into())],
             ["queues", name, "config"] => vec![("PUT", Q::Configure(id(name)).into())],
@@ -184,6 +210,15 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
                 ("PUT", K::Update(id(key)).into()),
                 ("DELETE", K::Revoke(id(key)).into()),
             ],
+            ["outgoing-webhooks"] => vec![("POST", H::Create.into()), ("GET", H::List.into())],
+            ["outgoing-webhooks", hook] => vec![
+                ("GET", H::Get(id(hook)).into()),
+                ("PUT", H::Update(id(hook)).into()),
+                ("DELETE", H::Delete(id(hook)).into()),
+            ],
+            ["outgoing-webhooks", hook, "test"] => vec![("POST", H::Test(id(hook)).into())],
+            ["outgoing-webhooks", hook, "deliveries"] => vec![("GET", H::Deliveries(id(hook)).into())],
+            ["outgoing-webhooks", h, "retry", d] => vec![("POST", H::Retry(id(h), id(d)).into())],
             _ => vec![],
         },
         _ => vec![],
@@ -250,6 +285,7 @@ mod tests {
             Route::Tenant(TenantRoute::Queues(_)) => "queues",
             Route::Tenant(TenantRoute::Workers(_)) => "workers",
             Route::Tenant(TenantRoute::Keys(_)) => "keys",
+            Route::Tenant(TenantRoute::Webhooks(_)) => "webhooks",
         };
         for (method, path, expected) in [
             ("GET", "/health/live", "open"),
@@ -262,6 +298,9 @@ mod tests {
             ("GET", "/api/v1/jobs", "reads"),
             ("GET", "/api/v1/jobs/status", "reads"),
             ("GET", "/api/v1/queues", "queues"),
+            ("POST", "/api/v1/outgoing-webhooks", "webhooks"),
+            ("GET", "/api/v1/outgoing-webhooks/h/deliveries", "webhooks"),
+            ("POST", "/api/v1/outgoing-webhooks/h/retry/d", "webhooks"),
             ("DELETE", "/api/v1/queues/q", "queues"),
             ("POST", "/api/v1/queues/q/resume", "queues"),
             ("GET", "/api/v1/workers", "workers"),

@@ -233,8 +233,7 @@ pub struct JobView<'a> {
     /// Spooled field; always `null` (job dependencies are not supported).
     #[cfg_attr(feature = "openapi", schemars(with = "()"))]
     parent_job_id: Option<&'a str>,
-    /// Spooled field; always `null` (completion webhooks are not supported).
-    #[cfg_attr(feature = "openapi", schemars(with = "()"))]
+    /// The job's own completion webhook URL (its deliveries: `GET /jobs/{id}/webhook-deliveries`).
     completion_webhook: Option<&'a str>,
     /// The `worker_id` of the claim holding the lease, when it gave one.
     assigned_worker_id: Option<&'a str>,
@@ -282,7 +281,7 @@ impl<'a> JobView<'a> {
             tags: job.tags.as_deref(),
             timeout_seconds: job.timeout_seconds,
             parent_job_id: None,
-            completion_webhook: None,
+            completion_webhook: job.completion_webhook.as_deref(),
             assigned_worker_id: job.worker_id.as_deref(),
             lease_id: None,
             lease_expires_at: time(job.lease_expires_at),
@@ -790,11 +789,13 @@ pub fn tenant_reply(reply: &TenantReply) -> Result<Answer, ApiError> {
             json(200, &HeartbeatAckView { acknowledged: true, next_heartbeat_seconds: HEARTBEAT_INTERVAL_SECS })
         }
         TenantReply::Deregistered(_) | TenantReply::Done => Ok((204, String::new())),
-        // These answer the Worker itself (a key check, the queue catalog), or need what only
-        // it holds (the raw key of a new organization).
-        TenantReply::Organization(_) | TenantReply::Principal(_) | TenantReply::Queues(..) => {
-            Err(ApiError::internal("this tenant reply is not a response of its own"))
-        }
+        // These answer the Worker itself (a key check, the queue catalog) or another actor
+        // (subscriptions), or need what only the Worker holds (the raw key of a new organization).
+        TenantReply::Organization(_)
+        | TenantReply::Principal(_)
+        | TenantReply::Queues(..)
+        | TenantReply::Registered(_)
+        | TenantReply::Subscribed(..) => Err(ApiError::internal("this tenant reply is not a response of its own")),
     }
 }
 

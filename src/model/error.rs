@@ -41,6 +41,9 @@ pub enum ErrorKind {
     WorkerLimit,
     /// The tenant has as many queues as it may; delete one first.
     QueueLimit,
+    /// The tenant has as many enabled webhooks as it may (`WEBHOOK_LIMIT`): Spooled's plan
+    /// quota code, which its SDK does not retry.
+    QuotaExceeded,
     /// A bug or a storage failure; never caused by the client.
     InternalError,
 }

@@ -107,6 +107,13 @@ impl JobId {
     }
 }
 
+/// A random (version 4) UUID, lowercase: the ids of webhooks and requests.
+pub fn random_uuid(entropy: &mut dyn Entropy) -> String {
+    let mut bytes = [0u8; 16];
+    entropy.fill(&mut bytes);
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+}
+
 /// `len` random characters from `[0-9a-z]`, for tenant ids and key secrets.
 pub fn random_token(len: usize, entropy: &mut dyn Entropy) -> String {
     const ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";

@@ -24,6 +24,7 @@ pub mod mac;
 pub mod retry;
 pub mod spec;
 pub mod status;
+pub mod target_url;
 pub mod time;
 pub mod wire;
 
@@ -31,6 +32,6 @@ pub use error::{ApiError, ErrorKind};
 pub use event::EventKind;
 pub use ids::{Entropy, JobId, OsEntropy};
 pub use retry::RetryPolicy;
-pub use spec::JobSpec;
+pub use spec::{CompletionHook, JobSpec};
 pub use status::JobStatus;
 pub use time::EpochMs;

@@ -127,6 +127,19 @@ pub struct JobSpec {
     /// Free-form labels (array of strings or object), kept as text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Box<RawValue>>,
+    /// Where to POST the job's outcome when it completes or fails for good.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_webhook: Option<CompletionHook>,
+}
+
+/// A job's own webhook: its (checked) URL, and the secret that signs it, if any.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompletionHook {
+    /// Where to POST.
+    pub url: String,
+    /// Signs the request when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
 /// Checks that an integer `field` lies in `range`.

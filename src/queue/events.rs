@@ -93,7 +93,7 @@ wire_record! {
 }
 
 /// The last sequence number the outbox handed out (0 before its first event).
-const LAST_SEQ: &str = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)";
+pub(super) const LAST_SEQ: &str = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)";
 
 /// Inserts queue event ?1 at ?2 with data ?3 when some consumer subscribes to it.
 const QUEUE_EVENT: &str = "INSERT INTO events (kind, job_id, at, data) SELECT ?1, NULL, ?2, ?3 \
@@ -207,6 +207,15 @@ pub fn sync_triggers(sql: &dyn Sql) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Whether any consumer reads the outbox (a queue whose tables are not made yet has none).
+pub fn has_consumers(sql: &dyn Sql) -> Result<bool, ApiError> {
+    let found = sql.query_one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'event_consumers'", &[])?;
+    if found.is_none() {
+        return Ok(false);
+    }
+    Ok(sql.query_one("SELECT 1 FROM event_consumers LIMIT 1", &[])?.is_some())
+}
+
 impl Queue<'_> {
     /// Replaces the queue's consumers with `consumers`, unless `version` is not newer than the
     /// version in force; returns the version in force. A consumer that stays keeps its cursor;
@@ -219,8 +228,9 @@ impl Queue<'_> {
         }
         let consumers = to_json(consumers)?;
         self.sql.query(
-            "DELETE FROM event_consumers WHERE name NOT IN (SELECT value ->> 'name' FROM json_each(?1))",
-            &[consumers.as_str().into()],
+            // The queue's own consumers are not the tenant's to remove.
+            "DELETE FROM event_consumers WHERE name NOT IN (SELECT value ->> 'name' FROM json_each(?1)) AND name <> ?2",
+            &[consumers.as_str().into(), super::completion::COMPLETION_CONSUMER.into()],
         )?;
         self.sql.query(
             &format!(

@@ -10,6 +10,7 @@
 //! - [`config`]: the queue's settings (defaults, backoff, retention, pause), stored in its database.
 //! - [`identity`]: the tenant and queue name a queue actor stores, for its alarm.
 //! - [`events`]: the event outbox: job and queue events, their subscribers and cursors.
+//! - [`completion`]: jobs' own completion webhooks, fed by the outbox.
 //! - [`enqueue`]: single and bulk inserts with idempotency keys.
 //! - [`insert`]: the batch insert statement, reading from each row only what differs.
 //! - [`lease`]: the worker loop: claim, complete, fail, heartbeat.
@@ -23,6 +24,7 @@
 //! - [`throttle`]: the per-queue claim rate limit.
 
 pub mod ack;
+pub mod completion;
 pub mod config;
 pub mod enqueue;
 pub mod events;

@@ -182,6 +182,10 @@ impl QueueCommand {
     /// What running this command involves. One exhaustive match: a new command must say.
     pub fn traits(&self) -> Traits {
         match self {
+            // A completion webhook is a second write.
+            QueueCommand::Enqueue { job } if job.completion_webhook.is_some() => {
+                Traits { creates_queue: true, may_free_jobs: true, ..WRITES }
+            }
             QueueCommand::Enqueue { .. } | QueueCommand::EnqueueBulk { .. } => {
                 Traits { creates_queue: true, may_free_jobs: true, ..ATOMIC_WRITE }
             }
@@ -278,6 +282,9 @@ pub fn execute(
         QueueCommand::Enqueue { job } => {
             let due = DueTimes::of_new_jobs(std::slice::from_ref(&job), now);
             let outcome = queue.enqueue(std::slice::from_ref(&job), now, entropy)?.remove(0);
+            if let (Some(hook), true) = (&job.completion_webhook, outcome.created) {
+                queue.attach_completion_hook(&outcome.id, hook)?;
+            }
             done(QueueReply::Enqueued(outcome), due)
         }
         QueueCommand::EnqueueBulk { jobs } => {

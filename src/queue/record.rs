@@ -14,7 +14,8 @@ pub const JOB_COLUMNS: &str = "id, status, payload, \
     coalesce(result, (SELECT result FROM job_results WHERE job_results.seq = jobs.seq)), \
     retry_count, max_retries, last_error, \
     created_at, scheduled_at, started_at, completed_at, expires_at, priority, tags, timeout_seconds, \
-    worker_id, lease_expires_at, idempotency_key, updated_at";
+    worker_id, lease_expires_at, idempotency_key, updated_at, \
+    (SELECT url FROM job_hooks WHERE job_hooks.job_id = jobs.id)";
 
 /// Columns read for a [`JobSummary`], in reader order.
 pub const SUMMARY_COLUMNS: &str =
@@ -68,6 +69,8 @@ wire_record! {
         pub idempotency_key: Option<String>,
         /// When it last changed.
         pub updated_at: EpochMs,
+        /// Its own completion webhook's URL.
+        pub completion_webhook: Option<String>,
     }
 }
 
@@ -95,6 +98,7 @@ impl JobRecord {
             lease_expires_at: c.opt_int(),
             idempotency_key: c.opt_text(),
             updated_at: c.int(),
+            completion_webhook: c.opt_text(),
         };
         c.finish()?;
         Ok(record)

@@ -100,7 +100,11 @@ pub fn migrate(sql: &dyn Sql) -> Result<(), ApiError> {
     if definition.as_ref().map(|row| row.text(0)).transpose()?.is_some_and(|ddl| ddl.contains("status IN")) {
         rebuild_jobs(sql)?;
     }
-    STATEMENTS.iter().chain(&super::events::SCHEMA).try_for_each(|s| sql.query(s, &[]).map(drop))?;
+    STATEMENTS
+        .iter()
+        .chain(&super::events::SCHEMA)
+        .chain(&super::completion::SCHEMA)
+        .try_for_each(|s| sql.query(s, &[]).map(drop))?;
     sql.query(&super::events::cap_trigger(), &[])?;
     super::events::sync_triggers(sql)
 }

@@ -10,6 +10,7 @@
 //! - [`signing`]: the MAC in a key's tenant part, under the deployment's signing secret.
 //! - [`scope`]: how far a key reaches, and why it never grants more.
 //! - [`workers`]: the registry of workers, marked offline by the tenant's alarm.
+//! - [`subscriptions`]: who listens to the tenant's queue events, pushed to its queues.
 
 pub mod auth_throttle;
 pub mod key_store;
@@ -19,6 +20,7 @@ pub mod rate_limit;
 pub mod scope;
 pub mod signing;
 pub mod store;
+pub mod subscriptions;
 pub mod workers;
 
 use crate::model::ids::validate_queue_name;

@@ -3,10 +3,11 @@
 use super::key_store::{KeyChanges, KeyRecord, NewKey};
 use super::scope::Grantor;
 use super::store::{CreatedOrganization, NewOrganization, QueuePage, Tenant};
+use super::subscriptions::Subscriptions;
 use super::workers::{NewWorker, WorkerBeat, WorkerPage, WorkerRecord};
 use super::{Principal, TenantLimits};
 use crate::model::wire::wire_record;
-use crate::model::{ApiError, EpochMs};
+use crate::model::{ApiError, EpochMs, EventKind};
 use serde::{Deserialize, Serialize};
 
 /// What a tenant actor answers when a command succeeds; a failed command answers an
@@ -32,7 +33,12 @@ pub enum TenantReply {
     HeartbeatRecorded,
     /// `DeregisterWorker`: the queue the worker worked on, whose leases it still holds.
     Deregistered(String),
-    /// `RevokeKey`, `RegisterQueue` and `UnregisterQueue`: done, with nothing to say.
+    /// `RegisterQueue`: the subscriptions the queue must apply.
+    Registered(Subscriptions),
+    /// `SetConsumer`: the subscriptions now in force, and every catalogued queue (to push
+    /// them to).
+    Subscribed(Subscriptions, Vec<String>),
+    /// `RevokeKey` and `UnregisterQueue`: done, with nothing to say.
     Done,
 }
 
@@ -67,6 +73,8 @@ pub enum TenantCommand {
     RevokeKey { id: String, by: String },
     /// Record a queue in the catalog (sent by a queue actor before its first job).
     RegisterQueue { queue: String },
+    /// Set the event kinds consumer `name` wants from every queue (none: it stops listening).
+    SetConsumer { name: String, kinds: Vec<EventKind> },
     /// Drop a deleted queue from the catalog.
     UnregisterQueue { queue: String },
     /// List one page of the catalog's queue names by name, as (queues, after, limit): only
@@ -115,6 +123,7 @@ impl TenantCommand {
             | TenantCommand::UpdateKey { .. }
             | TenantCommand::RevokeKey { .. }
             | TenantCommand::RegisterQueue { .. }
+            | TenantCommand::SetConsumer { .. }
             | TenantCommand::UnregisterQueue { .. }
             | TenantCommand::ListQueues(..)
             | TenantCommand::ListWorkers(..) => (false, None, false),
@@ -149,7 +158,11 @@ pub fn execute(
         }
         TenantCommand::RegisterQueue { queue } => {
             tenant.register_queue(&queue, limits.queue_limit, now)?;
-            TenantReply::Done
+            TenantReply::Registered(tenant.subscriptions()?)
+        }
+        TenantCommand::SetConsumer { name, kinds } => {
+            let subscriptions = tenant.set_consumer(&name, &kinds)?;
+            TenantReply::Subscribed(subscriptions, tenant.queue_names()?)
         }
         TenantCommand::UnregisterQueue { queue } => {
             tenant.unregister_queue(&queue)?;

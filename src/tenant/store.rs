@@ -79,7 +79,7 @@ impl Tenant<'_> {
 
     /// Creates the tables if needed.
     pub fn migrate(&self) -> Result<(), ApiError> {
-        SCHEMA.iter().try_for_each(|s| self.sql.query(s, &[]).map(drop))
+        SCHEMA.iter().chain(super::subscriptions::SCHEMA).try_for_each(|s| self.sql.query(s, &[]).map(drop))
     }
 
     /// Records the organization and its first key. Creating the same organization twice is a
@@ -126,6 +126,12 @@ impl Tenant<'_> {
     pub fn unregister_queue(&self, queue: &str) -> Result<(), ApiError> {
         self.sql.query("DELETE FROM queues WHERE name = ?1", &[queue.into()])?;
         Ok(())
+    }
+
+    /// Every catalogued queue, by name.
+    pub fn queue_names(&self) -> Result<Vec<String>, ApiError> {
+        let rows = self.sql.query("SELECT name FROM queues ORDER BY name", &[])?;
+        rows.iter().map(|row| row.text(0).map(str::to_owned)).collect()
     }
 
     /// One page of the catalog, by name: at most `page.limit` queues of `page.queues`

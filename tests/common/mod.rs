@@ -97,5 +97,6 @@ pub fn spec(payload: &str) -> JobSpec {
         expires_at: None,
         idempotency_key: None,
         tags: None,
+        completion_webhook: None,
     }
 }

@@ -24,6 +24,12 @@ still receives the generated body, only the part the rule concerns changes.
   without a queue, `offset` shrinks so that `offset` + `limit` ≤ 100, which passes over any
   number of queues.
 
+- Webhook targets (`url` of `POST`/`PUT /api/v1/outgoing-webhooks`, `completion_webhook` of
+  `POST /api/v1/jobs`) must pass the URL rules (https to a public host, `model::target_url`): in a
+  request generated as valid, a string target becomes `https://hooks.example.invalid/fuzz`, a
+  public name that resolves nowhere. A `completion_webhook_secret` needs a `completion_webhook`:
+  generated without one, the secret is dropped.
+
 Requests generated as invalid are left alone: they must be refused either way.
 
 One hook only saves time: a claim's `wait_secs` within 2–20 becomes 1 in every request (it stays
@@ -56,6 +62,7 @@ ast.parse = _parse_alone
 OWN_KEY_ID = os.environ["FUZZ_KEY_ID"]
 SPARE_KEY_ID = os.environ["FUZZ_SPARE_KEY_ID"]
 FUTURE = "2099-01-01T00:00:00Z"
+FUZZ_TARGET = "https://hooks.example.invalid/fuzz"
 
 
 def in_the_future(text):
@@ -93,6 +100,13 @@ def before_call(context, case, **kwargs):
             body["backoff_cap_secs"] = 86400
         elif number(cap) and base is None:
             body["backoff_base_secs"] = 0.01
+    elif method in ("POST", "PUT") and path.startswith("/api/v1/outgoing-webhooks") and isinstance(body.get("url"), str):
+        body["url"] = FUZZ_TARGET
+    elif method == "POST" and path == "/api/v1/jobs" and valid:
+        if isinstance(body.get("completion_webhook"), str):
+            body["completion_webhook"] = FUZZ_TARGET
+        elif "completion_webhook_secret" in body and body.get("completion_webhook") is None:
+            del body["completion_webhook_secret"]
     elif method == "GET" and path in ("/api/v1/jobs", "/api/v1/jobs/dlq") and valid:
         # Across queues, each of up to 100 queues sends offset + limit + 1 rows and one list
         # merges at most 10,101, so how deep a page may reach depends on how many queues the

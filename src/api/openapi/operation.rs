@@ -14,13 +14,22 @@ pub enum Tag {
     Queues,
     Workers,
     Tenancy,
+    Webhooks,
     System,
 }
 
 impl Tag {
     /// Every tag, in the document's order.
-    pub const ALL: [Tag; 7] =
-        [Tag::Jobs, Tag::WorkerLoop, Tag::DeadLetters, Tag::Queues, Tag::Workers, Tag::Tenancy, Tag::System];
+    pub const ALL: [Tag; 8] = [
+        Tag::Jobs,
+        Tag::WorkerLoop,
+        Tag::DeadLetters,
+        Tag::Queues,
+        Tag::Workers,
+        Tag::Tenancy,
+        Tag::Webhooks,
+        Tag::System,
+    ];
 
     /// The tag's name and what its operations do.
     pub fn describe(self) -> (&'static str, &'static str) {
@@ -33,6 +42,10 @@ impl Tag {
             Tag::Queues => ("Queues", "Queue settings, pause and resume, stats, deletion."),
             Tag::Workers => ("Workers", "The registry of workers."),
             Tag::Tenancy => ("Tenancy", "Organizations and API keys."),
+            Tag::Webhooks => (
+                "Webhooks",
+                "Outgoing webhooks: job and queue events POSTed, signed, to your receivers, retried for over a day.",
+            ),
             Tag::System => ("System", "Health and this document."),
         }
     }

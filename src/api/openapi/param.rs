@@ -167,3 +167,19 @@ pub fn job_list(status: Option<Value>) -> Vec<Value> {
     ];
     queue.into_iter().chain(status).chain(rest).collect()
 }
+
+/// The `{id}` of an outgoing webhook.
+pub fn webhook_path() -> Value {
+    json!({"name": "id", "in": "path", "required": true, "description": "Webhook id (UUID v4).", "schema": {"type": "string"}})
+}
+
+/// The `{delivery_id}` of a webhook delivery: the event's id.
+pub fn delivery_path() -> Value {
+    json!({
+        "name": "delivery_id",
+        "in": "path",
+        "required": true,
+        "description": "Delivery id: the id of the event delivered (the envelope's `id`).",
+        "schema": {"type": "string"}
+    })
+}

@@ -38,7 +38,8 @@ fn every_operation_is_the_route_it_documents() {
         assert_eq!(routes.iter().filter(|r| *r == route).count(), 1, "{route:?} is listed twice");
         for op in paths::operations(route) {
             assert!(seen.insert((op.path, op.method)), "{} {} is documented twice", op.method, op.path);
-            let concrete = op.path.replace("{id}", "sample").replace("{name}", "sample");
+            let concrete =
+                op.path.replace("{id}", "sample").replace("{name}", "sample").replace("{delivery_id}", "sample");
             let resolved = resolve(&op.method.to_uppercase(), &concrete).expect("a documented path resolves");
             // The table's routes carry empty ids.
             assert_eq!(format!("{resolved:?}").replace("\"sample\"", "\"\""), format!("{route:?}"), "{concrete}");

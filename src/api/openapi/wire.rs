@@ -238,3 +238,20 @@ pub fn worker_status(_: &mut SchemaGenerator) -> Schema {
 pub fn retry_or_deadletter(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"type": "string", "enum": [JobStatus::Pending, JobStatus::Deadletter]})
 }
+
+component!(
+    /// An event name (`model::EventKind`): one of the 14 Spooled's SDK lists.
+    EventName,
+    json_schema!({
+        "type": "string",
+        "enum": crate::model::EventKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        "description": "What happened: a job, queue, worker, schedule or workflow event."
+    })
+);
+
+component!(
+    inline
+    /// A webhook's body format: only `json` (the SDK sends it; chat formats are refused).
+    WebhookFormat,
+    json_schema!({"type": "string", "enum": ["json"], "description": "The body format: `json`, the only one."})
+);

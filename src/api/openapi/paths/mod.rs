@@ -5,10 +5,11 @@ mod jobs;
 mod keys;
 mod queues;
 mod reads;
+mod webhooks;
 mod workers;
 
 use super::operation::{failure, refer_as, schema, success, Headers, Op, Security, Shared, Tag};
-use crate::api::routes::{JobRoute, KeyRoute, QueueRoute, ReadRoute, Route, TenantRoute, WorkerRoute};
+use crate::api::routes::{JobRoute, KeyRoute, QueueRoute, ReadRoute, Route, TenantRoute, WebhookRoute, WorkerRoute};
 use crate::model::ErrorKind;
 
 /// The operations `route` names: one, but three paths for the health check.
@@ -47,13 +48,14 @@ pub fn operations(route: &Route) -> Vec<Op> {
         Route::Tenant(TenantRoute::Queues(route)) => vec![queues::operation(route)],
         Route::Tenant(TenantRoute::Workers(route)) => vec![workers::operation(route)],
         Route::Tenant(TenantRoute::Keys(route)) => vec![keys::operation(route)],
+        Route::Tenant(TenantRoute::Webhooks(route)) => vec![webhooks::operation(route)],
     }
 }
 
 /// Every route, in the document's order of paths (ids are left empty: the table does not read
 /// them).
 pub fn routes() -> Vec<Route> {
-    use {JobRoute as J, KeyRoute as K, QueueRoute as Q, ReadRoute as R, WorkerRoute as W};
+    use {JobRoute as J, KeyRoute as K, QueueRoute as Q, ReadRoute as R, WebhookRoute as H, WorkerRoute as W};
     let id = String::new;
     vec![
         Route::Health,
@@ -93,5 +95,14 @@ pub fn routes() -> Vec<Route> {
         K::Get(id()).into(),
         K::Update(id()).into(),
         K::Revoke(id()).into(),
+        H::Create.into(),
+        H::List.into(),
+        H::Get(id()).into(),
+        H::Update(id()).into(),
+        H::Delete(id()).into(),
+        H::Test(id()).into(),
+        H::Deliveries(id()).into(),
+        H::Retry(id(), id()).into(),
+        H::JobDeliveries(id()).into(),
     ]
 }

@@ -89,11 +89,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
                 "type": "object",
                 "required": ["resource", "current", "limit"],
                 "properties": {
-                    "resource": {"enum": ["workers", "queues"]},
+                    "resource": {"enum": ["workers", "queues", "enabled webhooks"]},
                     "current": {"type": "integer", "minimum": 0},
                     "limit": {"type": "integer", "minimum": 0}
                 },
-                "description": "`details` of `WORKER_LIMIT` (`workers`) and `QUEUE_LIMIT` (`queues`)."
+                "description": "`details` of `WORKER_LIMIT` (`workers`), `QUEUE_LIMIT` (`queues`) and `QUOTA_EXCEEDED` (`enabled webhooks`)."
             }),
         ),
     ]

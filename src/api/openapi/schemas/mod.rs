@@ -4,6 +4,7 @@ mod common;
 mod jobs;
 mod requests;
 mod tenancy;
+mod webhooks;
 
 pub use common::QUEUE_NAME_PATTERN;
 
@@ -14,7 +15,7 @@ use serde_json::{json, Map, Value};
 
 /// Every component schema, in the document's order.
 pub fn schemas() -> Value {
-    let all = [common::schemas(), jobs::schemas(), tenancy::schemas(), requests::schemas()];
+    let all = [common::schemas(), jobs::schemas(), tenancy::schemas(), webhooks::schemas(), requests::schemas()];
     Value::Object(all.into_iter().flatten().map(|(name, schema)| (name.to_string(), schema)).collect::<Map<_, _>>())
 }
 

@@ -3,7 +3,7 @@
 //! queue's two names", "not both"), written here.
 
 use super::{request, steering};
-use crate::api::{jobs, keys, organizations, queues, workers};
+use crate::api::{jobs, keys, organizations, queues, webhooks, workers};
 use serde_json::json;
 use serde_json::Value;
 
@@ -60,6 +60,11 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
         ("WorkerHeartbeatRequest", request::<workers::HeartbeatBody>(json!({}))),
         ("CreateApiKeyRequest", request::<keys::CreateKeyBody>(json!({"required": ["name"]}))),
         ("UpdateApiKeyRequest", steering::<keys::UpdateKeyBody>(json!({}))),
+        (
+            "CreateOutgoingWebhookRequest",
+            request::<webhooks::CreateWebhookBody>(json!({"required": ["name", "url", "events"]})),
+        ),
+        ("UpdateOutgoingWebhookRequest", steering::<webhooks::UpdateWebhookBody>(json!({}))),
         ("CreateOrganizationRequest", request::<organizations::OrganizationBody>(json!({"required": ["name"]}))),
     ]
 }
@@ -75,6 +80,9 @@ fn bulk(rules: Value) -> Value {
     let fields = item["properties"].as_object_mut().expect("JobFields has properties");
     fields.remove("queue_name");
     fields.remove("queue");
+    // A job's own webhook is for `POST /jobs` only (a bulk item naming one is a 400).
+    fields.remove("completion_webhook");
+    fields.remove("completion_webhook_secret");
     bulk["properties"]["jobs"]["items"] = item;
     bulk
 }
