@@ -16,13 +16,12 @@ use crate::delivery::webhooks::DEFAULT_WEBHOOK_LIMIT;
 use crate::delivery::{Deliveries, WEBHOOK_CONSUMER};
 use crate::model::ids::random_uuid;
 use crate::model::target_url::{check_target_url, UrlPolicy};
-use crate::model::wire::{from_json, to_json};
+use crate::model::wire::from_json;
 use crate::model::{ApiError, Entropy, EpochMs, OsEntropy};
 use crate::queue::protocol::QueueCommand;
 use crate::tenant::protocol::{TenantCommand, TenantReply};
 use futures::channel::oneshot;
 use futures::stream::{FuturesUnordered, StreamExt};
-use serde_json::value::RawValue;
 use std::cell::{Cell, RefCell};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
@@ -231,13 +230,13 @@ impl DeliveryActor {
         let deliveries = Deliveries { sql: &self.sql };
         let (webhook, secret) = (deliveries.webhook(id)?, deliveries.secret(id)?);
         check_target_url(&webhook.url, self.policy)?;
-        let data = to_json(&serde_json::json!({
+        let data = serde_json::value::to_raw_value(&serde_json::json!({
             "webhook_id": webhook.id,
             "organization_id": tenant,
             "test": true,
             "message": "A test delivery from edgespool",
-        }))?;
-        let data = RawValue::from_string(data).map_err(|e| ApiError::internal(e.to_string()))?;
+        }))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
         let now = super::now();
         let body = envelope(&random_uuid(&mut OsEntropy), TEST_EVENT, now, &data)?;
         let sent = headers(Sender::Webhook, TEST_EVENT, 1, Some(&secret), &body, now);

@@ -6,7 +6,7 @@ use super::Deliveries;
 use crate::model::wire::{from_json, to_json, wire_record};
 use crate::model::{ApiError, EpochMs, ErrorKind, EventKind};
 use crate::queue::sql::Columns;
-use crate::queue::Row;
+use crate::queue::{Row, RowExt};
 use crate::tenant::limit_reached;
 use serde::{Deserialize, Serialize};
 
@@ -221,7 +221,7 @@ impl Deliveries<'_> {
 
     fn check_enabled_limit(&self, limit: u32) -> Result<(), ApiError> {
         let row = self.sql.query_one("SELECT count(*) FROM webhooks WHERE enabled", &[])?;
-        let enabled = row.map(|r| Columns::new(r).int()).unwrap_or(0);
+        let enabled = row.map_or(Ok(0), |r| r.int(0))?;
         if enabled >= i64::from(limit) {
             return Err(limit_reached(
                 ErrorKind::QuotaExceeded,
