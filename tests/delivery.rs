@@ -6,7 +6,8 @@
 mod common;
 use common::MemorySql;
 use edgespool::delivery::outbox::{
-    AttemptOutcome, DeliveryFilter, DeliveryStatus, ATTEMPT_LEASE_MS, PER_WEBHOOK_IN_FLIGHT,
+    Attempt, AttemptOutcome, DeliveryFilter, DeliveryStatus, InFlight, ATTEMPT_LEASE_MS, MAX_IN_FLIGHT,
+    PER_WEBHOOK_IN_FLIGHT,
 };
 use edgespool::delivery::retry::DeliveryRetry;
 use edgespool::delivery::webhooks::{NewWebhook, WebhookChanges, AUTO_DISABLE_AFTER, LAST_AUTO_DISABLED};
@@ -24,6 +25,11 @@ fn db() -> MemorySql {
     let sql = MemorySql(rusqlite::Connection::open_in_memory().expect("open"));
     Deliveries { sql: &sql }.migrate_for("tenant").expect("schema");
     sql
+}
+
+/// The attempts due at `now` for a dispatch with nothing in flight.
+fn due(d: &Deliveries, now: i64) -> Vec<Attempt> {
+    d.take_due(now, &InFlight::default()).unwrap()
 }
 
 fn webhook(id: &str, events: &[EventKind]) -> NewWebhook {
@@ -71,7 +77,7 @@ fn an_event_becomes_one_delivery_per_webhook_that_wants_it_and_never_two() {
     d.accept(&events, T0).unwrap();
     // A queue that hands the same events over again (its acknowledgement was lost) adds none.
     d.accept(&events, T0).unwrap();
-    let mut taken: Vec<(String, String)> = d.take_due(T0).unwrap().into_iter().map(|a| (a.webhook_id, a.id)).collect();
+    let mut taken: Vec<(String, String)> = due(&d, T0).into_iter().map(|a| (a.webhook_id, a.id)).collect();
     taken.sort();
     assert_eq!(taken, [("a".into(), "q.2".into()), ("b".into(), "q.1".into()), ("b".into(), "q.2".into())]);
     let attempt = d.take_now("a", "q.2", T0).unwrap();
@@ -88,11 +94,11 @@ fn a_taken_attempt_is_not_taken_again_until_its_lease_ends() {
     let d = Deliveries { sql: &sql };
     d.create_webhook(&webhook("a", &[EventKind::JobCreated]), 20, T0).unwrap();
     d.accept(&[event(1, EventKind::JobCreated)], T0).unwrap();
-    assert_eq!(d.take_due(T0).unwrap().len(), 1);
-    assert!(d.take_due(T0 + 1).unwrap().is_empty());
+    assert_eq!(due(&d, T0).len(), 1);
+    assert!(due(&d, T0 + 1).is_empty());
     assert_eq!(d.next_wake().unwrap(), Some(T0 + ATTEMPT_LEASE_MS));
     // The outcome never came (a crash): the attempt is made again, numbered as the same one.
-    let again = d.take_due(T0 + ATTEMPT_LEASE_MS).unwrap();
+    let again = due(&d, T0 + ATTEMPT_LEASE_MS);
     assert_eq!(again.iter().map(|a| a.attempt).collect::<Vec<_>>(), [1]);
 }
 
@@ -104,15 +110,57 @@ fn a_slow_webhook_holds_only_a_few_attempts_and_others_go_on() {
     d.create_webhook(&webhook("fast", &[EventKind::JobCompleted]), 20, T0).unwrap();
     let created: Vec<_> = (1..=20).map(|n| event(n, EventKind::JobCreated)).collect();
     d.accept(&created, T0).unwrap();
-    let first = d.take_due(T0).unwrap();
-    assert_eq!(first.len() as i64, PER_WEBHOOK_IN_FLIGHT);
+    let mut in_flight = InFlight::default();
+    let first = d.take_due(T0, &in_flight).unwrap();
+    assert_eq!(first.len() as u32, PER_WEBHOOK_IN_FLIGHT);
+    assert_eq!(first.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["q.1", "q.2", "q.3", "q.4"], "oldest first");
+    in_flight.started(&first);
     // While those are in flight, the slow webhook gets no more; the other one does.
     d.accept(&[event(21, EventKind::JobCompleted)], T0 + 1).unwrap();
-    let second = d.take_due(T0 + 1).unwrap();
+    let second = d.take_due(T0 + 1, &in_flight).unwrap();
     assert_eq!(second.iter().map(|a| a.webhook_id.as_str()).collect::<Vec<_>>(), ["fast"]);
+    in_flight.started(&second);
     // One finished: one more of the slow webhook's may start.
     d.record(&outcome("slow", &first[0].id, 1, Some(200)), &RETRY, 0.0, T0 + 2).unwrap();
-    assert_eq!(d.take_due(T0 + 2).unwrap().len(), 1);
+    in_flight.ended("slow");
+    assert_eq!(d.take_due(T0 + 2, &in_flight).unwrap().iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["q.5"]);
+    // A dispatch that died with attempts in flight left nothing counted: the next one starts a
+    // webhook's next deliveries at once, and the lost attempts once their lease ends.
+    let after_restart = due(&d, T0 + 3);
+    assert_eq!(after_restart.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["q.6", "q.7", "q.8", "q.9"]);
+}
+
+#[test]
+fn a_dispatch_holds_a_few_attempts_in_all_oldest_due_first_completion_webhooks_included() {
+    let sql = db();
+    let d = Deliveries { sql: &sql };
+    for name in ["a", "b", "c"] {
+        d.create_webhook(&webhook(name, &[EventKind::JobCreated]), 20, T0).unwrap();
+    }
+    // Each event is due a millisecond after the one before it; a job's completion webhook first.
+    let completion = edgespool::queue::completion::CompletionEvent {
+        event: event(100, EventKind::JobCompleted),
+        url: "https://example.com/job".into(),
+        secret: None,
+    };
+    d.accept_completions(&[completion], T0).unwrap();
+    for n in 1..=3 {
+        d.accept(&[event(n, EventKind::JobCreated)], T0 + n).unwrap();
+    }
+    let mut in_flight = InFlight::default();
+    let first = d.take_due(T0 + 10, &in_flight).unwrap();
+    assert_eq!(first.len() as u32, MAX_IN_FLIGHT);
+    assert_eq!(
+        first.iter().map(|a| (a.webhook_id.as_str(), a.id.as_str())).take(4).collect::<Vec<_>>(),
+        [("job:q.100", "q.100"), ("a", "q.1"), ("b", "q.1"), ("c", "q.1")]
+    );
+    assert!(first[0].is_completion() && first[0].secret.is_none() && first[0].url == "https://example.com/job");
+    in_flight.started(&first);
+    assert!(d.take_due(T0 + 10, &in_flight).unwrap().is_empty(), "no room left");
+    in_flight.ended("job:q.100");
+    let next = d.take_due(T0 + 10, &in_flight).unwrap();
+    assert_eq!(next.iter().map(|a| (a.webhook_id.as_str(), a.id.as_str())).collect::<Vec<_>>(), [("c", "q.2")]);
+    assert_eq!(d.next_wake().unwrap(), Some(T0 + 3), "the rest are due from their own times");
 }
 
 #[test]
@@ -123,7 +171,7 @@ fn failures_follow_the_retry_curve_and_end_failed() {
     d.accept(&[event(1, EventKind::JobCreated)], T0).unwrap();
     let mut now = T0;
     for attempt in 1..=3u32 {
-        let taken = d.take_due(now).unwrap();
+        let taken = due(&d, now);
         assert_eq!(taken.iter().map(|a| a.attempt).collect::<Vec<_>>(), [attempt]);
         d.record(&outcome("a", "q.1", attempt, Some(500)), &RETRY, 0.0, now).unwrap();
         let listed = d.list_deliveries("a", &DeliveryFilter { status: None, limit: 10, offset: 0 }).unwrap();
@@ -132,7 +180,7 @@ fn failures_follow_the_retry_curve_and_end_failed() {
             Some(next) => {
                 assert_eq!(listed[0].status, DeliveryStatus::Pending);
                 assert_eq!(listed[0].next_attempt_at, Some(next));
-                assert!(d.take_due(next - 1).unwrap().is_empty(), "not before its backoff");
+                assert!(due(&d, next - 1).is_empty(), "not before its backoff");
                 now = next;
             }
             None => assert_eq!(listed[0].status, DeliveryStatus::Failed),
@@ -185,7 +233,7 @@ fn enabled_webhooks_are_limited_and_deleting_one_drops_its_deliveries() {
     d.accept(&[event(1, EventKind::JobCreated)], T0).unwrap();
     d.delete_webhook("a").unwrap();
     assert_eq!(d.webhook("a").unwrap_err().kind, ErrorKind::NotFound);
-    assert!(d.take_due(T0).unwrap().is_empty());
+    assert!(due(&d, T0).is_empty());
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `DeliveryActor`: one Durable Object per tenant that keeps its outgoing webhooks and their
 //! deliveries, and makes the requests. Its alarm runs a dispatch: attempts due are started
-//! (a few per webhook at once), each outcome is recorded as it comes, and new deliveries join
+//! (a few per webhook and a few in all at once), each outcome is recorded as it comes, and new deliveries join
 //! while slower ones are still waiting for their receivers — so one slow or dead receiver
 //! never holds up another's deliveries, nor the queues, which only hand events over.
 
@@ -9,7 +9,7 @@ use super::client::{call_queue, call_tenant};
 use super::outbound;
 use super::storage::{transaction, ActorSql};
 use crate::delivery::envelope::{envelope, headers, Sender, TEST_EVENT};
-use crate::delivery::outbox::{Attempt, AttemptOutcome};
+use crate::delivery::outbox::{Attempt, AttemptOutcome, InFlight};
 use crate::delivery::protocol::{execute, DeliveryCommand, DeliveryEnvelope, DeliveryReply, TestOutcome};
 use crate::delivery::retry::DeliveryRetry;
 use crate::delivery::webhooks::DEFAULT_WEBHOOK_LIMIT;
@@ -165,12 +165,15 @@ impl DeliveryActor {
         self.dispatching.set(true);
         let started = super::now();
         let tenant = Deliveries { sql: &self.sql }.tenant().ok().flatten().unwrap_or_default();
-        let mut in_flight = FuturesUnordered::new();
+        let (mut in_flight, mut counts) = (FuturesUnordered::new(), InFlight::default());
         loop {
             if super::now() - started < DISPATCH_SPAN_MS {
                 let deliveries = Deliveries { sql: &self.sql };
-                match deliveries.take_due(super::now()) {
-                    Ok(due) => in_flight.extend(due.into_iter().map(|attempt| self.attempt(attempt))),
+                match deliveries.take_due(super::now(), &counts) {
+                    Ok(due) => {
+                        counts.started(&due);
+                        in_flight.extend(due.into_iter().map(|attempt| self.attempt(attempt)));
+                    }
                     Err(e) => worker::console_error!("taking due deliveries failed: {}", e.message),
                 }
             }
@@ -182,6 +185,7 @@ impl DeliveryActor {
             if let futures::future::Either::Left((Some(outcome), _)) =
                 futures::future::select(in_flight.next(), woken).await
             {
+                counts.ended(&outcome.webhook_id);
                 if let Err(e) = self.record(&tenant, &outcome).await {
                     worker::console_error!("recording a delivery failed: {}", e.message);
                 }

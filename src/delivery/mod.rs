@@ -34,16 +34,21 @@ const SCHEMA: &[&str] = &[
         failure_count INTEGER NOT NULL DEFAULT 0, last_triggered_at INTEGER, last_status TEXT, \
         created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)",
     // One row per (webhook, event): `id` is the event's id, the same on every attempt, so a
-    // receiver dedupes by it. `body` is the envelope exactly as sent. `attempts_started` runs
-    // ahead of `attempts` while an attempt is in flight. A job's own completion webhook has no
-    // webhook row: its deliveries carry `url` and `secret` themselves (`webhook_id` `job:<id>`).
+    // receiver dedupes by it; `seq` is its place in its queue's commit order. `body` is the
+    // envelope exactly as sent. A job's own completion webhook has no webhook row: its
+    // deliveries carry `url` and `secret` themselves (`webhook_id` `job:<id>`).
     "CREATE TABLE IF NOT EXISTS deliveries (webhook_id TEXT NOT NULL, id TEXT NOT NULL, \
-        event TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, \
-        attempts_started INTEGER NOT NULL, \
+        event TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL, \
+        attempts INTEGER NOT NULL, \
         next_attempt_at INTEGER, status_code INTEGER, response_body TEXT, error TEXT, url TEXT, secret TEXT, \
         created_at INTEGER NOT NULL, delivered_at INTEGER, last_attempt_at INTEGER, \
         PRIMARY KEY (webhook_id, id)) WITHOUT ROWID",
-    "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending'",
+    // What is due, per webhook, and of the jobs' own completion webhooks (one or two deliveries
+    // each, so they are taken together): a dispatch reads only the front of each.
+    "CREATE INDEX IF NOT EXISTS deliveries_due_per_webhook ON deliveries (webhook_id, next_attempt_at, seq) \
+        WHERE status = 'pending'",
+    "CREATE INDEX IF NOT EXISTS deliveries_job_due ON deliveries (next_attempt_at, seq) \
+        WHERE status = 'pending' AND webhook_id >= 'job:' AND webhook_id < 'job;'",
     "CREATE INDEX IF NOT EXISTS deliveries_newest ON deliveries (webhook_id, created_at)",
     // Which tenant this actor serves, for the work its alarm does.
     "CREATE TABLE IF NOT EXISTS delivery_identity (id INTEGER PRIMARY KEY CHECK (id = 1), tenant TEXT NOT NULL)",

@@ -15,15 +15,17 @@ use crate::queue::{Row, RowExt};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-/// The `webhook_id` prefix of a job's own completion webhook deliveries.
+/// The `webhook_id` prefix of a job's own completion webhook deliveries. The SQL here finds
+/// them as the range `>= 'job:' AND < 'job;'` (`;` follows `:`), which an index serves.
 pub const JOB_HOOK_PREFIX: &str = "job:";
 
 /// How long an attempt holds its delivery: longer than the request's 10 s timeout.
 pub const ATTEMPT_LEASE_MS: EpochMs = 30_000;
 /// Attempts of one webhook in flight at once, so a slow receiver holds a few requests, not all.
-pub const PER_WEBHOOK_IN_FLIGHT: i64 = 4;
-/// Most attempts one dispatch starts.
-pub const DISPATCH_BATCH: u32 = 64;
+pub const PER_WEBHOOK_IN_FLIGHT: u32 = 4;
+/// Attempts in flight at once in all: a Worker invocation has six connections waiting for
+/// response headers, and more would wait inside the runtime with their timeouts running.
+pub const MAX_IN_FLIGHT: u32 = 6;
 /// How long finished deliveries stay listed.
 pub const DELIVERY_RETENTION_MS: EpochMs = 7 * 24 * 3_600_000;
 /// Most characters of a receiver's answer kept on the delivery.
@@ -156,17 +158,56 @@ pub struct DeliveryFilter {
     pub offset: u32,
 }
 
-/// Attempts due at ?1, at most ?2, no webhook past [`PER_WEBHOOK_IN_FLIGHT`] counting those
-/// still in flight, oldest due first.
-const DUE: &str = "WITH busy AS (SELECT webhook_id, count(*) AS n FROM deliveries \
-        WHERE status = 'pending' AND next_attempt_at > ?1 AND attempts_started > attempts GROUP BY webhook_id), \
-    ranked AS (SELECT d.webhook_id, d.id, d.next_attempt_at, \
-        row_number() OVER (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.created_at) AS r \
-        FROM deliveries d INDEXED BY deliveries_due WHERE d.status = 'pending' AND d.next_attempt_at <= ?1) \
-    SELECT ranked.webhook_id, ranked.id FROM ranked LEFT JOIN webhooks w ON w.id = ranked.webhook_id \
-    LEFT JOIN busy ON busy.webhook_id = ranked.webhook_id \
-    WHERE (w.enabled OR ranked.webhook_id LIKE 'job:%') AND ranked.r + coalesce(busy.n, 0) <= ?3 \
-    ORDER BY ranked.next_attempt_at LIMIT ?2";
+/// An event as the deliveries of it are stored.
+#[derive(Serialize)]
+struct Incoming<'a> {
+    id: &'a str,
+    event: &'a str,
+    seq: i64,
+    body: String,
+}
+
+impl<'a> Incoming<'a> {
+    fn of(e: &'a EventRecord) -> Result<Self, ApiError> {
+        let body = envelope(&e.id, e.kind.as_str(), e.at, &e.data)?;
+        Ok(Incoming { id: &e.id, event: e.kind.as_str(), seq: e.seq, body })
+    }
+}
+
+/// The attempts one dispatch has in flight, per webhook: what [`Deliveries::take_due`] may add.
+/// Kept in memory by the dispatch, not stored: an attempt that was in flight when its actor died
+/// holds nothing, and is made again once its [`ATTEMPT_LEASE_MS`] ends.
+#[derive(Debug, Default)]
+pub struct InFlight {
+    by_webhook: std::collections::HashMap<String, u32>,
+    total: u32,
+}
+
+impl InFlight {
+    /// Counts attempts that were started.
+    pub fn started(&mut self, attempts: &[Attempt]) {
+        for attempt in attempts {
+            *self.by_webhook.entry(attempt.webhook_id.clone()).or_default() += 1;
+            self.total += 1;
+        }
+    }
+
+    /// Counts an attempt of `webhook_id` that ended.
+    pub fn ended(&mut self, webhook_id: &str) {
+        if let Some(n) = self.by_webhook.get_mut(webhook_id) {
+            *n -= 1;
+            self.total -= 1;
+            if *n == 0 {
+                self.by_webhook.remove(webhook_id);
+            }
+        }
+    }
+
+    /// How many more attempts of `webhook_id` may start.
+    fn room_for(&self, webhook_id: &str) -> u32 {
+        PER_WEBHOOK_IN_FLIGHT.saturating_sub(self.by_webhook.get(webhook_id).copied().unwrap_or(0))
+    }
+}
 
 impl Deliveries<'_> {
     /// Stores one delivery of each event for every enabled webhook that wants its kind (none
@@ -175,27 +216,13 @@ impl Deliveries<'_> {
         if events.is_empty() || !self.exists()? {
             return Ok(());
         }
-        #[derive(Serialize)]
-        struct Incoming<'a> {
-            id: &'a str,
-            event: &'a str,
-            body: String,
-        }
-        let incoming = events
-            .iter()
-            .map(|e| {
-                Ok(Incoming {
-                    id: &e.id,
-                    event: e.kind.as_str(),
-                    body: envelope(&e.id, e.kind.as_str(), e.at, &e.data)?,
-                })
-            })
-            .collect::<Result<Vec<_>, ApiError>>()?;
+        let incoming = events.iter().map(Incoming::of).collect::<Result<Vec<_>, ApiError>>()?;
         self.sql
             .query(
-                "INSERT INTO deliveries (webhook_id, id, event, body, status, attempts, attempts_started, \
+                "INSERT INTO deliveries (webhook_id, id, event, seq, body, status, attempts, \
                  next_attempt_at, created_at) \
-                 SELECT w.id, e.value ->> 'id', e.value ->> 'event', e.value ->> 'body', 'pending', 0, 0, ?2, ?2 \
+                 SELECT w.id, e.value ->> 'id', e.value ->> 'event', e.value ->> 'seq', e.value ->> 'body', \
+                 'pending', 0, ?2, ?2 \
                  FROM json_each(?1) AS e JOIN webhooks AS w ON w.enabled \
                  AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = e.value ->> 'event') \
                  WHERE true ON CONFLICT DO NOTHING",
@@ -207,49 +234,70 @@ impl Deliveries<'_> {
     /// Stores one delivery of each event of a job with its own completion webhook, due at `now`.
     pub fn accept_completions(&self, events: &[CompletionEvent], now: EpochMs) -> Result<(), ApiError> {
         #[derive(Serialize)]
-        struct Incoming<'a> {
+        struct ToJob<'a> {
             hook: String,
-            id: &'a str,
-            event: &'a str,
-            body: String,
+            #[serde(flatten)]
+            event: Incoming<'a>,
             url: &'a str,
             secret: Option<&'a str>,
         }
         let incoming = events
             .iter()
             .map(|c| {
-                let e = &c.event;
-                let job_id = job_of(e)?;
-                Ok(Incoming {
-                    hook: format!("{JOB_HOOK_PREFIX}{job_id}"),
-                    id: &e.id,
-                    event: e.kind.as_str(),
-                    body: envelope(&e.id, e.kind.as_str(), e.at, &e.data)?,
-                    url: &c.url,
-                    secret: c.secret.as_deref(),
-                })
+                let hook = format!("{JOB_HOOK_PREFIX}{}", job_of(&c.event)?);
+                Ok(ToJob { hook, event: Incoming::of(&c.event)?, url: &c.url, secret: c.secret.as_deref() })
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
         self.sql
             .query(
-                "INSERT INTO deliveries (webhook_id, id, event, body, status, attempts, attempts_started, \
+                "INSERT INTO deliveries (webhook_id, id, event, seq, body, status, attempts, \
                  next_attempt_at, created_at, url, secret) \
-                 SELECT value ->> 'hook', value ->> 'id', value ->> 'event', value ->> 'body', 'pending', 0, 0, ?2, ?2, \
-                 value ->> 'url', value ->> 'secret' FROM json_each(?1) WHERE true ON CONFLICT DO NOTHING",
+                 SELECT value ->> 'hook', value ->> 'id', value ->> 'event', value ->> 'seq', value ->> 'body', \
+                 'pending', 0, ?2, ?2, value ->> 'url', value ->> 'secret' \
+                 FROM json_each(?1) WHERE true ON CONFLICT DO NOTHING",
                 &[to_json(&incoming)?.into(), now.into()],
             )
             .map(drop)
     }
 
-    /// Takes the attempts due at `now` (at most [`DISPATCH_BATCH`]), holding each delivery for
-    /// [`ATTEMPT_LEASE_MS`].
-    pub fn take_due(&self, now: EpochMs) -> Result<Vec<Attempt>, ApiError> {
-        let rows = self.sql.query(DUE, &[now.into(), DISPATCH_BATCH.into(), PER_WEBHOOK_IN_FLIGHT.into()])?;
-        let mut attempts = Vec::with_capacity(rows.len());
-        for row in rows {
-            attempts.push(self.take(row.text(0)?, row.text(1)?, now)?);
+    /// Takes the attempts due at `now` that `in_flight` has room for — oldest due first, at
+    /// most [`PER_WEBHOOK_IN_FLIGHT`] per webhook and [`MAX_IN_FLIGHT`] in all — holding each
+    /// delivery for [`ATTEMPT_LEASE_MS`]. Each webhook's due deliveries are read from the front
+    /// of its own index range, so a backlog of thousands costs no more than an empty one.
+    pub fn take_due(&self, now: EpochMs, in_flight: &InFlight) -> Result<Vec<Attempt>, ApiError> {
+        let room = MAX_IN_FLIGHT.saturating_sub(in_flight.total);
+        if room == 0 {
+            return Ok(Vec::new());
         }
-        Ok(attempts)
+        // (due, seq, webhook, delivery) of every candidate; a job's completion webhook has one or
+        // two deliveries, so those are not counted per webhook.
+        let mut due: Vec<(EpochMs, i64, String, String)> = Vec::new();
+        let mut collect = |rows: Vec<Row>| -> Result<(), ApiError> {
+            for row in rows {
+                due.push((row.int(0)?, row.int(1)?, row.text(2)?.to_owned(), row.text(3)?.to_owned()));
+            }
+            Ok(())
+        };
+        for row in self.sql.query("SELECT id FROM webhooks WHERE enabled", &[])? {
+            let webhook_id = row.text(0)?;
+            let room = in_flight.room_for(webhook_id).min(room);
+            if room > 0 {
+                collect(self.sql.query(
+                    "SELECT next_attempt_at, seq, webhook_id, id FROM deliveries INDEXED BY deliveries_due_per_webhook \
+                     WHERE webhook_id = ?1 AND status = 'pending' AND next_attempt_at <= ?2 \
+                     ORDER BY next_attempt_at, seq LIMIT ?3",
+                    &[webhook_id.into(), now.into(), room.into()],
+                )?)?;
+            }
+        }
+        collect(self.sql.query(
+            "SELECT next_attempt_at, seq, webhook_id, id FROM deliveries INDEXED BY deliveries_job_due \
+             WHERE status = 'pending' AND webhook_id >= 'job:' AND webhook_id < 'job;' AND next_attempt_at <= ?1 \
+             ORDER BY next_attempt_at, seq LIMIT ?2",
+            &[now.into(), room.into()],
+        )?)?;
+        due.sort_unstable();
+        due.into_iter().take(room as usize).map(|(_, _, webhook_id, id)| self.take(&webhook_id, &id, now)).collect()
     }
 
     /// Takes delivery `id` of `webhook_id` for an attempt now, whatever its due time (a manual
@@ -272,7 +320,7 @@ impl Deliveries<'_> {
         let row = self
             .sql
             .query_one(
-                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, attempts_started = attempts + 1 \
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3 \
                  WHERE webhook_id = ?1 AND id = ?2 \
                  RETURNING webhook_id, id, event, body, attempts + 1, \
                  coalesce(url, (SELECT url FROM webhooks WHERE id = ?1)), \
@@ -386,9 +434,10 @@ impl Deliveries<'_> {
             return Ok(None);
         }
         let row = self.sql.query_one(
-            "SELECT min(d.next_attempt_at) FROM deliveries d INDEXED BY deliveries_due \
-             LEFT JOIN webhooks w ON w.id = d.webhook_id \
-             WHERE d.status = 'pending' AND (w.enabled OR d.webhook_id LIKE 'job:%')",
+            "SELECT min(due) FROM (SELECT (SELECT min(next_attempt_at) FROM deliveries INDEXED BY deliveries_due_per_webhook \
+             WHERE webhook_id = w.id AND status = 'pending') AS due FROM webhooks w WHERE w.enabled \
+             UNION ALL SELECT min(next_attempt_at) FROM deliveries INDEXED BY deliveries_job_due \
+             WHERE status = 'pending' AND webhook_id >= 'job:' AND webhook_id < 'job;')",
             &[],
         )?;
         Ok(row.map(|r| r.opt_int(0)).transpose()?.flatten())
